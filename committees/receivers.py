@@ -1,0 +1,1 @@
+"""Receivers of signals sent by lower layers; each calls one service of this app."""

@@ -1,0 +1,115 @@
+"""Fixtures shared by every app's tests: the service markers, eager Celery, a small district and its cast.
+
+The cast, one user per role (like healthchecks' alice, bob and charlie):
+``auditor`` (district), ``reviewer`` (street A discipline), ``street_staff`` (street A),
+``secretary_a`` / ``secretary_b`` (communities A and B), ``committee_member`` and
+``clerk`` (estate A), ``resident`` (estate A), and ``admin`` (superuser).
+"""
+
+import os
+import socket
+
+import pytest
+from rest_framework.test import APIClient
+
+REQUIRE_SERVICES = os.environ.get("GONGZHI_REQUIRE_SERVICES") == "1"
+
+
+def pytest_configure(config):
+    for marker, text in (
+        ("postgres", "needs PostgreSQL (DATABASE_URL pointing at it)"),
+        ("redis", "needs a Redis broker (REDIS_URL)"),
+        ("worker", "needs a real Celery worker consuming from Redis"),
+        ("browser", "drives a real Chromium"),
+    ):
+        config.addinivalue_line("markers", f"{marker}: {text}")
+
+
+def _missing(reason: str):
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service missing: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _redis_up(url: str) -> bool:
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _services(request, settings):
+    """Skip (or, with GONGZHI_REQUIRE_SERVICES=1, fail) a marked test whose service is absent."""
+    if request.node.get_closest_marker("postgres") and settings.DATABASES["default"]["ENGINE"] != (
+        "django.db.backends.postgresql"
+    ):
+        _missing("PostgreSQL is not configured (set DATABASE_URL)")
+    if request.node.get_closest_marker("redis") or request.node.get_closest_marker("worker"):
+        if not settings.REDIS_URL or not _redis_up(settings.REDIS_URL):
+            _missing("Redis is not configured or not answering (set REDIS_URL)")
+    if request.node.get_closest_marker("browser"):
+        if not os.path.exists(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")):
+            _missing("Chromium is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Run tasks in-process unless the test is about the real worker."""
+    from config.celery import app
+
+    eager = not request.node.get_closest_marker("worker")
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def world(db):
+    from governance.tests.factories import district_world
+
+    return district_world()
+
+
+def _user(username, role=None, place=None, **extra):
+    from governance.models import RoleAssignment
+    from governance.tests.factories import UserFactory
+
+    user = UserFactory(username=username, **extra)
+    if role:
+        RoleAssignment.objects.create(user=user, role=role, place=place)
+    return user
+
+
+@pytest.fixture
+def cast(world):
+    """One user per role, scoped to the small district of ``world``."""
+    return {
+        "admin": _user("admin", is_superuser=True, is_staff=True),
+        "auditor": _user("auditor", "district_auditor", world["district"]),
+        "reviewer": _user("reviewer", "discipline_reviewer", world["street_a"]),
+        "street_staff": _user("street_staff", "street_staff", world["street_a"]),
+        "secretary_a": _user("secretary_a", "community_secretary", world["community_a"], is_staff=True),
+        "secretary_b": _user("secretary_b", "community_secretary", world["community_b"], is_staff=True),
+        "committee_member": _user("committee_member", "committee_member", world["estate_a"]),
+        "clerk": _user("clerk", "clerk", world["estate_a"]),
+        "resident": _user("resident", "resident", world["estate_a"]),
+    }
+
+
+@pytest.fixture
+def api():
+    """An API client; ``api.as_user(user)`` logs it in."""
+    client = APIClient()
+
+    def as_user(user):
+        client.force_authenticate(user=user)
+        return client
+
+    client.as_user = as_user
+    return client

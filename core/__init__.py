@@ -1,0 +1,1 @@
+"""Plumbing shared by every app: domain errors, the API's error format, personal-data helpers."""

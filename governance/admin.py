@@ -1,0 +1,266 @@
+from django import http
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from mptt.admin import DraggableMPTTAdmin
+
+from core.errors import ApplicationError
+from governance import services
+from governance.audit import audit_record
+from governance.models import AuditEvent, CoverageSnapshot, Organization, Person, Place, Post, RoleAssignment, User
+from governance.scoping import Action
+
+
+class ScopedAdminMixin:
+    """Show each staff user only what their roles let them see, and let them change only what they may."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).restrict(request.user, Action.VIEW)
+
+    def _may(self, request, obj, action) -> bool:
+        if obj is None:
+            return request.user.is_superuser or bool(request.user.is_staff)
+        return type(obj).objects.filter(pk=obj.pk).restrict(request.user, action).exists()
+
+    def has_view_permission(self, request, obj=None):
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_module_permission(self, request):
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may(request, obj, Action.CHANGE)
+
+    def has_add_permission(self, request):
+        return bool(request.user.is_superuser or request.user.is_staff)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may(request, obj, Action.CHANGE)
+
+
+class TreeAdmin(ScopedAdminMixin, DraggableMPTTAdmin):
+    """A draggable tree whose drops go through the same service as every other move."""
+
+    mptt_level_indent = 20
+    list_display = ("tree_actions", "indented_title", "kind")
+    list_display_links = ("indented_title",)
+    list_filter = ("kind",)
+    search_fields = ("name",)
+
+    def move(self, node, parent, request):
+        raise NotImplementedError
+
+    def _move_node(self, request):
+        position = request.POST.get("position")
+        queryset = self.get_queryset(request)
+        try:
+            cut_item = queryset.get(pk=request.POST.get("cut_item"))
+            pasted_on = queryset.get(pk=request.POST.get("pasted_on"))
+        except (self.model.DoesNotExist, TypeError, ValueError):
+            self.message_user(request, _("对象已不存在，请刷新后重试。"), level=messages.ERROR)
+            return http.HttpResponse("FAIL, invalid objects.")
+        if position == "last-child":
+            parent = pasted_on
+        elif position in ("left", "right"):
+            parent = pasted_on.parent
+        else:
+            self.message_user(request, _("无法理解的移动指令。"), level=messages.ERROR)
+            return http.HttpResponse("FAIL, unknown instruction.")
+        if not self.has_change_permission(request, cut_item):
+            self.message_user(request, _("没有权限。"), level=messages.ERROR)
+            return http.HttpResponse("FAIL, no permission.")
+        try:
+            self.move(cut_item, parent, request)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return http.HttpResponse("FAIL, invalid move.")
+        self.message_user(request, _("已移动“%s”。") % cut_item)
+        return http.HttpResponse("OK, moved.")
+
+    def delete_model(self, request, obj):
+        try:
+            self.delete(obj, request)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def get_actions(self, request):
+        # Bulk tree deletion would bypass the rules that refuse deleting a node with children.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        actions.pop("delete_selected_tree", None)
+        return actions
+
+
+@admin.register(Place)
+class PlaceAdmin(TreeAdmin):
+    list_display = ("tree_actions", "indented_title", "kind", "code", "self_managed")
+    fields = ("kind", "name", "code", "parent", "self_managed")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("kind", "parent") if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.place_update(
+                place=obj, actor=request.user, name=obj.name, code=obj.code, self_managed=obj.self_managed
+            )
+        else:
+            saved = services.place_create(
+                kind=obj.kind,
+                name=obj.name,
+                parent=obj.parent,
+                code=obj.code,
+                self_managed=obj.self_managed,
+                actor=request.user,
+            )
+            obj.pk = saved.pk
+
+    def move(self, node, parent, request):
+        services.place_move(place=node, parent=parent, actor=request.user)
+
+    def delete(self, obj, request):
+        services.place_delete(place=obj, actor=request.user)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(TreeAdmin):
+    list_display = ("tree_actions", "indented_title", "kind", "function", "place")
+    list_select_related = ("place",)
+    fields = ("kind", "function", "name", "parent", "place", "buildings")
+    autocomplete_fields = ("place", "buildings")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("kind", "parent") if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        # Buildings are set by the service once the row exists (see save_related).
+        request._gongzhi_buildings = form.cleaned_data.get("buildings")
+        if change:
+            services.organization_update(
+                organization=obj, actor=request.user, name=obj.name, function=obj.function, place=obj.place
+            )
+        else:
+            saved = services.organization_create(
+                kind=obj.kind,
+                name=obj.name,
+                place=obj.place,
+                parent=obj.parent,
+                function=obj.function,
+                actor=request.user,
+                buildings=[],
+            )
+            obj.pk = saved.pk
+
+    def save_related(self, request, form, formsets, change):
+        buildings = getattr(request, "_gongzhi_buildings", None)
+        if buildings is not None:
+            services.organization_update(organization=form.instance, actor=request.user, buildings=list(buildings))
+
+    def move(self, node, parent, request):
+        services.organization_move(organization=node, parent=parent, actor=request.user)
+
+    def delete(self, obj, request):
+        services.organization_delete(organization=obj, actor=request.user)
+
+
+@admin.register(Person)
+class PersonAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "id_number_masked", "phone_masked", "place")
+    search_fields = ("name",)
+    fields = ("name", "birth_date", "place")
+    list_select_related = ("place",)
+    autocomplete_fields = ("place",)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.person_update(person=obj, actor=request.user, **form.cleaned_data)
+        else:
+            obj.pk = services.person_create(actor=request.user, **form.cleaned_data).pk
+
+
+@admin.register(Post)
+class PostAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("person", "kind", "body", "organization", "place", "start", "end")
+    list_filter = ("body", "kind")
+    list_select_related = ("person", "organization", "place")
+    search_fields = ("person__name",)
+    autocomplete_fields = ("person", "organization", "place")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            audit_record(actor=request.user, action="post.update", obj=obj, place=obj.place)
+        else:
+            data = {k: v for k, v in form.cleaned_data.items() if k != "id"}
+            obj.pk = services.post_create(actor=request.user, **data).pk
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):
+    list_display = ("username", "person", "is_staff", "is_active")
+    search_fields = ("username", "person__name")
+    autocomplete_fields = ("person",)
+    fields = ("username", "email", "person", "is_active", "is_staff", "is_superuser")
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    has_view_permission = has_change_permission = has_add_permission = has_delete_permission = (
+        lambda self, request, obj=None: request.user.is_superuser
+    )
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "role", "place", "granted_by", "created_at")
+    list_filter = ("role",)
+    list_select_related = ("user", "place", "granted_by")
+    autocomplete_fields = ("user", "place")
+    fields = ("user", "role", "place")
+
+    def has_change_permission(self, request, obj=None):
+        return False if obj else super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = services.role_assignment_create(
+            user=obj.user, role=obj.role, place=obj.place, actor=request.user
+        ).pk
+
+    def delete_model(self, request, obj):
+        services.role_assignment_delete(assignment=obj, actor=request.user)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "actor", "action", "summary", "place")
+    list_filter = ("action",)
+    list_select_related = ("actor", "place")
+    search_fields = ("summary", "action")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CoverageSnapshot)
+class CoverageSnapshotAdmin(admin.ModelAdmin):
+    list_display = ("place", "computed_at", "estates", "covered_estates")
+    list_select_related = ("place",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(place__in=Place.objects.visible_to(request.user))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,125 @@
+"""Who may do what where: roles grant actions over the subtree of the place they are assigned to.
+
+Every scoped model's queryset has ``restrict(user, action)`` (and ``visible_to(user)``,
+its reading form), written once here. A model says how it reaches its place with
+``scope_path``: ``""`` for a place itself, ``"place__"`` for a model with a ``place``
+foreign key, ``"building__"`` and so on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+if TYPE_CHECKING:
+    from governance.models import Place, User
+
+
+class Action:
+    VIEW = "view"  # read everything in scope
+    VIEW_PUBLIC = "view_public"  # read the estate's structure and public notices
+    VIEW_PERSONAL = "view_personal"  # see whole ID and phone numbers
+    CHANGE = "change"  # create, update, move
+    GRANT = "grant"  # give roles inside the scope
+    RUN_VOTE = "run_vote"  # open, advance and close votes
+    ENTER_BALLOT = "enter_ballot"  # enter paper and phone ballots
+    VOTE = "vote"  # cast one's own ballot
+    REVIEW = "review"  # the discipline committee's reviews
+    AUDIT = "audit"  # pull reports and exports
+
+
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "district_auditor": frozenset({Action.VIEW, Action.VIEW_PUBLIC, Action.VIEW_PERSONAL, Action.AUDIT}),
+    "discipline_reviewer": frozenset({Action.VIEW, Action.VIEW_PUBLIC, Action.REVIEW}),
+    "street_staff": frozenset(
+        {Action.VIEW, Action.VIEW_PUBLIC, Action.VIEW_PERSONAL, Action.CHANGE, Action.GRANT, Action.RUN_VOTE}
+    ),
+    "community_secretary": frozenset(
+        {Action.VIEW, Action.VIEW_PUBLIC, Action.VIEW_PERSONAL, Action.CHANGE, Action.GRANT, Action.RUN_VOTE}
+    ),
+    "committee_member": frozenset({Action.VIEW, Action.VIEW_PUBLIC, Action.CHANGE}),
+    "clerk": frozenset({Action.VIEW_PUBLIC, Action.ENTER_BALLOT}),
+    "resident": frozenset({Action.VIEW_PUBLIC, Action.VOTE}),
+}
+
+Range = tuple[int, int, int]  # tree_id, lft, rght of a place whose subtree is in scope
+
+
+def _assignments(user: User) -> list[tuple[str, int, int, int, int]]:
+    cached = getattr(user, "_gongzhi_assignments", None)
+    if cached is None:
+        from governance.models import RoleAssignment
+
+        cached = list(
+            RoleAssignment.objects.filter(user_id=user.pk).values_list(
+                "role", "place_id", "place__tree_id", "place__lft", "place__rght"
+            )
+        )
+        user._gongzhi_assignments = cached
+    return cached
+
+
+def forget_scope(user: User) -> None:
+    """Drop the cached role assignments of ``user`` (after its roles changed)."""
+    user.__dict__.pop("_gongzhi_assignments", None)
+
+
+def is_unrestricted(user: User) -> bool:
+    return bool(user and user.is_authenticated and user.is_superuser)
+
+
+def scope_ranges(user: User, action: str) -> list[Range] | None:
+    """Return the subtrees in which ``user`` may do ``action``; ``None`` means everywhere."""
+    if not user or not user.is_authenticated:
+        return []
+    if is_unrestricted(user):
+        return None
+    return [
+        (tree_id, lft, rght)
+        for role, _place_id, tree_id, lft, rght in _assignments(user)
+        if action in CAPABILITIES.get(role, ())
+    ]
+
+
+def roles_of(user: User) -> set[str]:
+    if not user or not user.is_authenticated:
+        return set()
+    return {role for role, *_rest in _assignments(user)}
+
+
+def assigned_place_ids(user: User, role: str | None = None) -> list[int]:
+    return [place_id for r, place_id, *_rest in _assignments(user) if role is None or r == role]
+
+
+def scope_q(ranges: list[Range], prefix: str) -> Q:
+    """A filter matching objects whose place lies in one of ``ranges``."""
+    q = Q(pk__in=[])
+    for tree_id, lft, rght in ranges:
+        q |= Q(**{f"{prefix}tree_id": tree_id, f"{prefix}lft__gte": lft, f"{prefix}lft__lte": rght})
+    return q
+
+
+def can(user: User, action: str, place: Place | None) -> bool:
+    """Whether ``user`` may do ``action`` at ``place`` (``None``: anywhere at all)."""
+    ranges = scope_ranges(user, action)
+    if ranges is None:
+        return True
+    if place is None:
+        return bool(ranges)
+    return any(t == place.tree_id and lft <= place.lft <= rght for t, lft, rght in ranges)
+
+
+class ScopedQuerySetMixin:
+    """Adds ``restrict`` and ``visible_to`` to a queryset of a model that declares ``scope_path``."""
+
+    def restrict(self, user: User, action: str = Action.VIEW):
+        ranges = scope_ranges(user, action)
+        if ranges is None:
+            return self
+        if not ranges:
+            return self.none()
+        return self.filter(scope_q(ranges, self.model.scope_path))
+
+    def visible_to(self, user: User):
+        return self.restrict(user, Action.VIEW)

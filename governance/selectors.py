@@ -1,0 +1,185 @@
+"""Reads of the governance layer that are more than one queryset call."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from governance.models import Organization, OrgKind, Person, Place, PlaceKind, Post, PostBody, PostKind
+
+ABOVE_ESTATE = (PlaceKind.DISTRICT, PlaceKind.STREET, PlaceKind.TOWN, PlaceKind.COMMUNITY)
+
+
+def subtree_q(place: Place, prefix: str = "") -> Q:
+    """Match rows whose place (reached through ``prefix``) lies in the subtree of ``place``."""
+    return Q(
+        **{
+            f"{prefix}tree_id": place.tree_id,
+            f"{prefix}lft__gte": place.lft,
+            f"{prefix}lft__lte": place.rght,
+        }
+    )
+
+
+def _pct(part: int, whole: int) -> str:
+    """A share as a percentage string with two places, rounded half up, computed in integers."""
+    if not whole:
+        return "0.00"
+    hundredths = (part * 10000 * 2 + whole) // (2 * whole)
+    return f"{hundredths // 100}.{hundredths % 100:02d}"
+
+
+def coverage(place: Place) -> dict:
+    """Return the coverage of ``place`` (DOMAIN.md §3), per estate and rolled up its subtree.
+
+    An estate is covered when it has a general branch, every building is covered by a
+    building group, and it has an owners' committee (or a recorded self-management
+    arrangement). Runs a fixed number of queries whatever the size of the subtree.
+    """
+    if place.kind in (PlaceKind.COMPLEX, PlaceKind.BUILDING):
+        place = place.estate
+    nodes = list(
+        Place.objects.filter(subtree_q(place), kind__in=(*ABOVE_ESTATE, PlaceKind.ESTATE))
+        .order_by("lft")
+        .values("id", "name", "kind", "lft", "rght", "parent_id", "self_managed")
+    )
+    in_tree = subtree_q(place)
+    branch_estates = set(
+        Organization.objects.filter(subtree_q(place, "place__"), kind=OrgKind.ESTATE_GENERAL_BRANCH).values_list(
+            "place_id", flat=True
+        )
+    )
+    buildings = dict(
+        Place.objects.filter(in_tree, kind=PlaceKind.BUILDING)
+        .values("estate_id")
+        .annotate(n=Count("id"))
+        .values_list("estate_id", "n")
+    )
+    covered = dict(
+        Place.objects.filter(in_tree, kind=PlaceKind.BUILDING, building_groups__isnull=False)
+        .values("estate_id")
+        .annotate(n=Count("id", distinct=True))
+        .values_list("estate_id", "n")
+    )
+    committee_estates = set(
+        Post.objects.current()
+        .filter(subtree_q(place, "place__"), body=PostBody.OWNERS_COMMITTEE, place__kind=PlaceKind.ESTATE)
+        .values_list("place_id", flat=True)
+        .distinct()
+    )
+
+    by_id: dict[int, dict] = {}
+    roots: list[dict] = []
+    for node in nodes:
+        entry = {
+            "place": {"id": node["id"], "name": node["name"], "kind": node["kind"]},
+            "estates": 0,
+            "covered_estates": 0,
+            "parts": {
+                "general_branch": 0,
+                "buildings": 0,
+                "buildings_covered": 0,
+                "estates_all_buildings_covered": 0,
+                "owners_committee": 0,
+                "self_managed": 0,
+            },
+        }
+        if node["kind"] == PlaceKind.ESTATE:
+            estate_id = node["id"]
+            n_buildings = buildings.get(estate_id, 0)
+            n_covered = covered.get(estate_id, 0)
+            has_branch = estate_id in branch_estates
+            all_covered = n_buildings > 0 and n_covered == n_buildings
+            has_committee = estate_id in committee_estates
+            self_managed = node["self_managed"]
+            is_covered = has_branch and all_covered and (has_committee or self_managed)
+            entry.update(
+                estates=1,
+                covered_estates=int(is_covered),
+                covered=is_covered,
+                missing=[
+                    name
+                    for name, ok in (
+                        ("general_branch", has_branch),
+                        ("building_groups", all_covered),
+                        ("owners_committee", has_committee or self_managed),
+                    )
+                    if not ok
+                ],
+                parts={
+                    "general_branch": int(has_branch),
+                    "buildings": n_buildings,
+                    "buildings_covered": n_covered,
+                    "estates_all_buildings_covered": int(all_covered),
+                    "owners_committee": int(has_committee),
+                    "self_managed": int(self_managed),
+                },
+            )
+        else:
+            entry["children"] = []
+        by_id[node["id"]] = entry
+        parent = by_id.get(node["parent_id"])
+        if parent is not None and "children" in parent:
+            parent["children"].append(entry)
+        else:
+            roots.append(entry)
+
+    def roll_up(entry: dict) -> None:
+        for child in entry.get("children", ()):
+            roll_up(child)
+            entry["estates"] += child["estates"]
+            entry["covered_estates"] += child["covered_estates"]
+            for key, value in child["parts"].items():
+                entry["parts"][key] += value
+        entry["share"] = _pct(entry["covered_estates"], entry["estates"])
+
+    for root in roots:
+        roll_up(root)
+    result = roots[0]
+    result["computed_at"] = timezone.now().isoformat()
+    return result
+
+
+@dataclass(frozen=True)
+class MultiPostHolder:
+    person: Person
+    posts: list[Post]
+
+
+def multi_post_holders(place: Place, *, on: datetime.date | None = None) -> list[MultiPostHolder]:
+    """List the people holding more than one current post in the subtree of ``place`` (一肩挑)."""
+    posts = Post.objects.current(on).filter(subtree_q(place, "place__"))
+    person_ids = (
+        posts.values("person_id").annotate(n=Count("id")).filter(n__gt=1).values_list("person_id", flat=True)
+    )
+    grouped: dict[int, list[Post]] = defaultdict(list)
+    for post in (
+        posts.filter(person_id__in=list(person_ids))
+        .select_related("person", "organization", "place")
+        .order_by("person__name", "person_id", "body", "kind")
+    ):
+        grouped[post.person_id].append(post)
+    return [MultiPostHolder(person=p[0].person, posts=p) for p in grouped.values()]
+
+
+def secretary_chair_share(place: Place, *, on: datetime.date | None = None) -> dict:
+    """The share of estates whose general-branch secretary also chairs the owners' committee."""
+    estates = Place.objects.filter(subtree_q(place), kind=PlaceKind.ESTATE).count()
+    current = Post.objects.current(on).filter(subtree_q(place, "place__"), place__kind=PlaceKind.ESTATE)
+    secretaries = set(
+        current.filter(
+            body=PostBody.PARTY, kind=PostKind.SECRETARY, organization__kind=OrgKind.ESTATE_GENERAL_BRANCH
+        ).values_list("place_id", "person_id")
+    )
+    chairs = set(current.filter(body=PostBody.OWNERS_COMMITTEE, kind=PostKind.CHAIR).values_list("place_id", "person_id"))
+    both = {estate_id for estate_id, _person in secretaries & chairs}
+    return {
+        "estates": estates,
+        "estates_secretary_is_chair": len(both),
+        "share": _pct(len(both), estates),
+        "estate_ids": sorted(both),
+    }
