@@ -1,1 +1,394 @@
-"""Models of this app."""
+"""Owners' votes: committee elections and assembly resolutions (DOMAIN.md §4 and §5).
+
+A ``Vote`` moves through its states by ``elections.services.vote_transition``; the roll is
+frozen into ``RollEntry`` rows when voting opens, ballots are appended to a hash chain,
+and the tally is stored as an immutable ``VoteResult``. Nothing here is ever deleted.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from governance.models import Place
+from governance.models.trees import ScopedQuerySet
+
+
+class VoteKind(models.TextChoices):
+    COMMITTEE_ELECTION = "committee_election", _("业主委员会选举")
+    RESOLUTION = "resolution", _("业主大会表决")
+
+
+class Matter(models.IntegerChoices):
+    """The nine matters of Civil Code Art. 278."""
+
+    RULES_OF_PROCEDURE = 1, _("制定和修改业主大会议事规则")
+    MANAGEMENT_COVENANT = 2, _("制定和修改管理规约")
+    COMMITTEE = 3, _("选举业主委员会或者更换业主委员会成员")
+    MANAGER = 4, _("选聘和解聘物业服务企业或者其他管理人")
+    USE_FUND = 5, _("使用建筑物及其附属设施的维修资金")
+    RAISE_FUND = 6, _("筹集建筑物及其附属设施的维修资金")
+    REBUILD = 7, _("改建、重建建筑物及其附属设施")
+    COMMON_PARTS = 8, _("改变共有部分的用途或者利用共有部分从事经营活动")
+    OTHER = 9, _("有关共有和共同管理权利的其他重大事项")
+
+
+# Matters (6)–(8) need three quarters (Civil Code Art. 278 para. 2).
+THREE_QUARTER_MATTERS = frozenset({Matter.RAISE_FUND, Matter.REBUILD, Matter.COMMON_PARTS})
+
+
+class Threshold(models.TextChoices):
+    MAJORITY = "majority", _("过半数")
+    THREE_QUARTERS = "three_quarters", _("四分之三以上")
+
+
+class VoteStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    NOMINATION = "nomination", _("候选人推荐")
+    REVIEW = "review", _("资格审查")
+    NOTICE = "notice", _("公示")
+    VOTING = "voting", _("投票中")
+    COUNTING = "counting", _("计票")
+    PRELIMINARY = "preliminary", _("初步结果公示")
+    FINAL = "final", _("最终结果公告")
+    FILED = "filed", _("已备案")
+    CANCELLED = "cancelled", _("已取消")
+    FAILED = "failed", _("未通过法定人数")
+
+
+class TallyState(models.TextChoices):
+    IDLE = "idle", _("未计票")
+    PENDING = "pending", _("待计票")
+    RUNNING = "running", _("计票中")
+    DONE = "done", _("已计票")
+
+
+class Vote(models.Model):
+    """One owners' vote of an estate: a committee election or a resolution on one matter."""
+
+    estate = models.ForeignKey(Place, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="votes")
+    kind = models.CharField(_("类型"), max_length=24, choices=VoteKind.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    description = models.TextField(_("说明"), blank=True)
+    matter = models.PositiveSmallIntegerField(_("表决事项"), choices=Matter.choices)
+    seats = models.PositiveSmallIntegerField(_("应选名额"), null=True, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=VoteStatus.choices, default=VoteStatus.DRAFT)
+
+    notice_starts = models.DateField(_("公示开始日期"))
+    notice_days = models.PositiveSmallIntegerField(_("公示天数"))
+    opens_at = models.DateTimeField(_("投票开始时间"))
+    closes_at = models.DateTimeField(_("投票截止时间"))
+    objection_days = models.PositiveSmallIntegerField(_("异议期天数"))
+
+    # The estate's rules of procedure may allow one extension when the quorum fails.
+    extension_allowed = models.BooleanField(_("议事规则允许延期"), default=False)
+    extended = models.BooleanField(_("已延期"), default=False)
+    original_closes_at = models.DateTimeField(_("原定截止时间"), null=True, blank=True)
+
+    # The frozen roll (set when voting opens).
+    roll_frozen_at = models.DateTimeField(_("名册冻结时间"), null=True, blank=True)
+    roll_total_area = models.DecimalField(_("总面积"), max_digits=14, decimal_places=2, null=True, blank=True)
+    roll_total_owners = models.PositiveIntegerField(_("总人数"), null=True, blank=True)
+
+    tally_state = models.CharField(max_length=8, choices=TallyState.choices, default=TallyState.IDLE)
+    objection_ends = models.DateField(_("异议期截止"), null=True, blank=True)
+    result_date = models.DateField(_("结果产生日期"), null=True, blank=True)
+    filing_due = models.DateField(_("备案期限"), null=True, blank=True)
+    filed_on = models.DateField(_("备案日期"), null=True, blank=True)
+    filing_reference = models.CharField(_("备案文号"), max_length=100, blank=True)
+    cancel_reason = models.TextField(_("取消原因"), blank=True)
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "estate__"
+
+    class Meta:
+        verbose_name = _("业主投票")
+        verbose_name_plural = _("业主投票")
+        ordering = ["-opens_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(matter__gte=1, matter__lte=9), name="vote_matter_1_to_9"),
+            models.CheckConstraint(condition=models.Q(closes_at__gt=models.F("opens_at")), name="vote_closes_after_opens"),
+        ]
+        indexes = [models.Index(fields=["status", "closes_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_election(self) -> bool:
+        return self.kind == VoteKind.COMMITTEE_ELECTION
+
+    @property
+    def threshold(self) -> str:
+        return Threshold.THREE_QUARTERS if self.matter in THREE_QUARTER_MATTERS else Threshold.MAJORITY
+
+    @property
+    def passed(self) -> bool | None:
+        """Whether a resolution passed, by its latest result (``None`` before a result)."""
+        result = self.latest_result
+        return None if result is None else bool(result.data.get("passed"))
+
+    @property
+    def latest_result(self) -> VoteResult | None:
+        return self.results.order_by("-round").first()
+
+
+class VoteStep(models.Model):
+    """One transition of a vote: who moved it, when, from what, to what, and why."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="steps")
+    from_status = models.CharField(max_length=16, choices=VoteStatus.choices)
+    to_status = models.CharField(max_length=16, choices=VoteStatus.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    at = models.DateTimeField()
+    reason = models.TextField(blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "vote__estate__"
+
+    class Meta:
+        ordering = ["vote_id", "at", "pk"]
+
+
+class GroupBody(models.TextChoices):
+    OWNERS = "owners", _("业主代表")
+    DEVELOPER = "developer", _("建设单位代表")
+    STREET = "street", _("街道代表")
+    RESIDENTS_COMMITTEE = "residents_committee", _("居委会代表")
+    PARTY = "party", _("社区党组织代表")
+    PROPERTY_CENTRE = "property_centre", _("街道物业管理中心代表")
+    POLICE = "police", _("派出所代表")
+
+
+class PreparatoryGroup(models.Model):
+    """The preparatory group (筹备组) that organises an election; its list is posted as a notice."""
+
+    vote = models.OneToOneField(Vote, on_delete=models.PROTECT, related_name="preparatory_group")
+    posted_at = models.DateTimeField(_("名单公示时间"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "vote__estate__"
+
+
+class PreparatoryMember(models.Model):
+    group = models.ForeignKey(PreparatoryGroup, on_delete=models.PROTECT, related_name="members")
+    name = models.CharField(_("姓名"), max_length=100)
+    body = models.CharField(_("来源"), max_length=24, choices=GroupBody.choices)
+    leads = models.BooleanField(_("组长"), default=False)
+
+    class Meta:
+        ordering = ["group_id", "-leads", "pk"]
+
+
+class NominatedBy(models.TextChoices):
+    OWNERS = "owners", _("业主推荐（自荐或联名）")
+    RESIDENTS_COMMITTEE = "residents_committee", _("居民委员会推荐")
+    PARTY = "party", _("社区党组织推荐")
+
+
+class Candidate(models.Model):
+    """A candidate of a committee election: an owner of the estate, nominated and reviewed."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="candidates")
+    owner = models.ForeignKey("residents.Owner", verbose_name=_("业主"), on_delete=models.PROTECT, related_name="+")
+    nominated_by = models.CharField(_("推荐方式"), max_length=24, choices=NominatedBy.choices)
+    statement = models.TextField(_("个人陈述"), blank=True)
+    # As reported at nomination (used when the register holds no party membership).
+    is_party_member = models.BooleanField(_("党员"), default=False)
+    eligible = models.BooleanField(_("资格审查通过"), null=True)
+    review_reason = models.TextField(_("审查意见"), blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    nominated_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "vote__estate__"
+
+    class Meta:
+        ordering = ["vote_id", "pk"]
+        constraints = [models.UniqueConstraint(fields=["vote", "owner"], name="candidate_once_per_vote")]
+
+
+class RollEntry(models.Model):
+    """One counted owner of the roll frozen when voting opened; its area is carried here for the tally."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="roll")
+    key = models.CharField(max_length=32)
+    area = models.DecimalField(max_digits=14, decimal_places=2)
+    is_developer = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vote", "key"], name="roll_entry_key_unique")]
+
+
+class RollUnit(models.Model):
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="+")
+    entry = models.ForeignKey(RollEntry, on_delete=models.PROTECT, related_name="units")
+    unit = models.ForeignKey("residents.PropertyUnit", on_delete=models.PROTECT, related_name="+")
+    area = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vote", "unit"], name="roll_unit_once_per_vote")]
+
+
+class RollOwner(models.Model):
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="+")
+    entry = models.ForeignKey(RollEntry, on_delete=models.PROTECT, related_name="owners")
+    owner = models.ForeignKey("residents.Owner", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["vote", "owner"])]
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", _("网上投票")
+    PHONE = "phone", _("电话投票")
+    WECHAT = "wechat", _("微信投票")
+    CENTRAL = "central", _("集中投票箱")
+    MOBILE_BOX = "mobile_box", _("流动票箱")
+
+
+PAPER_CHANNELS = frozenset({Channel.CENTRAL, Channel.MOBILE_BOX})
+STAFF_CHANNELS = frozenset({Channel.PHONE, Channel.WECHAT})
+
+
+class Choice(models.TextChoices):
+    FOR = "for", _("同意")
+    AGAINST = "against", _("反对")
+    ABSTAIN = "abstain", _("弃权")
+
+
+class AppendOnly(models.Model):
+    """A record with no update path: corrections are new records."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValidationError("append-only record")
+        super().save(*args, **kwargs)
+
+
+class Ballot(AppendOnly):
+    """One accepted ballot for one counted owner, chained by hash to the ballot before it.
+
+    ``voided`` is the only column that ever changes (through ``ballot_void``, with a
+    ``BallotVoid`` record); the partial unique constraint lets one live ballot stand per
+    counted owner, so two clerks entering the same owner at once get one 201 and one 409.
+    """
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="ballots")
+    seq = models.PositiveIntegerField()
+    entry = models.ForeignKey(RollEntry, on_delete=models.PROTECT, related_name="ballots")
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    choice = models.CharField(max_length=8, choices=Choice.choices, blank=True)
+    approve = models.JSONField(default=list, blank=True)
+    valid = models.BooleanField(default=True)
+    cast_by_owner = models.ForeignKey("residents.Owner", on_delete=models.PROTECT, null=True, related_name="+")
+    proxy_name = models.CharField(max_length=100, blank=True)
+    proxy_mandate = models.CharField(max_length=100, blank=True)
+    paper_serial = models.CharField(max_length=40, blank=True)
+    reference = models.CharField(max_length=100, blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    cast_at = models.DateTimeField()
+    receipt_hash = models.CharField(max_length=64, unique=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    voided = models.BooleanField(default=False)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "vote__estate__"
+
+    class Meta:
+        ordering = ["vote_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "seq"], name="ballot_seq_unique"),
+            models.UniqueConstraint(
+                fields=["vote", "entry"], condition=models.Q(voided=False), name="ballot_one_live_per_owner"
+            ),
+        ]
+
+
+class BallotApproval(models.Model):
+    """A candidate approved by a valid election ballot (one row each, for the tally's aggregate)."""
+
+    ballot = models.ForeignKey(Ballot, on_delete=models.PROTECT, related_name="approvals")
+    candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="approvals")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ballot", "candidate"], name="approval_once")]
+
+
+class BallotVoid(AppendOnly):
+    """A supervisor's voiding of a wrongly entered ballot; the re-entry is a new ballot."""
+
+    ballot = models.OneToOneField(Ballot, on_delete=models.PROTECT, related_name="void")
+    reason = models.TextField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    at = models.DateTimeField()
+
+
+class RefusedBallot(AppendOnly):
+    """A ballot that was refused, kept in the log with the reason."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="refused_ballots")
+    entry = models.ForeignKey(RollEntry, on_delete=models.PROTECT, null=True, related_name="+")
+    channel = models.CharField(max_length=12, blank=True)
+    reason = models.CharField(max_length=32)
+    message = models.TextField()
+    payload = models.JSONField(default=dict)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["vote", "reason"])]
+
+
+class PaperSerial(models.Model):
+    """A paper ballot's serial number: issued, then returned (entered) or void (spoiled)."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="paper_serials")
+    serial = models.CharField(max_length=40)
+    issued_at = models.DateTimeField()
+    void_reason = models.TextField(blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vote", "serial"], name="paper_serial_unique")]
+
+
+class VotingCode(models.Model):
+    """A one-time voting code per unit, printed on the notice; stored only as a keyed hash."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="voting_codes")
+    unit = models.ForeignKey("residents.PropertyUnit", on_delete=models.PROTECT, related_name="+")
+    code_hash = models.CharField(max_length=64)
+    issued_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "unit"], name="voting_code_once_per_unit"),
+            models.UniqueConstraint(fields=["vote", "code_hash"], name="voting_code_hash_unique"),
+        ]
+
+
+class VoteResult(AppendOnly):
+    """The stored tally of one counting round; immutable, with a hash of its canonical JSON."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="results")
+    round = models.PositiveSmallIntegerField(default=1)
+    data = models.JSONField()
+    hash = models.CharField(max_length=64)
+    chain_head = models.CharField(max_length=64)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vote", "round"], name="vote_result_round_unique")]
