@@ -55,12 +55,14 @@ def coverage(place: Place) -> dict:
     )
     buildings = dict(
         Place.objects.filter(in_tree, kind=PlaceKind.BUILDING)
+        .order_by()
         .values("estate_id")
         .annotate(n=Count("id"))
         .values_list("estate_id", "n")
     )
     covered = dict(
         Place.objects.filter(in_tree, kind=PlaceKind.BUILDING, building_groups__isnull=False)
+        .order_by()
         .values("estate_id")
         .annotate(n=Count("id", distinct=True))
         .values_list("estate_id", "n")
@@ -154,7 +156,8 @@ def multi_post_holders(place: Place, *, on: datetime.date | None = None) -> list
     """List the people holding more than one current post in the subtree of ``place`` (一肩挑)."""
     posts = Post.objects.current(on).filter(subtree_q(place, "place__"))
     person_ids = (
-        posts.values("person_id").annotate(n=Count("id")).filter(n__gt=1).values_list("person_id", flat=True)
+        posts.order_by()
+        .values("person_id").annotate(n=Count("id")).filter(n__gt=1).values_list("person_id", flat=True)
     )
     grouped: dict[int, list[Post]] = defaultdict(list)
     for post in (

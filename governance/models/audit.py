@@ -10,13 +10,28 @@ from .trees import ScopedQuerySet
 class AuditEvent(models.Model):
     """One write, recorded by the service that made it. Append-only."""
 
+    # Audit rows outlive what they mention: no database constraint, the ids stay as written.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     action = models.CharField(_("操作"), max_length=64, db_index=True)
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
-    place = models.ForeignKey(Place, verbose_name=_("地点"), on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    place = models.ForeignKey(
+        Place,
+        verbose_name=_("地点"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     summary = models.CharField(_("摘要"), max_length=500, blank=True)
     data = models.JSONField(_("详情"), default=dict, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
