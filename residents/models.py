@@ -179,3 +179,210 @@ class Ownership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} · {self.unit_id}"
+
+
+# Residents and occupancy ------------------------------------------------------------------
+
+
+class ResidentRelation(models.TextChoices):
+    OWNER = "owner", _("业主")
+    TENANT = "tenant", _("租户")
+    FAMILY = "family", _("家庭成员")
+
+
+class ResidencyQuerySet(ScopedQuerySet):
+    def current(self, day=None):
+        """Residencies in force on ``day`` (today by default)."""
+        from django.utils import timezone
+
+        day = day or timezone.localdate()
+        return self.filter(start__lte=day).filter(models.Q(end__isnull=True) | models.Q(end__gt=day))
+
+
+class Resident(models.Model):
+    """A person living in a unit over a period: an owner, a tenant or a family member.
+
+    ``end`` is the first day the person no longer lives there. Tenants are not owners
+    and never appear on the voting roll.
+    """
+
+    unit = models.ForeignKey(PropertyUnit, verbose_name=_("专有部分"), on_delete=models.PROTECT, related_name="residents")
+    person = models.ForeignKey(Person, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="residencies")
+    relation = models.CharField(_("关系"), max_length=16, choices=ResidentRelation.choices)
+    start = models.DateField(_("入住日期"))
+    end = models.DateField(_("迁出日期"), null=True, blank=True)
+
+    objects = ResidencyQuerySet.as_manager()
+    scope_path = "unit__building__"
+
+    class Meta:
+        verbose_name = _("居民")
+        verbose_name_plural = _("居民")
+        ordering = ["unit_id", "start", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__isnull=True) | models.Q(end__gt=models.F("start")), name="resident_end_after_start"
+            ),
+            models.UniqueConstraint(
+                fields=["unit", "person"], condition=models.Q(end__isnull=True), name="resident_one_open_per_unit_person"
+            ),
+        ]
+        indexes = [models.Index(fields=["unit", "end"]), models.Index(fields=["person", "end"])]
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.get_relation_display()} · {self.unit_id}"
+
+
+class OccupancyState(models.TextChoices):
+    OCCUPIED = "occupied", _("已入住")
+    VACANT = "vacant", _("空置")
+
+
+class Occupancy(models.Model):
+    """A unit's occupancy state from ``since`` until the unit's next record.
+
+    A unit with no record on a day counts as vacant on that day.
+    """
+
+    unit = models.ForeignKey(
+        PropertyUnit, verbose_name=_("专有部分"), on_delete=models.PROTECT, related_name="occupancy_states"
+    )
+    state = models.CharField(_("状态"), max_length=16, choices=OccupancyState.choices)
+    since = models.DateField(_("起始日期"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "unit__building__"
+
+    class Meta:
+        verbose_name = _("入住状态")
+        verbose_name_plural = _("入住状态")
+        ordering = ["unit_id", "since"]
+        constraints = [models.UniqueConstraint(fields=["unit", "since"], name="occupancy_one_state_per_unit_day")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.get_state_display()} {self.since}"
+
+
+# Party members -------------------------------------------------------------------------------
+
+
+class Skill(models.Model):
+    """A professional skill a party member may offer (a configurable list: engineer, lawyer, ...)."""
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=60)
+
+    class Meta:
+        verbose_name = _("专业技能")
+        verbose_name_plural = _("专业技能")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartyMember(models.Model):
+    """A party member: a person with membership in one organization of the party tree.
+
+    ``in_service`` marks a member employed elsewhere who registered with the community
+    where they live (在职党员 / 双报到) on ``registered_on``.
+    """
+
+    person = models.OneToOneField(Person, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="party_member")
+    organization = models.ForeignKey(
+        "governance.Organization", verbose_name=_("所在党组织"), on_delete=models.PROTECT, related_name="members"
+    )
+    in_service = models.BooleanField(_("在职党员"), default=False)
+    registered_on = models.DateField(_("双报到日期"), null=True, blank=True)
+    workplace = models.CharField(_("工作单位"), max_length=200, blank=True)
+    skills = models.ManyToManyField(Skill, verbose_name=_("专业技能"), blank=True, related_name="members")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "organization__place__"
+
+    class Meta:
+        verbose_name = _("党员")
+        verbose_name_plural = _("党员")
+        ordering = ["organization_id", "pk"]
+
+    def __str__(self) -> str:
+        return str(self.person)
+
+
+class Participation(models.Model):
+    """A party member's part in an estate affair on a day (a meeting, a project, a patrol...)."""
+
+    member = models.ForeignKey(PartyMember, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="participations")
+    date = models.DateField(_("日期"))
+    activity = models.CharField(_("事项"), max_length=200)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "member__organization__place__"
+
+    class Meta:
+        verbose_name = _("参与记录")
+        verbose_name_plural = _("参与记录")
+        ordering = ["-date", "pk"]
+        indexes = [models.Index(fields=["member", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.date} · {self.activity}"
+
+
+# Bulk import -------------------------------------------------------------------------------------
+
+
+class ImportState(models.TextChoices):
+    PENDING = "pending", _("排队中")
+    VALIDATING = "validating", _("校验中")
+    IMPORTING = "importing", _("导入中")
+    INVALID = "invalid", _("校验未通过")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class ImportJob(models.Model):
+    """One upload of an estate's register, its state, progress and report."""
+
+    estate = models.ForeignKey(Place, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="register_imports")
+    file = models.FileField(_("文件"), upload_to="register-imports/%Y/%m/")
+    file_name = models.CharField(_("文件名"), max_length=255, blank=True)
+    on = models.DateField(_("产权变更生效日期"), null=True, blank=True)
+    state = models.CharField(_("状态"), max_length=16, choices=ImportState.choices, default=ImportState.PENDING)
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    processed_rows = models.PositiveIntegerField(_("已校验行数"), default=0)
+    total_units = models.PositiveIntegerField(_("房屋数"), default=0)
+    written_units = models.PositiveIntegerField(_("已写入房屋数"), default=0)
+    errors = models.JSONField(_("错误"), default=list, blank=True)
+    error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    summary = models.JSONField(_("结果"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        "governance.User", verbose_name=_("提交人"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "estate__"
+
+    class Meta:
+        verbose_name = _("登记册导入")
+        verbose_name_plural = _("登记册导入")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.estate} · {self.file_name or self.file.name}"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (ImportState.INVALID, ImportState.DONE, ImportState.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.finished:
+            return 100
+        if self.state == ImportState.IMPORTING and self.total_units:
+            return 50 + self.written_units * 50 // self.total_units
+        return 0

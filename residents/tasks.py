@@ -1,0 +1,13 @@
+"""Background work of the register."""
+
+from celery import shared_task
+
+from residents import services
+from residents.models import ImportJob
+
+
+@shared_task(acks_late=True)
+def register_import(job_id: int) -> str:
+    """Run one register import job; safe to run twice (the job is claimed atomically)."""
+    job = ImportJob.objects.select_related("estate", "created_by").get(pk=job_id)
+    return services.register_import_run(job=job).state
