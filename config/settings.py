@@ -176,13 +176,12 @@ GONGZHI = {
     # Whether parking spaces with their own title count toward voting area (DOMAIN.md §4).
     "PARKING_COUNTS_FOR_AREA": env.bool("GONGZHI_PARKING_COUNTS_FOR_AREA", default=True),
     # Owners' votes (DOMAIN.md §4–§5): notice and objection periods, one extension's limit,
-    # the committee's size bounds (odd), and the filing deadline after the result.
+    # the committee's size bounds (odd); the filing deadline is COMMITTEE_FILING_DAYS.
     "VOTE_NOTICE_DAYS": 7,
     "VOTE_OBJECTION_DAYS": 7,
     "VOTE_EXTENSION_MAX_DAYS": 15,
     "COMMITTEE_SEATS_MIN": 5,
     "COMMITTEE_SEATS_MAX": 11,
-    "COMMITTEE_FILING_DAYS": 30,
     # Owners' committees and the public-revenue ledger (DOMAIN.md §5–§7), amounts in yuan.
     "COMMITTEE_TERM_YEARS": 5,
     "COMMITTEE_FILING_DAYS": 30,

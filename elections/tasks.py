@@ -1,0 +1,18 @@
+"""Background work of the voting engine: the tally, and closing votes whose time is up."""
+
+from celery import shared_task
+
+from elections import services
+
+
+@shared_task(acks_late=True)
+def vote_tally_task(vote_id: int) -> int | None:
+    """Count a closed vote (safe to run twice: the service claims the work); return the result's id."""
+    result = services.vote_tally(vote_id=vote_id)
+    return result.pk if result else None
+
+
+@shared_task
+def close_due_votes() -> list[int]:
+    """Close every vote whose voting time has ended; each close enqueues its tally (the beat job)."""
+    return services.close_due_votes()
