@@ -58,6 +58,12 @@ def _services(request, settings):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # The cast logs in with passwords; a slow hasher would cost seconds per test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(request):
     """Run tasks in-process unless the test is about the real worker."""
     from config.celery import app
@@ -113,3 +119,49 @@ def api():
 
     client.as_user = as_user
     return client
+
+
+@pytest.fixture
+def celery_worker_process(settings, _services):
+    """A real Celery worker in its own process, consuming from Redis and writing to the test database.
+
+    Use it with ``@pytest.mark.worker`` and ``@pytest.mark.django_db(transaction=True)`` so that
+    the worker sees committed rows.
+    """
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from config.celery import app
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        _missing("a worker process needs PostgreSQL to share the test database")
+    database_url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": settings.REDIS_URL, "CELERY_TASK_ALWAYS_EAGER": "0"}
+    app.control.purge()
+    name = f"pytest-{os.getpid()}@localhost"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-n", name, "-l", "warning"],
+        cwd=Path(__file__).parent,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"the worker exited: {process.stderr.read().decode()[-2000:]}")
+            if app.control.ping(destination=[name], timeout=0.5):
+                break
+        else:
+            pytest.fail("the worker did not answer a ping within 60 s")
+        yield name
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()

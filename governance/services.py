@@ -123,7 +123,7 @@ def place_move(*, place: Place, parent: Place | None, actor: User | None) -> Pla
 def place_delete(*, place: Place, actor: User | None) -> None:
     """Delete a place that nothing else hangs on."""
     _lock_tree(Place)
-    if place.get_children().exists():
+    if Place.objects.filter(parent=place).exists():
         raise Conflict(_("“%(name)s”下还有下级地点，不能删除。") % {"name": place.name}, code="has_children")
     pk, name = place.pk, place.name
     try:
@@ -169,7 +169,7 @@ def _set_buildings(org: Organization, buildings: Iterable[Place] | None) -> None
             raise ApplicationError(
                 _("“%(name)s”不是楼栋，党小组只能覆盖楼栋。") % {"name": building.name}, code="not_a_building"
             )
-        if not building.is_descendant_of(org.place, include_self=True) and building.estate_id != org.place.estate_id:
+        if building.estate_id != org.place.estate_id:
             raise ApplicationError(
                 _("楼栋“%(name)s”不在党小组所在的小区内。") % {"name": building.name}, code="building_elsewhere"
             )
@@ -189,8 +189,10 @@ def organization_create(
 ) -> Organization:
     """Found a party organization under ``parent``, attached to the place it serves."""
     _lock_tree(Organization)
+    # Tree positions shift with every insert: check against the rows as they are now.
+    place = Place.objects.get(pk=place.pk)
     if parent is not None:
-        parent.refresh_from_db()
+        parent = Organization.objects.select_related("place").get(pk=parent.pk)
     org = Organization(kind=kind, name=name.strip(), place=place, parent=parent, function=function or "")
     _refuse_parent(org, parent)
     _check_function(org)
@@ -215,8 +217,8 @@ def organization_update(
         org.function = fields["function"] or ""
         _check_function(org)
     if "place" in fields:
-        org.place = fields["place"]
-        _check_org_place(org, org.parent)
+        org.place = Place.objects.get(pk=fields["place"].pk)
+        _check_org_place(org, org.parent and Organization.objects.select_related("place").get(pk=org.parent_id))
     _refuse_duplicate_name(Organization, org, org.parent)
     org.save()
     if buildings is not None:
@@ -229,10 +231,9 @@ def organization_update(
 def organization_move(*, organization: Organization, parent: Organization | None, actor: User | None) -> Organization:
     """Move an organization and its subtree under another organization."""
     _lock_tree(Organization)
-    org = organization
-    org.refresh_from_db()
+    org = Organization.objects.select_related("place").get(pk=organization.pk)
     if parent is not None:
-        parent.refresh_from_db()
+        parent = Organization.objects.select_related("place").get(pk=parent.pk)
     _refuse_parent(org, parent)
     _check_org_place(org, parent)
     org.parent = parent
@@ -249,7 +250,7 @@ def organization_delete(*, organization: Organization, actor: User | None) -> No
     """Dissolve an organization that has no sub-organizations and no members left."""
     _lock_tree(Organization)
     org = organization
-    if org.get_children().exists():
+    if Organization.objects.filter(parent=org).exists():
         raise Conflict(_("“%(name)s”还有下级组织，不能删除。") % {"name": org.name}, code="has_children")
     if org.posts.exists():
         raise Conflict(_("“%(name)s”还有任职人员，不能删除。") % {"name": org.name}, code="has_members")

@@ -152,11 +152,10 @@ class PlaceViewSet(TreeViewSet):
         return Response(selectors.coverage(place))
 
     @extend_schema(request=None, responses={202: OpenApiResponse(description="Recount queued")})
-    @action(detail=True, methods=["post"], url_path="coverage/recount")
+    @action(detail=True, methods=["post"], url_path="coverage/recount", object_write_action=Action.VIEW)
     def coverage_recount(self, request, pk=None):
         """Recount coverage in the background and keep a snapshot of it."""
         place = self.get_object()
-        self.require(Action.VIEW, place)
         result = coverage_recount.delay(place.pk)
         return Response({"task": result.id}, status=status.HTTP_202_ACCEPTED)
 
@@ -249,11 +248,10 @@ class PersonViewSet(ScopedModelViewSet):
         serializer.instance = services.person_update(person=serializer.instance, actor=self.request.user, **data)
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], object_write_action=Action.VIEW_PERSONAL)
     def reveal(self, request, pk=None):
         """Show a person's whole ID and phone numbers to a role that needs them; each reveal is audited."""
         person = self.get_object()
-        self.require(Action.VIEW_PERSONAL, person.place)
         audit_record(actor=request.user, action="person.reveal", obj=person, place=person.place, summary=person.name)
         return Response({"id": person.pk, "id_number": person.id_number, "phone": person.phone})
 

@@ -16,6 +16,8 @@ class ScopedViewSetMixin:
 
     read_action = Action.VIEW
     write_action = Action.CHANGE
+    # An action may name the right it needs on the object instead (``@action(..., object_write_action=...)``).
+    object_write_action = None
 
     def get_queryset(self):
         return super().get_queryset().restrict(self.request.user, self.read_action)

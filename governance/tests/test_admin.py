@@ -1,0 +1,83 @@
+import pytest
+from django.test import Client
+
+from governance.models import Place
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client_for(cast):
+    def login(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return login
+
+
+def test_the_admin_shows_the_place_tree(admin_client_for, cast, world):
+    response = admin_client_for(cast["admin"]).get("/admin/governance/place/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "南方上格林" in content and "江北区" in content
+    assert "draggable-admin" in content
+
+
+def test_the_admin_shows_the_organization_tree(admin_client_for, cast, world):
+    from governance.models import OrgKind
+    from governance.tests.factories import org
+
+    org(OrgKind.COMMUNITY_COMMITTEE, "南桥苑社区党委", world["community_a"])
+    response = admin_client_for(cast["admin"]).get("/admin/governance/organization/")
+    assert response.status_code == 200
+    assert "南桥苑社区党委" in response.content.decode()
+
+
+def test_a_secretary_sees_only_their_subtree_in_the_admin(admin_client_for, cast, world):
+    content = admin_client_for(cast["secretary_a"]).get("/admin/governance/place/").content.decode()
+    assert "南方上格林" in content
+    assert "石马河小区" not in content
+
+
+def test_a_drop_that_breaks_the_nesting_rules_is_refused(admin_client_for, cast, world):
+    response = admin_client_for(cast["admin"]).post(
+        "/admin/governance/place/",
+        {
+            "cmd": "move_node",
+            "cut_item": world["estate_a"].pk,
+            "pasted_on": world["building_b1"].pk,
+            "position": "last-child",
+        },
+    )
+    assert response.content.startswith(b"FAIL")
+    assert Place.objects.get(pk=world["estate_a"].pk).parent_id == world["community_a"].pk
+
+
+def test_a_lawful_drop_moves_the_node(admin_client_for, cast, world):
+    response = admin_client_for(cast["admin"]).post(
+        "/admin/governance/place/",
+        {
+            "cmd": "move_node",
+            "cut_item": world["estate_a"].pk,
+            "pasted_on": world["community_b"].pk,
+            "position": "last-child",
+        },
+    )
+    assert response.content.startswith(b"OK")
+    assert Place.objects.get(pk=world["estate_a"].pk).parent_id == world["community_b"].pk
+
+
+def test_the_admin_add_form_refuses_an_illegal_parent(admin_client_for, cast, world):
+    response = admin_client_for(cast["admin"]).post(
+        "/admin/governance/place/add/", {"kind": "estate", "name": "错位小区", "parent": world["street_a"].pk}
+    )
+    assert response.status_code == 200  # the form comes back with the error
+    assert "不能挂在" in response.content.decode()
+    assert not Place.objects.filter(name="错位小区").exists()
+
+
+def test_the_dashboard_shows_coverage_to_a_secretary(admin_client_for, cast, world):
+    response = admin_client_for(cast["secretary_a"]).get(f"/places/{world['community_a'].pk}/")
+    assert response.status_code == 200
+    assert "南方上格林" in response.content.decode()

@@ -1,0 +1,106 @@
+import pytest
+
+from governance.models import Organization, OrgKind, Place, PlaceKind
+from governance.tests.factories import org, place
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_secretary_creates_a_building_in_their_estate(api, cast, world):
+    response = api.as_user(cast["secretary_a"]).post(
+        "/api/v1/places/", {"kind": "building", "name": "3栋", "parent": world["estate_a"].pk}, format="json"
+    )
+    assert response.status_code == 201, response.data
+    assert response.data["estate"] == world["estate_a"].pk
+
+
+def test_an_illegal_nesting_answers_400_with_a_readable_detail(api, cast, world):
+    response = api.as_user(cast["secretary_a"]).post(
+        "/api/v1/places/", {"kind": "estate", "name": "错位", "parent": world["building_a1"].pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert "不能挂在" in response.data["detail"]
+    assert response.data["code"] == "illegal_nesting"
+
+
+def test_a_validation_error_lists_its_fields(api, cast, world):
+    response = api.as_user(cast["secretary_a"]).post("/api/v1/places/", {"kind": "castle"}, format="json")
+    assert response.status_code == 400
+    assert set(response.data["fields"]) >= {"kind", "name"}
+    assert response.data["detail"]
+
+
+def test_move_endpoint_moves_a_building_between_estates_in_scope(api, cast, world):
+    response = api.as_user(cast["street_staff"]).post(
+        f"/api/v1/places/{world['building_a2'].pk}/move/", {"parent": world["estate_a"].pk}, format="json"
+    )
+    assert response.status_code == 200
+
+
+def test_move_endpoint_refuses_a_move_under_a_descendant_with_400(api, cast, world):
+    response = api.as_user(cast["street_staff"]).post(
+        f"/api/v1/places/{world['community_a'].pk}/move/", {"parent": world["estate_a"].pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert "下级" in response.data["detail"]
+
+
+def test_children_descendants_and_ancestors_walk_the_tree(api, cast, world):
+    client = api.as_user(cast["auditor"])
+    children = client.get(f"/api/v1/places/{world['estate_a'].pk}/children/").data["results"]
+    descendants = client.get(f"/api/v1/places/{world['community_a'].pk}/descendants/").data["results"]
+    ancestors = client.get(f"/api/v1/places/{world['building_a1'].pk}/ancestors/").data["results"]
+    assert {c["name"] for c in children} == {"1栋", "2栋"}
+    assert [d["kind"] for d in descendants] == ["estate", "building", "building"]
+    assert [a["kind"] for a in ancestors] == ["district", "street", "community", "estate"]
+
+
+def test_places_filter_by_kind_and_name(api, cast, world):
+    response = api.as_user(cast["auditor"]).get("/api/v1/places/", {"kind": "estate", "name": "石马"})
+    assert [p["name"] for p in response.data["results"]] == ["石马河小区"]
+
+
+def test_places_list_runs_a_bounded_number_of_queries(api, cast, world, django_assert_max_num_queries):
+    for n in range(3, 30):
+        place(PlaceKind.BUILDING, f"{n}栋", world["estate_a"])
+    client = api.as_user(cast["auditor"])
+    with django_assert_max_num_queries(6):
+        response = client.get("/api/v1/places/", {"page_size": 100})
+    assert response.data["count"] == 37
+
+
+def test_an_organization_is_created_with_kind_name_parent_place_and_function(api, cast, world):
+    committee = org(OrgKind.COMMUNITY_COMMITTEE, "社区党委", world["community_a"])
+    general = org(OrgKind.ESTATE_GENERAL_BRANCH, "党总支", world["estate_a"], committee)
+    response = api.as_user(cast["secretary_a"]).post(
+        "/api/v1/organizations/",
+        {
+            "kind": "functional_branch",
+            "name": "业委会党支部",
+            "parent": general.pk,
+            "place": world["estate_a"].pk,
+            "function": "owners_committee",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.data
+    assert Organization.objects.get(pk=response.data["id"]).function == "owners_committee"
+
+
+def test_an_organization_nested_illegally_over_the_api_answers_400(api, cast, world):
+    committee = org(OrgKind.COMMUNITY_COMMITTEE, "社区党委", world["community_a"])
+    response = api.as_user(cast["secretary_a"]).post(
+        "/api/v1/organizations/",
+        {"kind": "building_group", "name": "党小组", "parent": committee.pk, "place": world["building_a1"].pk},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "不能挂在" in response.data["detail"]
+
+
+def test_deleting_an_organization_with_children_answers_409(api, cast, world):
+    committee = org(OrgKind.COMMUNITY_COMMITTEE, "社区党委", world["community_a"])
+    org(OrgKind.ESTATE_GENERAL_BRANCH, "党总支", world["estate_a"], committee)
+    response = api.as_user(cast["secretary_a"]).delete(f"/api/v1/organizations/{committee.pk}/")
+    assert response.status_code == 409
+    assert Place.objects.filter(pk=world["community_a"].pk).exists()
