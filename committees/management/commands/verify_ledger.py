@@ -1,0 +1,27 @@
+"""Check an estate's public-revenue ledger: ``python manage.py verify_ledger ESTATE``."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from committees import selectors
+from governance.models import Place, PlaceKind
+
+
+class Command(BaseCommand):
+    help = "Recompute the hash chain of an estate's public-revenue ledger and report the first broken entry."
+
+    def add_arguments(self, parser):
+        parser.add_argument("estate", help="the estate's id (or its exact name)")
+
+    def handle(self, *args, estate, **options):
+        lookup = {"pk": int(estate)} if estate.isdigit() else {"name": estate}
+        try:
+            place = Place.objects.get(kind=PlaceKind.ESTATE, **lookup)
+        except (Place.DoesNotExist, Place.MultipleObjectsReturned) as exc:
+            raise CommandError(f"no single estate matches {estate!r}") from exc
+        result = selectors.ledger_verify(place)
+        if not result.ok:
+            raise CommandError(
+                f"{place.name}: ledger broken at entry #{result.broken_sequence}: {result.problem} "
+                f"({result.checked} entries before it are intact)"
+            )
+        self.stdout.write(self.style.SUCCESS(f"{place.name}: {result.checked} entries, hash chain intact"))
