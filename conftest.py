@@ -49,12 +49,12 @@ def _services(request, settings):
         "django.db.backends.postgresql"
     ):
         _missing("PostgreSQL is not configured (set DATABASE_URL)")
-    if request.node.get_closest_marker("redis") or request.node.get_closest_marker("worker"):
-        if not settings.REDIS_URL or not _redis_up(settings.REDIS_URL):
-            _missing("Redis is not configured or not answering (set REDIS_URL)")
-    if request.node.get_closest_marker("browser"):
-        if not os.path.exists(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")):
-            _missing("Chromium is not installed")
+    needs_redis = request.node.get_closest_marker("redis") or request.node.get_closest_marker("worker")
+    if needs_redis and not (settings.REDIS_URL and _redis_up(settings.REDIS_URL)):
+        _missing("Redis is not configured or not answering (set REDIS_URL)")
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if request.node.get_closest_marker("browser") and not os.path.exists(chromium):
+        _missing("Chromium is not installed")
 
 
 @pytest.fixture(autouse=True)
@@ -138,7 +138,9 @@ def celery_worker_process(settings, _services):
     db = settings.DATABASES["default"]
     if db["ENGINE"] != "django.db.backends.postgresql":
         _missing("a worker process needs PostgreSQL to share the test database")
-    database_url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    database_url = (
+        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": settings.REDIS_URL, "CELERY_TASK_ALWAYS_EAGER": "0"}
     app.control.purge()
     name = f"pytest-{os.getpid()}@localhost"

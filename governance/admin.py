@@ -1,6 +1,5 @@
 from django import http
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import DraggableMPTTAdmin
 
@@ -226,9 +225,7 @@ class RoleAssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return False if obj else super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        obj.pk = services.role_assignment_create(
-            user=obj.user, role=obj.role, place=obj.place, actor=request.user
-        ).pk
+        obj.pk = services.role_assignment_create(user=obj.user, role=obj.role, place=obj.place, actor=request.user).pk
 
     def delete_model(self, request, obj):
         services.role_assignment_delete(assignment=obj, actor=request.user)

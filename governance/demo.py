@@ -50,7 +50,9 @@ def ensure_place(kind: str, name: str, parent: Place | None, **extra) -> Place:
 
 def ensure_org(kind: str, name: str, place: Place, parent: Organization | None, **extra) -> Organization:
     existing = Organization.objects.filter(kind=kind, name=name, parent=parent).first()
-    return existing or services.organization_create(kind=kind, name=name, place=place, parent=parent, actor=None, **extra)
+    return existing or services.organization_create(
+        kind=kind, name=name, place=place, parent=parent, actor=None, **extra
+    )
 
 
 def ensure_person(name: str, place: Place, **extra) -> Person:
@@ -128,7 +130,9 @@ def load(*, stdout) -> None:
     ensure_post(chair, PostKind.CHAIR, PostBody.OWNERS_COMMITTEE, place=estate, start=since)
     ensure_post(chair, PostKind.LEADER, PostBody.RESIDENTS_GROUP, place=estate, start=since)
     community_secretary = ensure_person("李红", community, phone="13900000001")
-    ensure_post(community_secretary, PostKind.SECRETARY, PostBody.PARTY, organization=committees["南桥苑社区"], start=since)
+    ensure_post(
+        community_secretary, PostKind.SECRETARY, PostBody.PARTY, organization=committees["南桥苑社区"], start=since
+    )
     commissioner = ensure_person("陈静", community)
     ensure_post(commissioner, PostKind.PROPERTY_COMMISSIONER, PostBody.COMMUNITY_STAFF, place=community, start=since)
 
@@ -151,9 +155,7 @@ def _users(stdout) -> None:
         place = Place.objects.filter(name=place_name).order_by("level").first()
         user = User.objects.filter(username=username).first()
         if user is None:
-            person = ensure_person(
-                CHAIR_NAME if username == "committee" else f"演示{username}", place
-            )
+            person = ensure_person(CHAIR_NAME if username == "committee" else f"演示{username}", place)
             user = services.user_create(username=username, password=DEMO_PASSWORD, person=person, actor=None)
             user.is_staff = staff
             user.save(update_fields=["is_staff"])

@@ -156,8 +156,7 @@ def multi_post_holders(place: Place, *, on: datetime.date | None = None) -> list
     """List the people holding more than one current post in the subtree of ``place`` (一肩挑)."""
     posts = Post.objects.current(on).filter(subtree_q(place, "place__"))
     person_ids = (
-        posts.order_by()
-        .values("person_id").annotate(n=Count("id")).filter(n__gt=1).values_list("person_id", flat=True)
+        posts.order_by().values("person_id").annotate(n=Count("id")).filter(n__gt=1).values_list("person_id", flat=True)
     )
     grouped: dict[int, list[Post]] = defaultdict(list)
     for post in (
@@ -178,7 +177,9 @@ def secretary_chair_share(place: Place, *, on: datetime.date | None = None) -> d
             body=PostBody.PARTY, kind=PostKind.SECRETARY, organization__kind=OrgKind.ESTATE_GENERAL_BRANCH
         ).values_list("place_id", "person_id")
     )
-    chairs = set(current.filter(body=PostBody.OWNERS_COMMITTEE, kind=PostKind.CHAIR).values_list("place_id", "person_id"))
+    chairs = set(
+        current.filter(body=PostBody.OWNERS_COMMITTEE, kind=PostKind.CHAIR).values_list("place_id", "person_id")
+    )
     both = {estate_id for estate_id, _person in secretaries & chairs}
     return {
         "estates": estates,

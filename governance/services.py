@@ -133,8 +133,7 @@ def place_delete(*, place: Place, actor: User | None) -> None:
         place.delete()
     except ProtectedError as exc:
         raise Conflict(
-            _("“%(name)s”仍被其他记录引用（%(what)s），不能删除。")
-            % {"name": name, "what": _referrers(exc)},
+            _("“%(name)s”仍被其他记录引用（%(what)s），不能删除。") % {"name": name, "what": _referrers(exc)},
             code="in_use",
         ) from exc
 
@@ -240,7 +239,11 @@ def organization_move(*, organization: Organization, parent: Organization | None
     _refuse_duplicate_name(Organization, org, parent)
     org.save()
     audit_record(
-        actor=actor, action="organization.move", obj=org, place=org.place, data={"parent": parent.pk if parent else None}
+        actor=actor,
+        action="organization.move",
+        obj=org,
+        place=org.place,
+        data={"parent": parent.pk if parent else None},
     )
     return org
 
@@ -360,9 +363,7 @@ def role_assignment_create(*, user: User, role: str, place: Place, actor: User) 
         raise Conflict(_("该用户已拥有这一角色。"), code="duplicate_role")
     assignment = RoleAssignment.objects.create(user=user, role=role, place=place, granted_by=actor)
     forget_scope(user)
-    audit_record(
-        actor=actor, action="role.grant", obj=assignment, place=place, summary=f"{user.username} {role}"
-    )
+    audit_record(actor=actor, action="role.grant", obj=assignment, place=place, summary=f"{user.username} {role}")
     return assignment
 
 

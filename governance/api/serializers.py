@@ -112,7 +112,9 @@ class PostEndSerializer(serializers.Serializer):
 
 
 class UserSerializer(serializers.ModelSerializer):
-    person = ScopedPrimaryKeyRelatedField(queryset=Person.objects.all(), action=Action.VIEW, allow_null=True, required=False)
+    person = ScopedPrimaryKeyRelatedField(
+        queryset=Person.objects.all(), action=Action.VIEW, allow_null=True, required=False
+    )
     password = serializers.CharField(write_only=True, min_length=8, style={"input_type": "password"})
     roles = serializers.SerializerMethodField()
 

@@ -11,7 +11,6 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
 from governance import selectors, services
-from governance.api.viewsets import ScopedModelViewSet, ScopedViewSetMixin
 from governance.api.serializers import (
     MoveSerializer,
     MultiPostHolderSerializer,
@@ -25,6 +24,7 @@ from governance.api.serializers import (
     RoleAssignmentSerializer,
     UserSerializer,
 )
+from governance.api.viewsets import ScopedModelViewSet, ScopedViewSetMixin
 from governance.audit import audit_record
 from governance.models import Organization, OrgKind, Person, Place, PlaceKind, Post, RoleAssignment, User
 from governance.scoping import Action, can, is_unrestricted, scope_q, scope_ranges
@@ -147,7 +147,9 @@ class PlaceViewSet(TreeViewSet):
     def coverage(self, request, pk=None):
         """Coverage of the place's subtree (DOMAIN.md §3), per estate and rolled up."""
         place = self.get_object()
-        if place.kind in (PlaceKind.COMPLEX, PlaceKind.BUILDING) and not can(request.user, Action.VIEW_PUBLIC, place.estate):
+        if place.kind in (PlaceKind.COMPLEX, PlaceKind.BUILDING) and not can(
+            request.user, Action.VIEW_PUBLIC, place.estate
+        ):
             raise PermissionDenied()
         return Response(selectors.coverage(place))
 
@@ -180,7 +182,9 @@ class PlaceViewSet(TreeViewSet):
 class OrganizationViewSet(TreeViewSet):
     """The party organization tree, each organization attached to the place it serves."""
 
-    queryset = Organization.objects.all().select_related("place").prefetch_related("buildings").order_by("tree_id", "lft")
+    queryset = (
+        Organization.objects.all().select_related("place").prefetch_related("buildings").order_by("tree_id", "lft")
+    )
     serializer_class = OrganizationSerializer
     update_serializer_class = OrganizationUpdateSerializer
     filterset_class = OrganizationFilter
@@ -203,7 +207,9 @@ class OrganizationViewSet(TreeViewSet):
 
     def update(self, request, *args, **kwargs):
         org = self.get_object()
-        serializer = OrganizationUpdateSerializer(org, data=request.data, partial=True, context=self.get_serializer_context())
+        serializer = OrganizationUpdateSerializer(
+            org, data=request.data, partial=True, context=self.get_serializer_context()
+        )
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if "place" in data:

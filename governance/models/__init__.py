@@ -2,9 +2,9 @@
 
 from .audit import AuditEvent
 from .coverage import CoverageSnapshot
+from .organizations import Organization, OrgFunction, OrgKind
 from .people import Person, Post, PostBody, PostKind
 from .places import Place, PlaceKind
-from .organizations import Organization, OrgFunction, OrgKind
 from .users import Role, RoleAssignment, User
 
 __all__ = [

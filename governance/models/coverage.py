@@ -18,3 +18,6 @@ class CoverageSnapshot(models.Model):
         verbose_name_plural = _("覆盖统计")
         ordering = ["-computed_at"]
         get_latest_by = "computed_at"
+
+    def __str__(self) -> str:
+        return f"{self.place} {self.computed_at:%Y-%m-%d %H:%M}"

@@ -42,9 +42,7 @@ class Organization(TreeNode):
 
     kind = models.CharField(_("类型"), max_length=32, choices=OrgKind.choices, db_index=True)
     function = models.CharField(_("职能"), max_length=32, choices=OrgFunction.choices, blank=True)
-    place = models.ForeignKey(
-        Place, verbose_name=_("服务地点"), on_delete=models.PROTECT, related_name="organizations"
-    )
+    place = models.ForeignKey(Place, verbose_name=_("服务地点"), on_delete=models.PROTECT, related_name="organizations")
     # The buildings a building group covers: its own building, or a set of them.
     buildings = models.ManyToManyField(
         Place,

@@ -129,7 +129,9 @@ class Post(models.Model):
                 name="post_party_body_has_organization",
             ),
             models.CheckConstraint(
-                condition=models.Q(end__isnull=True) | models.Q(start__isnull=True) | models.Q(end__gte=models.F("start")),
+                condition=models.Q(end__isnull=True)
+                | models.Q(start__isnull=True)
+                | models.Q(end__gte=models.F("start")),
                 name="post_end_not_before_start",
             ),
         ]

@@ -5,14 +5,14 @@ from governance import services
 from governance.models import Organization, OrgFunction, OrgKind, PlaceKind, PostBody, PostKind
 from governance.tests.factories import PersonFactory, org, place
 
-O = OrgKind
+Kind = OrgKind
 ALLOWED = {
-    (O.COMMUNITY_COMMITTEE, None),
-    (O.ESTATE_GENERAL_BRANCH, O.COMMUNITY_COMMITTEE),
-    (O.RESIDENT_BRANCH, O.ESTATE_GENERAL_BRANCH),
-    (O.BUILDING_GROUP, O.RESIDENT_BRANCH),
-    (O.FUNCTIONAL_BRANCH, O.ESTATE_GENERAL_BRANCH),
-    (O.FUNCTIONAL_BRANCH, O.COMMUNITY_COMMITTEE),
+    (Kind.COMMUNITY_COMMITTEE, None),
+    (Kind.ESTATE_GENERAL_BRANCH, Kind.COMMUNITY_COMMITTEE),
+    (Kind.RESIDENT_BRANCH, Kind.ESTATE_GENERAL_BRANCH),
+    (Kind.BUILDING_GROUP, Kind.RESIDENT_BRANCH),
+    (Kind.FUNCTIONAL_BRANCH, Kind.ESTATE_GENERAL_BRANCH),
+    (Kind.FUNCTIONAL_BRANCH, Kind.COMMUNITY_COMMITTEE),
 }
 
 
@@ -25,39 +25,39 @@ def tree(db):
     x = place(PlaceKind.COMPLEX, "苑", e)
     b1 = place(PlaceKind.BUILDING, "1栋", x)
     b2 = place(PlaceKind.BUILDING, "2栋", x)
-    cc = org(O.COMMUNITY_COMMITTEE, "社区党委", c)
-    gb = org(O.ESTATE_GENERAL_BRANCH, "小区党总支", e, cc)
-    rb = org(O.RESIDENT_BRANCH, "苑党支部", x, gb)
-    bg = org(O.BUILDING_GROUP, "1栋党小组", b1, rb)
-    fb = org(O.FUNCTIONAL_BRANCH, "物业党支部", e, gb, function=OrgFunction.PROPERTY_COMPANY)
+    cc = org(Kind.COMMUNITY_COMMITTEE, "社区党委", c)
+    gb = org(Kind.ESTATE_GENERAL_BRANCH, "小区党总支", e, cc)
+    rb = org(Kind.RESIDENT_BRANCH, "苑党支部", x, gb)
+    bg = org(Kind.BUILDING_GROUP, "1栋党小组", b1, rb)
+    fb = org(Kind.FUNCTIONAL_BRANCH, "物业党支部", e, gb, function=OrgFunction.PROPERTY_COMPANY)
     return {
         "places": {"community": c, "estate": e, "complex": x, "b1": b1, "b2": b2},
-        O.COMMUNITY_COMMITTEE: cc,
-        O.ESTATE_GENERAL_BRANCH: gb,
-        O.RESIDENT_BRANCH: rb,
-        O.BUILDING_GROUP: bg,
-        O.FUNCTIONAL_BRANCH: fb,
+        Kind.COMMUNITY_COMMITTEE: cc,
+        Kind.ESTATE_GENERAL_BRANCH: gb,
+        Kind.RESIDENT_BRANCH: rb,
+        Kind.BUILDING_GROUP: bg,
+        Kind.FUNCTIONAL_BRANCH: fb,
     }
 
 
 def _place_for(kind, places):
     return {
-        O.COMMUNITY_COMMITTEE: places["community"],
-        O.ESTATE_GENERAL_BRANCH: places["estate"],
-        O.RESIDENT_BRANCH: places["complex"],
-        O.BUILDING_GROUP: places["b2"],
-        O.FUNCTIONAL_BRANCH: places["estate"],
+        Kind.COMMUNITY_COMMITTEE: places["community"],
+        Kind.ESTATE_GENERAL_BRANCH: places["estate"],
+        Kind.RESIDENT_BRANCH: places["complex"],
+        Kind.BUILDING_GROUP: places["b2"],
+        Kind.FUNCTIONAL_BRANCH: places["estate"],
     }[kind]
 
 
-@pytest.mark.parametrize("kind", O.values)
-@pytest.mark.parametrize("parent_kind", [None, *O.values])
+@pytest.mark.parametrize("kind", Kind.values)
+@pytest.mark.parametrize("parent_kind", [None, *Kind.values])
 def test_an_organization_may_sit_only_under_the_kinds_the_domain_allows(tree, kind, parent_kind):
     parent = tree[parent_kind] if parent_kind else None
     place_ = _place_for(kind, tree["places"])
-    if kind == O.COMMUNITY_COMMITTEE and parent is None:
+    if kind == Kind.COMMUNITY_COMMITTEE and parent is None:
         place_ = place(PlaceKind.COMMUNITY, "新社区", tree["places"]["community"].parent)
-    function = OrgFunction.IN_SERVICE if kind == O.FUNCTIONAL_BRANCH else ""
+    function = OrgFunction.IN_SERVICE if kind == Kind.FUNCTIONAL_BRANCH else ""
     attempt = dict(kind=kind, name=f"新{kind}", place=place_, parent=parent, function=function)
     if (kind, parent_kind) in ALLOWED:
         assert org(**attempt).parent == parent
@@ -69,36 +69,36 @@ def test_an_organization_may_sit_only_under_the_kinds_the_domain_allows(tree, ki
 
 def test_a_building_group_under_a_general_branch_is_refused_with_a_clear_message(tree):
     with pytest.raises(ApplicationError, match="楼栋党小组 不能挂在 小区党总支 之下"):
-        org(O.BUILDING_GROUP, "2栋党小组", tree["places"]["b2"], tree[O.ESTATE_GENERAL_BRANCH])
+        org(Kind.BUILDING_GROUP, "2栋党小组", tree["places"]["b2"], tree[Kind.ESTATE_GENERAL_BRANCH])
 
 
 def test_a_functional_branch_must_name_its_function(tree):
     with pytest.raises(ApplicationError, match="职能"):
-        org(O.FUNCTIONAL_BRANCH, "无名支部", tree["places"]["estate"], tree[O.ESTATE_GENERAL_BRANCH])
+        org(Kind.FUNCTIONAL_BRANCH, "无名支部", tree["places"]["estate"], tree[Kind.ESTATE_GENERAL_BRANCH])
 
 
 def test_an_organization_must_serve_a_place_inside_its_parents_place(tree):
     other_estate = place(PlaceKind.ESTATE, "别的小区", tree["places"]["community"])
     other_b = place(PlaceKind.BUILDING, "9栋", other_estate)
     with pytest.raises(ApplicationError, match="不在上级组织"):
-        org(O.BUILDING_GROUP, "越界党小组", other_b, tree[O.RESIDENT_BRANCH])
+        org(Kind.BUILDING_GROUP, "越界党小组", other_b, tree[Kind.RESIDENT_BRANCH])
 
 
 def test_a_general_branch_cannot_serve_a_building(tree):
     with pytest.raises(ApplicationError, match="只能服务于"):
-        org(O.ESTATE_GENERAL_BRANCH, "楼栋党总支", tree["places"]["b1"], tree[O.COMMUNITY_COMMITTEE])
+        org(Kind.ESTATE_GENERAL_BRANCH, "楼栋党总支", tree["places"]["b1"], tree[Kind.COMMUNITY_COMMITTEE])
 
 
 def test_a_building_group_covers_its_own_building_by_default(tree):
-    assert list(tree[O.BUILDING_GROUP].buildings.all()) == [tree["places"]["b1"]]
+    assert list(tree[Kind.BUILDING_GROUP].buildings.all()) == [tree["places"]["b1"]]
 
 
 def test_a_building_group_may_cover_a_set_of_buildings(tree):
     group = org(
-        O.BUILDING_GROUP,
+        Kind.BUILDING_GROUP,
         "联合党小组",
         tree["places"]["complex"],
-        tree[O.RESIDENT_BRANCH],
+        tree[Kind.RESIDENT_BRANCH],
         buildings=[tree["places"]["b1"], tree["places"]["b2"]],
     )
     assert set(group.buildings.all()) == {tree["places"]["b1"], tree["places"]["b2"]}
@@ -107,37 +107,41 @@ def test_a_building_group_may_cover_a_set_of_buildings(tree):
 def test_moving_an_organization_under_its_own_descendant_is_refused(tree):
     with pytest.raises(ApplicationError, match="下级"):
         services.organization_move(
-            organization=tree[O.ESTATE_GENERAL_BRANCH], parent=tree[O.BUILDING_GROUP], actor=None
+            organization=tree[Kind.ESTATE_GENERAL_BRANCH], parent=tree[Kind.BUILDING_GROUP], actor=None
         )
 
 
 def test_moving_a_building_group_to_a_general_branch_is_refused(tree):
     with pytest.raises(ApplicationError, match="不能挂在"):
         services.organization_move(
-            organization=tree[O.BUILDING_GROUP], parent=tree[O.ESTATE_GENERAL_BRANCH], actor=None
+            organization=tree[Kind.BUILDING_GROUP], parent=tree[Kind.ESTATE_GENERAL_BRANCH], actor=None
         )
 
 
 def test_moving_a_functional_branch_up_to_the_community_committee_is_allowed(tree):
     moved = services.organization_move(
-        organization=tree[O.FUNCTIONAL_BRANCH], parent=tree[O.COMMUNITY_COMMITTEE], actor=None
+        organization=tree[Kind.FUNCTIONAL_BRANCH], parent=tree[Kind.COMMUNITY_COMMITTEE], actor=None
     )
-    assert moved.parent == tree[O.COMMUNITY_COMMITTEE]
+    assert moved.parent == tree[Kind.COMMUNITY_COMMITTEE]
 
 
 def test_an_organization_with_children_cannot_be_deleted(tree):
     with pytest.raises(Conflict, match="下级组织"):
-        services.organization_delete(organization=tree[O.RESIDENT_BRANCH], actor=None)
+        services.organization_delete(organization=tree[Kind.RESIDENT_BRANCH], actor=None)
 
 
 def test_an_organization_with_members_cannot_be_deleted(tree):
     services.post_create(
-        person=PersonFactory(), kind=PostKind.GROUP_LEADER, body=PostBody.PARTY, organization=tree[O.BUILDING_GROUP], actor=None
+        person=PersonFactory(),
+        kind=PostKind.GROUP_LEADER,
+        body=PostBody.PARTY,
+        organization=tree[Kind.BUILDING_GROUP],
+        actor=None,
     )
     with pytest.raises(Conflict, match="任职人员"):
-        services.organization_delete(organization=tree[O.BUILDING_GROUP], actor=None)
+        services.organization_delete(organization=tree[Kind.BUILDING_GROUP], actor=None)
 
 
 def test_an_empty_leaf_organization_can_be_deleted(tree):
-    services.organization_delete(organization=tree[O.BUILDING_GROUP], actor=None)
-    assert not Organization.objects.filter(pk=tree[O.BUILDING_GROUP].pk).exists()
+    services.organization_delete(organization=tree[Kind.BUILDING_GROUP], actor=None)
+    assert not Organization.objects.filter(pk=tree[Kind.BUILDING_GROUP].pk).exists()

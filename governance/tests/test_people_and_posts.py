@@ -33,7 +33,9 @@ def test_id_numbers_are_encrypted_at_rest(person):
 def test_a_secretary_reveals_a_whole_number_and_the_reveal_is_audited(api, cast, person):
     response = api.as_user(cast["secretary_a"]).post(f"/api/v1/people/{person.pk}/reveal/")
     assert response.data["id_number"] == "500105195305121234"
-    assert AuditEvent.objects.filter(action="person.reveal", object_id=str(person.pk), actor=cast["secretary_a"]).exists()
+    assert AuditEvent.objects.filter(
+        action="person.reveal", object_id=str(person.pk), actor=cast["secretary_a"]
+    ).exists()
 
 
 def test_a_committee_member_may_not_reveal_whole_numbers(api, cast, person):
@@ -67,7 +69,9 @@ def test_an_ended_post_no_longer_counts_as_held(api, cast, world, person):
     first = services.post_create(
         person=person, kind=PostKind.CHAIR, body=PostBody.OWNERS_COMMITTEE, place=world["estate_a"], actor=None
     )
-    services.post_create(person=person, kind=PostKind.LEADER, body=PostBody.RESIDENTS_GROUP, place=world["estate_a"], actor=None)
+    services.post_create(
+        person=person, kind=PostKind.LEADER, body=PostBody.RESIDENTS_GROUP, place=world["estate_a"], actor=None
+    )
     services.post_end(post=first, end=datetime.date(2020, 1, 1), actor=None)
     response = api.as_user(cast["secretary_a"]).get(f"/api/v1/places/{world['estate_a'].pk}/multi-post-holders/")
     assert response.data == []
@@ -75,7 +79,9 @@ def test_an_ended_post_no_longer_counts_as_held(api, cast, world, person):
 
 def test_a_party_post_needs_an_organization(api, cast, world, person):
     response = api.as_user(cast["secretary_a"]).post(
-        "/api/v1/posts/", {"person": person.pk, "kind": "secretary", "body": "party", "place": world["estate_a"].pk}, format="json"
+        "/api/v1/posts/",
+        {"person": person.pk, "kind": "secretary", "body": "party", "place": world["estate_a"].pk},
+        format="json",
     )
     assert response.status_code == 400
     assert "党组织" in response.data["detail"]

@@ -52,7 +52,9 @@ def test_an_auditor_cannot_write_anything(api, cast, world):
         "/api/v1/places/", {"kind": "building", "name": "9栋", "parent": world["estate_a"].pk}, format="json"
     )
     assert created.status_code == 403
-    moved = client.post(f"/api/v1/places/{world['building_a1'].pk}/move/", {"parent": world["estate_a"].pk}, format="json")
+    moved = client.post(
+        f"/api/v1/places/{world['building_a1'].pk}/move/", {"parent": world["estate_a"].pk}, format="json"
+    )
     assert moved.status_code == 403
 
 

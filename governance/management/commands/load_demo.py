@@ -19,7 +19,7 @@ class Command(BaseCommand):
                     raise
                 continue
             module.load(stdout=self.stdout)
-        self.stdout.write(self.style.SUCCESS("\nDemo logins (password for all: %s)" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"\nDemo logins (password for all: {DEMO_PASSWORD})"))
         self.stdout.write("  admin        superuser")
         for username, role, place, _staff in DEMO_USERS:
             self.stdout.write(f"  {username:<12} {role:<20} {place}")
