@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import models
 from django.utils import timezone
 
 from governance.models import Place
@@ -126,3 +127,168 @@ def voting_roll(estate: Place, on: datetime.date | None = None) -> VotingRoll:
         )
     total = sum(area_of.values(), Decimal("0.00"))
     return VotingRoll(estate_id=estate.pk, on=on, entries=entries, total_area=total)
+
+
+# Who sees which part of the register ---------------------------------------------------------------
+
+
+def own_unit_ids(user, on: datetime.date | None = None):
+    """Ids of the units ``user``'s person owns or lives in on ``on``: a resident's own part of the register."""
+    from django.db.models import Q
+
+    from residents.models import Resident
+
+    person_id = getattr(user, "person_id", None) if user and user.is_authenticated else None
+    if person_id is None:
+        return PropertyUnit.objects.none().values("pk")
+    on = on or timezone.localdate()
+    owned = Ownership.objects.active_on(on).filter(owner__person_id=person_id).values("unit_id")
+    lived = Resident.objects.current(on).filter(person_id=person_id).values("unit_id")
+    return PropertyUnit.objects.filter(Q(pk__in=owned) | Q(pk__in=lived)).values("pk")
+
+
+def units_for(user, action: str = "view"):
+    """Units ``user`` may read: those in their scope for ``action``, and their own."""
+    return PropertyUnit.objects.filter(
+        models.Q(pk__in=PropertyUnit.objects.restrict(user, action).values("pk")) | models.Q(pk__in=own_unit_ids(user))
+    )
+
+
+# Occupancy ---------------------------------------------------------------------------------------------
+
+
+def _percent(part: int, whole: int) -> str:
+    """A share as a percentage with two places, rounded half up, in integers (never float)."""
+    if not whole:
+        return "0.00"
+    hundredths = (part * 20000 + whole) // (2 * whole)
+    return f"{hundredths // 100}.{hundredths % 100:02d}"
+
+
+def _residential_units(place: Place):
+    from governance.selectors import subtree_q
+
+    return PropertyUnit.objects.filter(subtree_q(place, "building__"), use=UnitUse.RESIDENTIAL)
+
+
+def occupancy_rate(place: Place, on: datetime.date | None = None) -> dict:
+    """The share of residential units occupied on ``on`` in a building, estate, community or any place.
+
+    A unit counts as occupied when its latest occupancy record on or before ``on`` says so.
+    One query.
+    """
+    from django.db.models import Count, OuterRef, Q, Subquery
+
+    from residents.models import Occupancy, OccupancyState
+
+    on = on or timezone.localdate()
+    latest = Occupancy.objects.filter(unit=OuterRef("pk"), since__lte=on).order_by("-since").values("state")[:1]
+    figures = (
+        _residential_units(place)
+        .annotate(state=Subquery(latest))
+        .aggregate(units=Count("id"), occupied=Count("id", filter=Q(state=OccupancyState.OCCUPIED)))
+    )
+    return {
+        "place": place.pk,
+        "on": on.isoformat(),
+        "units": figures["units"],
+        "occupied": figures["occupied"],
+        "rate": _percent(figures["occupied"], figures["units"]),
+    }
+
+
+def _month_ends(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    points = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        nxt = datetime.date(year + month // 12, month % 12 + 1, 1)
+        points.append(min(nxt - datetime.timedelta(days=1), end))
+        year, month = nxt.year, nxt.month
+    return points
+
+
+def occupancy_series(place: Place, start: datetime.date, end: datetime.date) -> list[dict]:
+    """The occupancy rate at the end of each month from ``start`` to ``end`` (the last point is ``end``).
+
+    Two queries: the units, and their occupancy records swept once in date order.
+    """
+    from residents.models import Occupancy, OccupancyState
+
+    points = _month_ends(start, end)
+    if not points:
+        return []
+    units = _residential_units(place)
+    total = units.count()
+    deltas: dict[datetime.date, int] = {}
+    previous: dict[int, bool] = {}
+    for unit_id, since, state in (
+        Occupancy.objects.filter(unit__in=units, since__lte=points[-1]).order_by("unit_id", "since").values_list(
+            "unit_id", "since", "state"
+        )
+    ):
+        occupied = state == OccupancyState.OCCUPIED
+        if occupied != previous.get(unit_id, False):
+            deltas[since] = deltas.get(since, 0) + (1 if occupied else -1)
+        previous[unit_id] = occupied
+    series, occupied, changes = [], 0, sorted(deltas.items())
+    i = 0
+    for point in points:
+        while i < len(changes) and changes[i][0] <= point:
+            occupied += changes[i][1]
+            i += 1
+        series.append({"on": point.isoformat(), "units": total, "occupied": occupied, "rate": _percent(occupied, total)})
+    return series
+
+
+def _twelve_months_up_to(on: datetime.date) -> datetime.date:
+    """The first day of the twelve months that end on ``on``."""
+    try:
+        return on.replace(year=on.year - 1) + datetime.timedelta(days=1)
+    except ValueError:  # 29 February
+        return datetime.date(on.year - 1, 3, 1)
+
+
+# Party members -------------------------------------------------------------------------------------------
+
+
+def party_participation(place: Place, on: datetime.date | None = None) -> list[dict]:
+    """Per estate under ``place`` (or ``place`` itself): in-service members, how many took part in the
+    twelve months up to ``on``, and their share. Two queries, whatever the number of estates.
+    """
+    from django.db.models import Count
+
+    from governance.models import PlaceKind
+    from governance.selectors import subtree_q
+    from residents.models import PartyMember
+
+    on = on or timezone.localdate()
+    since = _twelve_months_up_to(on)
+    members = PartyMember.objects.filter(subtree_q(place, "organization__place__"), in_service=True)
+    totals = dict(
+        members.order_by().values("organization__place__estate_id").annotate(n=Count("id")).values_list(
+            "organization__place__estate_id", "n"
+        )
+    )
+    active = dict(
+        members.filter(participations__date__range=(since, on))
+        .order_by()
+        .values("organization__place__estate_id")
+        .annotate(n=Count("id", distinct=True))
+        .values_list("organization__place__estate_id", "n")
+    )
+    names = dict(Place.objects.filter(pk__in=[k for k in totals if k], kind=PlaceKind.ESTATE).values_list("id", "name"))
+    rows = []
+    for estate_id in sorted(totals, key=lambda k: (k is None, names.get(k, ""), k or 0)):
+        total, took_part = totals[estate_id], active.get(estate_id, 0)
+        rows.append(
+            {
+                "estate": estate_id,
+                "estate_name": names.get(estate_id, ""),
+                "since": since.isoformat(),
+                "on": on.isoformat(),
+                "in_service_members": total,
+                "took_part": took_part,
+                "share": _percent(took_part, total),
+            }
+        )
+    return rows

@@ -338,6 +338,8 @@ def register_import_submit(
     """Accept a register file for an estate and queue its import; the job row shows its progress."""
     if estate.kind != PlaceKind.ESTATE:
         raise ApplicationError(_("登记册只能导入到小区。"), code="not_an_estate")
+    if actor is not None and not can(actor, Action.CHANGE, estate):
+        raise NotPermitted(_("您无权修改“%(name)s”的登记册。") % {"name": estate.name})
     name = getattr(file, "name", "") or ""
     job = ImportJob(estate=estate, file_name=name.rsplit("/", 1)[-1], on=on, created_by=actor)
     job.file.save(job.file_name or "register.csv", file, save=False)

@@ -22,6 +22,8 @@ class PropertyUnitFactory(factory.django.DjangoModelFactory):
     stairway = "1"
     room = factory.Sequence(lambda n: f"{n + 101}")
     registered_area = Decimal("100.00")
+    surveyed_area = None
+    contract_area = None
     area = factory.LazyAttribute(lambda o: o.registered_area or o.surveyed_area or o.contract_area)
     area_source = factory.LazyAttribute(
         lambda o: "registered" if o.registered_area else "surveyed" if o.surveyed_area else "contract"

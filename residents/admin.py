@@ -1,0 +1,200 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from import_export import fields, resources
+from import_export.admin import ExportMixin
+
+from core.errors import ApplicationError
+from governance.admin import ScopedAdminMixin
+from residents import services
+from residents.models import (
+    ImportJob,
+    Occupancy,
+    Owner,
+    Ownership,
+    Participation,
+    PartyMember,
+    PropertyUnit,
+    Resident,
+    Skill,
+)
+
+
+@admin.register(PropertyUnit)
+class PropertyUnitAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("__str__", "estate", "use", "area", "area_source", "delivered")
+    list_filter = ("use", "area_source", "delivered")
+    list_select_related = ("building", "estate")
+    search_fields = ("room", "building__name")
+    autocomplete_fields = ("building",)
+    fields = ("building", "stairway", "room", "use", "registered_area", "surveyed_area", "contract_area", "delivered")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("building",) if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        data = {k: form.cleaned_data[k] for k in services.UNIT_FIELDS if k in form.cleaned_data}
+        try:
+            if change:
+                services.unit_update(unit=obj, actor=request.user, **data)
+            else:
+                obj.pk = services.unit_create(building=form.cleaned_data["building"], actor=request.user, **data).pk
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+
+
+class OwnerResource(resources.ModelResource):
+    """The owners export: ID and phone numbers masked, like every list."""
+
+    name = fields.Field(attribute="name", column_name=_("姓名/名称"))
+    id_number = fields.Field(column_name=_("身份证号"))
+    phone = fields.Field(column_name=_("手机号"))
+
+    class Meta:
+        model = Owner
+        fields = ("id", "name", "kind", "is_developer", "credit_code", "place__name", "id_number", "phone")
+        export_order = fields
+
+    def dehydrate_id_number(self, owner):
+        return owner.person.id_number_masked if owner.person_id else ""
+
+    def dehydrate_phone(self, owner):
+        return owner.person.phone_masked if owner.person_id else ""
+
+
+@admin.register(Owner)
+class OwnerAdmin(ScopedAdminMixin, ExportMixin, admin.ModelAdmin):
+    resource_classes = [OwnerResource]
+    list_display = ("name", "kind", "is_developer", "id_number_masked", "phone_masked", "place")
+    list_filter = ("kind", "is_developer")
+    list_select_related = ("person", "place")
+    search_fields = ("person__name", "org_name")
+    readonly_fields = ("kind", "person", "credit_code", "place")
+    fields = ("kind", "person", "org_name", "credit_code", "is_developer", "place")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("person", "place")
+
+    @admin.display(description=_("身份证号"))
+    def id_number_masked(self, owner):
+        return owner.person.id_number_masked if owner.person_id else ""
+
+    @admin.display(description=_("手机号"))
+    def phone_masked(self, owner):
+        return owner.person.phone_masked if owner.person_id else ""
+
+    def has_add_permission(self, request):
+        return False  # owners come from the register import or the API
+
+
+@admin.register(Ownership)
+class OwnershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("unit", "owner", "start", "end", "share", "registered")
+    list_select_related = ("unit__building", "owner__person")
+    search_fields = ("unit__room", "owner__person__name", "owner__org_name")
+
+    def has_add_permission(self, request):
+        return False  # a sale goes through ownership_transfer (API) or the import
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Resident)
+class ResidentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("person", "relation", "unit", "start", "end")
+    list_filter = ("relation",)
+    list_select_related = ("person", "unit__building")
+    search_fields = ("person__name", "unit__room")
+    readonly_fields = ("unit", "person", "relation", "start", "end")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Occupancy)
+class OccupancyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("unit", "state", "since")
+    list_filter = ("state",)
+    list_select_related = ("unit__building",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+
+
+class ParticipationInline(admin.TabularInline):
+    model = Participation
+    extra = 0
+    readonly_fields = ("date", "activity")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PartyMember)
+class PartyMemberAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("person", "organization", "in_service", "registered_on")
+    list_filter = ("in_service", "skills")
+    list_select_related = ("person", "organization")
+    search_fields = ("person__name", "skills__name", "skills__code")
+    filter_horizontal = ("skills",)
+    readonly_fields = ("person", "organization")
+    inlines = [ParticipationInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        self._fields = {k: form.cleaned_data[k] for k in ("in_service", "registered_on", "workplace") if k in form.cleaned_data}
+
+    def save_related(self, request, form, formsets, change):
+        services.party_member_update(
+            member=form.instance, actor=request.user, skills=form.cleaned_data.get("skills", []), **self._fields
+        )
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Upload a register file here; the import runs in the background and the row shows its progress."""
+
+    list_display = ("created_at", "estate", "file_name", "state", "percent", "processed_rows", "error_count")
+    list_filter = ("state",)
+    list_select_related = ("estate",)
+    autocomplete_fields = ("estate",)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("estate", "file", "on")
+        return (
+            "estate", "file_name", "on", "state", "total_rows", "processed_rows", "total_units", "written_units",
+            "error_count", "errors", "summary", "created_by", "created_at", "started_at", "finished_at",
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj) if obj else ()
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    @admin.display(description=_("进度"))
+    def percent(self, job):
+        return f"{job.percent}%"
+
+    def save_model(self, request, obj, form, change):
+        job = services.register_import_submit(
+            estate=form.cleaned_data["estate"], file=form.cleaned_data["file"], on=form.cleaned_data.get("on"),
+            actor=request.user,
+        )
+        obj.pk = job.pk
