@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import DefaultRouter
 
-urlpatterns: list = []
+from elections.api.views import VoteViewSet
+
+router = DefaultRouter()
+router.register("votes", VoteViewSet, basename="vote")
+
+urlpatterns = router.urls + []

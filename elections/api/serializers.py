@@ -1,0 +1,175 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from elections.models import (
+    Ballot,
+    Candidate,
+    Channel,
+    Choice,
+    GroupBody,
+    NominatedBy,
+    PreparatoryGroup,
+    PreparatoryMember,
+    Vote,
+    VoteKind,
+    VoteStatus,
+    VoteStep,
+)
+from governance.api.fields import ScopedPrimaryKeyRelatedField
+from governance.models import Place, PlaceKind
+from governance.scoping import Action
+from residents.models import Owner
+
+
+class VoteSerializer(serializers.ModelSerializer):
+    threshold = serializers.CharField(read_only=True)
+    passed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Vote
+        fields = [
+            "id", "estate", "kind", "title", "description", "matter", "seats", "status", "threshold",
+            "notice_starts", "notice_days", "opens_at", "closes_at", "objection_days", "objection_ends",
+            "extension_allowed", "extended", "original_closes_at", "roll_frozen_at", "roll_total_area",
+            "roll_total_owners", "tally_state", "result_date", "filing_due", "filed_on", "filing_reference",
+            "cancel_reason", "passed", "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_passed(self, vote) -> bool | None:
+        results = getattr(vote, "prefetched_results", None)
+        if results is not None:
+            return bool(results[-1].data.get("passed")) if results else None
+        return vote.passed
+
+
+class VoteCreateSerializer(serializers.Serializer):
+    estate = ScopedPrimaryKeyRelatedField(
+        queryset=Place.objects.filter(kind=PlaceKind.ESTATE), action=Action.VIEW_PUBLIC
+    )
+    kind = serializers.ChoiceField(choices=VoteKind.choices)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    matter = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=9)
+    seats = serializers.IntegerField(required=False, allow_null=True)
+    notice_starts = serializers.DateField()
+    opens_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField()
+    extension_allowed = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        if attrs["kind"] == VoteKind.RESOLUTION and not attrs.get("matter"):
+            raise serializers.ValidationError({"matter": _("表决须指明《民法典》第二百七十八条的事项（1–9）。")})
+        if attrs["kind"] == VoteKind.COMMITTEE_ELECTION and not attrs.get("seats"):
+            raise serializers.ValidationError({"seats": _("选举须指明应选名额。")})
+        return attrs
+
+
+class MemberSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    body = serializers.ChoiceField(choices=GroupBody.choices)
+    leads = serializers.BooleanField(default=False)
+
+
+class PreparatoryGroupInputSerializer(serializers.Serializer):
+    members = MemberSerializer(many=True)
+
+
+class PreparatoryMemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PreparatoryMember
+        fields = ["name", "body", "leads"]
+
+
+class PreparatoryGroupSerializer(serializers.ModelSerializer):
+    members = PreparatoryMemberSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PreparatoryGroup
+        fields = ["vote", "posted_at", "members"]
+
+
+class CandidateSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="owner.name", read_only=True)
+
+    class Meta:
+        model = Candidate
+        fields = [
+            "id", "vote", "owner", "name", "nominated_by", "statement", "is_party_member", "eligible",
+            "review_reason", "reviewed_at", "nominated_at",
+        ]
+        read_only_fields = fields
+
+
+class CandidateCreateSerializer(serializers.Serializer):
+    owner = ScopedPrimaryKeyRelatedField(queryset=Owner.objects.select_related("person"), action=Action.VIEW_PUBLIC)
+    nominated_by = serializers.ChoiceField(choices=NominatedBy.choices)
+    statement = serializers.CharField(required=False, allow_blank=True, default="")
+    is_party_member = serializers.BooleanField(required=False, default=False)
+
+
+class ReviewSerializer(serializers.Serializer):
+    eligible = serializers.BooleanField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=VoteStatus.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    filing_reference = serializers.CharField(required=False, allow_blank=True, default="")
+    filed_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ExtendSerializer(serializers.Serializer):
+    closes_at = serializers.DateTimeField()
+
+
+class ProxySerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    mandate = serializers.CharField(max_length=100, allow_blank=True, default="")
+
+
+class BallotCastSerializer(serializers.Serializer):
+    owner = serializers.IntegerField(required=False, allow_null=True)
+    unit = serializers.IntegerField(required=False, allow_null=True)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    approve = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    choice = serializers.ChoiceField(choices=Choice.choices, required=False, allow_blank=True, default="")
+    proxy = ProxySerializer(required=False, allow_null=True, default=None)
+    paper_serial = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    voting_code = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
+
+
+class BallotSerializer(serializers.ModelSerializer):
+    """A ballot as staff see it in the entry log: never whose it is by name, never the choice."""
+
+    key = serializers.CharField(source="entry.key", read_only=True)
+
+    class Meta:
+        model = Ballot
+        fields = ["id", "seq", "key", "channel", "valid", "voided", "paper_serial", "reference", "cast_at",
+                  "receipt_hash", "hash"]
+        read_only_fields = fields
+
+
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class PaperSerialsSerializer(serializers.Serializer):
+    serials = serializers.ListField(child=serializers.CharField(max_length=40), allow_empty=False)
+
+
+class PaperSerialVoidSerializer(serializers.Serializer):
+    serial = serializers.CharField(max_length=40)
+    reason = serializers.CharField()
+
+
+class VoteStepSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+
+    class Meta:
+        model = VoteStep
+        fields = ["from_status", "to_status", "actor", "at", "reason"]
+        read_only_fields = fields

@@ -1,0 +1,235 @@
+"""The integration API of owners' votes: every write calls one service of ``elections.services``."""
+
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.viewsets import GenericViewSet
+
+from core.errors import Conflict
+from elections import selectors, services
+from elections.api.serializers import (
+    BallotCastSerializer,
+    BallotSerializer,
+    CandidateCreateSerializer,
+    CandidateSerializer,
+    ExtendSerializer,
+    PaperSerialsSerializer,
+    PaperSerialVoidSerializer,
+    PreparatoryGroupInputSerializer,
+    PreparatoryGroupSerializer,
+    ReviewSerializer,
+    TransitionSerializer,
+    VoidSerializer,
+    VoteCreateSerializer,
+    VoteSerializer,
+    VoteStepSerializer,
+)
+from elections.models import Ballot, Candidate, PreparatoryGroup, Vote, VoteResult
+from governance.api.viewsets import ScopedViewSetMixin
+from governance.audit import audit_record
+from governance.scoping import Action, can
+
+
+class VoteFilter(filters.FilterSet):
+    class Meta:
+        model = Vote
+        fields = ["estate", "kind", "status", "matter"]
+
+
+class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    """Owners' votes of the estates in the user's scope, and every step of their lifecycle.
+
+    Residents, clerks and auditors read; community secretaries and street staff run votes;
+    clerks enter paper ballots; a resident casts only their own ballot (or as proxy).
+    """
+
+    queryset = Vote.objects.select_related("estate").prefetch_related(
+        Prefetch("results", queryset=VoteResult.objects.order_by("round"), to_attr="prefetched_results")
+    )
+    serializer_class = VoteSerializer
+    filterset_class = VoteFilter
+    read_action = Action.VIEW_PUBLIC
+    write_action = Action.RUN_VOTE
+    ordering_fields = ["opens_at", "closes_at", "id"]
+
+    # Object-level writes are decided by the services (a resident may cast, a clerk may enter);
+    # the permission class then only asks that the vote be visible.
+    object_write_action = Action.VIEW_PUBLIC
+
+    def _vote(self) -> Vote:
+        return self.get_object()
+
+    @extend_schema(request=VoteCreateSerializer, responses={201: VoteSerializer})
+    def create(self, request):
+        serializer = VoteCreateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        vote = services.vote_create(actor=request.user, **serializer.validated_data)
+        return Response(VoteSerializer(vote).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PreparatoryGroupInputSerializer, responses=PreparatoryGroupSerializer)
+    @action(detail=True, methods=["get", "post"], url_path="preparatory-group")
+    def preparatory_group(self, request, pk=None):
+        vote = self._vote()
+        if request.method == "GET":
+            group = get_object_or_404(PreparatoryGroup.objects.prefetch_related("members"), vote=vote)
+            return Response(PreparatoryGroupSerializer(group).data)
+        serializer = PreparatoryGroupInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        group = services.preparatory_group_record(vote=vote, members=serializer.validated_data["members"],
+                                                  actor=request.user)
+        return Response(PreparatoryGroupSerializer(group).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CandidateCreateSerializer, responses=CandidateSerializer(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def candidates(self, request, pk=None):
+        vote = self._vote()
+        if request.method == "GET":
+            rows = Candidate.objects.filter(vote=vote).select_related("owner__person").order_by("pk")
+            return Response(CandidateSerializer(rows, many=True).data)
+        serializer = CandidateCreateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        candidate = services.candidate_nominate(vote=vote, actor=request.user, **serializer.validated_data)
+        return Response(CandidateSerializer(candidate).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReviewSerializer, responses=CandidateSerializer)
+    @action(detail=True, methods=["post"], url_path=r"candidates/(?P<candidate_id>\d+)/review")
+    def review(self, request, pk=None, candidate_id=None):
+        vote = self._vote()
+        candidate = get_object_or_404(Candidate.objects.select_related("vote__estate", "owner__person"),
+                                      vote=vote, pk=candidate_id)
+        serializer = ReviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        candidate = services.candidate_review(candidate=candidate, actor=request.user, **serializer.validated_data)
+        return Response(CandidateSerializer(candidate).data)
+
+    @extend_schema(request=TransitionSerializer, responses=VoteSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        vote = self._vote()
+        serializer = TransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        vote = services.vote_transition(vote=vote, actor=request.user, **serializer.validated_data)
+        return Response(VoteSerializer(vote).data)
+
+    @extend_schema(request=None, responses=VoteSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        vote = services.vote_close(vote=self._vote(), actor=request.user)
+        return Response(VoteSerializer(vote).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=ExtendSerializer, responses=VoteSerializer)
+    @action(detail=True, methods=["post"])
+    def extend(self, request, pk=None):
+        serializer = ExtendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        vote = services.vote_extend(vote=self._vote(), actor=request.user, **serializer.validated_data)
+        return Response(VoteSerializer(vote).data)
+
+    @extend_schema(request=BallotCastSerializer, responses={201: None})
+    @action(detail=True, methods=["get", "post"])
+    def ballots(self, request, pk=None):
+        vote = self._vote()
+        if request.method == "GET":
+            if not any(can(request.user, a, vote.estate) for a in (Action.RUN_VOTE, Action.ENTER_BALLOT, Action.AUDIT)):
+                self.require(Action.RUN_VOTE, vote.estate)
+            rows = Ballot.objects.filter(vote=vote).select_related("entry").order_by("seq")
+            page = self.paginate_queryset(rows)
+            return self.get_paginated_response(BallotSerializer(page, many=True).data)
+        serializer = BallotCastSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        proxy = data.get("proxy") or {}
+        ballot = services.ballot_cast(
+            vote=vote, channel=data["channel"], actor=request.user, owner_id=data.get("owner"),
+            unit_id=data.get("unit"), approve=data["approve"], choice=data["choice"],
+            proxy_name=proxy.get("name", ""), proxy_mandate=proxy.get("mandate", ""),
+            paper_serial=data["paper_serial"], reference=data["reference"], voting_code=data["voting_code"] or None,
+        )
+        return Response(
+            {"receipt": ballot.receipt, "receipt_hash": ballot.receipt_hash, "ballot": ballot.pk, "seq": ballot.seq,
+             "valid": ballot.valid, "hash": ballot.hash},
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=VoidSerializer, responses=None)
+    @action(detail=True, methods=["post"], url_path=r"ballots/(?P<ballot_id>\d+)/void")
+    def void(self, request, pk=None, ballot_id=None):
+        vote = self._vote()
+        ballot = get_object_or_404(Ballot.objects.select_related("vote__estate"), vote=vote, pk=ballot_id)
+        serializer = VoidSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        void = services.ballot_void(ballot=ballot, reason=serializer.validated_data["reason"], actor=request.user)
+        return Response({"ballot": ballot.pk, "reason": void.reason, "at": void.at}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PaperSerialsSerializer, responses=None)
+    @action(detail=True, methods=["get", "post"], url_path="paper-serials")
+    def paper_serials(self, request, pk=None):
+        vote = self._vote()
+        if request.method == "POST":
+            serializer = PaperSerialsSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            services.paper_serials_issue(vote=vote, serials=serializer.validated_data["serials"], actor=request.user)
+        return Response(selectors.paper_reconciliation(vote),
+                        status=status.HTTP_201_CREATED if request.method == "POST" else status.HTTP_200_OK)
+
+    @extend_schema(request=PaperSerialVoidSerializer, responses=None)
+    @action(detail=True, methods=["post"], url_path="paper-serials/void")
+    def paper_serial_void(self, request, pk=None):
+        vote = self._vote()
+        serializer = PaperSerialVoidSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.paper_serial_void(vote=vote, actor=request.user, **serializer.validated_data)
+        return Response(selectors.paper_reconciliation(vote))
+
+    @extend_schema(request=None, responses=None)
+    @action(detail=True, methods=["post"], url_path="voting-codes")
+    def voting_codes(self, request, pk=None):
+        vote = self._vote()
+        issued = services.voting_codes_issue(vote=vote, actor=request.user)
+        labels = dict(
+            (u.pk, u.label)
+            for u in vote.estate.estate_units.filter(pk__in=[u for u, _c in issued]).select_related("building")
+        )
+        return Response({"codes": [{"unit": u, "label": labels.get(u, ""), "code": c} for u, c in issued]},
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=None)
+    @action(detail=True, methods=["get"])
+    def result(self, request, pk=None):
+        vote = self._vote()
+        result = vote.latest_result
+        if result is None:
+            raise Conflict(_("尚未计票完成。"), code="not_counted")
+        body = {"vote": vote.pk, "status": vote.status, "round": result.round, "computed_at": result.computed_at,
+                "hash": result.hash, "chain_head": result.chain_head, **result.data,
+                "refused": selectors.refused_counts(vote)}
+        return Response(body)
+
+    @extend_schema(responses=None)
+    @action(detail=True, methods=["get"])
+    def bulletin(self, request, pk=None):
+        return Response(selectors.bulletin(self._vote()))
+
+    @extend_schema(responses=None)
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        vote = self._vote()
+        self.require(Action.AUDIT, vote.estate)
+        audit_record(actor=request.user, action="vote.export", obj=vote, place=vote.estate)
+        response = HttpResponse(selectors.export_csv(vote), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="vote-{vote.pk}.csv"'
+        return response
+
+    @extend_schema(responses=VoteStepSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def steps(self, request, pk=None):
+        vote = self._vote()
+        return Response(VoteStepSerializer(vote.steps.select_related("actor"), many=True).data)
+
+

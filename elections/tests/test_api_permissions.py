@@ -1,0 +1,109 @@
+"""Who may do what through the votes API: each rule with its allowed and refused case."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from elections.models import Channel
+from elections.tests.factories import make_vote, open_resolution
+
+pytestmark = pytest.mark.django_db
+
+
+def _payload(world):
+    now = timezone.now()
+    return {
+        "estate": world["estate_a"].pk, "kind": "resolution", "title": "续聘物业服务企业", "matter": 4,
+        "notice_starts": str(timezone.localdate()), "opens_at": (now + datetime.timedelta(days=8)).isoformat(),
+        "closes_at": (now + datetime.timedelta(days=10)).isoformat(),
+    }
+
+
+def test_community_secretary_creates_a_vote_in_their_estate(world, cast, api):
+    r = api.as_user(cast["secretary_a"]).post("/api/v1/votes/", _payload(world), format="json")
+    assert r.status_code == 201 and r.data["status"] == "draft" and r.data["threshold"] == "majority"
+
+
+def test_street_staff_create_votes_in_their_street(world, cast, api):
+    assert api.as_user(cast["street_staff"]).post("/api/v1/votes/", _payload(world), format="json").status_code == 201
+
+
+def test_auditor_may_not_create_a_vote(world, cast, api):
+    r = api.as_user(cast["auditor"]).post("/api/v1/votes/", _payload(world), format="json")
+    assert r.status_code == 403
+
+
+def test_secretary_of_another_community_does_not_see_the_vote(world, cast, api):
+    vote = make_vote(world["estate_a"])
+    assert api.as_user(cast["secretary_b"]).get(f"/api/v1/votes/{vote.pk}/").status_code == 404
+    assert api.as_user(cast["secretary_a"]).get(f"/api/v1/votes/{vote.pk}/").status_code == 200
+
+
+def test_even_committee_size_is_refused(world, cast, api):
+    body = {**_payload(world), "kind": "committee_election", "seats": 8}
+    r = api.as_user(cast["secretary_a"]).post("/api/v1/votes/", body, format="json")
+    assert r.status_code == 400 and r.data["code"] == "seats_invalid"
+
+
+def test_step_out_of_order_is_refused_with_409(world, cast, api):
+    vote = make_vote(world["estate_a"])
+    r = api.as_user(cast["secretary_a"]).post(f"/api/v1/votes/{vote.pk}/transition/", {"to": "voting"}, format="json")
+    assert r.status_code == 409 and r.data["code"] == "out_of_order"
+
+
+def test_resident_may_not_advance_a_vote(world, cast, api):
+    vote = make_vote(world["estate_a"])
+    r = api.as_user(cast["resident"]).post(f"/api/v1/votes/{vote.pk}/transition/", {"to": "notice"}, format="json")
+    assert r.status_code == 403
+
+
+def test_clerk_enters_a_paper_ballot_and_resident_may_not(world, cast, api, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    api.as_user(cast["secretary_a"]).post(f"/api/v1/votes/{vote.pk}/paper-serials/", {"serials": ["A1", "A2"]},
+                                          format="json")
+    body = {"channel": Channel.CENTRAL, "paper_serial": "A1", "owner": ten_owners[0][1].pk, "choice": "for"}
+    assert api.as_user(cast["resident"]).post(f"/api/v1/votes/{vote.pk}/ballots/", body, format="json").status_code == 403
+    r = api.as_user(cast["clerk"]).post(f"/api/v1/votes/{vote.pk}/ballots/", body, format="json")
+    assert r.status_code == 201 and r.data["receipt"]
+
+
+def test_auditor_may_not_cast_or_void(world, cast, api, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    body = {"channel": Channel.PHONE, "reference": "x", "owner": ten_owners[0][1].pk, "choice": "for"}
+    assert api.as_user(cast["auditor"]).post(f"/api/v1/votes/{vote.pk}/ballots/", body, format="json").status_code == 403
+    ballot = api.as_user(cast["clerk"]).post(f"/api/v1/votes/{vote.pk}/ballots/", body, format="json").data["ballot"]
+    void = f"/api/v1/votes/{vote.pk}/ballots/{ballot}/void/"
+    assert api.as_user(cast["auditor"]).post(void, {"reason": "x"}, format="json").status_code == 403
+    assert api.as_user(cast["secretary_a"]).post(void, {"reason": "录入错误"}, format="json").status_code == 201
+
+
+def test_auditor_exports_the_roll_and_ballots_and_a_secretary_may_not(world, cast, api, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    r = api.as_user(cast["auditor"]).get(f"/api/v1/votes/{vote.pk}/export/")
+    assert r.status_code == 200 and r.content.decode().count("\nroll,") == 10
+    assert api.as_user(cast["secretary_a"]).get(f"/api/v1/votes/{vote.pk}/export/").status_code == 403
+
+
+def test_result_before_counting_is_a_conflict(world, cast, api, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    r = api.as_user(cast["auditor"]).get(f"/api/v1/votes/{vote.pk}/result/")
+    assert r.status_code == 409 and r.data["code"] == "not_counted"
+
+
+def test_invalid_preparatory_group_names_the_rule(world, cast, api):
+    vote = make_vote(world["estate_a"], kind="committee_election", seats=5)
+    members = [{"name": "甲", "body": "street", "leads": False}, {"name": "乙", "body": "owners", "leads": False},
+               {"name": "丙", "body": "owners", "leads": False}]
+    r = api.as_user(cast["secretary_a"]).post(f"/api/v1/votes/{vote.pk}/preparatory-group/", {"members": members},
+                                              format="json")
+    assert r.status_code == 400 and "组长" in r.data["detail"]
+
+
+def test_vote_list_takes_a_fixed_number_of_queries(world, cast, api, django_assert_max_num_queries):
+    for i in range(6):
+        make_vote(world["estate_a"], title=f"投票{i}")
+    client = api.as_user(cast["secretary_a"])
+    with django_assert_max_num_queries(5):
+        r = client.get("/api/v1/votes/")
+    assert r.data["count"] == 6
