@@ -1,0 +1,75 @@
+import pytest
+
+from committees import services
+from committees.models import Matter, MeetingKind
+from committees.tests.factories import aware, committee
+from core.errors import ApplicationError, Conflict
+
+
+@pytest.fixture
+def seven(estate):
+    board = committee(estate, n=7)
+    return board, sorted((p.person for p in board.posts.all()), key=lambda p: p.pk)
+
+
+def committee_meeting(estate, attendees):
+    meeting = services.meeting_create(
+        estate=estate, kind=MeetingKind.COMMITTEE, title="业委会例会", held_at=aware(2026, 4, 8), actor=None,
+        agenda=["审议停车收费方案"],
+    )
+    services.meeting_record_attendance(meeting=meeting, attendees=attendees, party_org=True, actor=None)
+    return meeting
+
+
+@pytest.mark.parametrize(
+    ("present", "votes_for", "passed"),
+    [(4, 3, False), (4, 4, True), (7, 4, True), (7, 3, False), (5, 4, True)],
+)
+def test_a_committee_decision_needs_half_of_all_members(estate, seven, present, votes_for, passed):
+    _board, members = seven
+    meeting = committee_meeting(estate, members[:present])
+    decision = services.decision_record(meeting=meeting, text="通过停车收费方案", votes_for=votes_for, actor=None)
+    assert (decision.members_total, decision.members_present, decision.passed) == (7, present, passed)
+
+
+def test_a_committee_meeting_without_more_than_half_present_cannot_decide(estate, seven):
+    _board, members = seven
+    meeting = committee_meeting(estate, members[:3])
+    with pytest.raises(ApplicationError) as err:
+        services.decision_record(meeting=meeting, text="通过", votes_for=3, actor=None)
+    assert err.value.code == "no_quorum"
+
+
+def test_a_decision_on_an_article_278_matter_is_major(estate, seven):
+    _board, members = seven
+    meeting = committee_meeting(estate, members)
+    decision = services.decision_record(
+        meeting=meeting, text="提请业主大会选聘物业", matter=Matter.MANAGER, votes_for=6, actor=None
+    )
+    assert decision.is_major
+
+
+def test_publishing_minutes_is_one_action_and_freezes_them(estate, seven, cast):
+    _board, members = seven
+    meeting = committee_meeting(estate, members)
+    services.meeting_record_minutes(meeting=meeting, minutes="会议审议了停车收费方案。", actor=cast["committee_member"])
+    services.meeting_publish_minutes(meeting=meeting, actor=cast["committee_member"])
+    meeting.refresh_from_db()
+    assert meeting.minutes_published
+    with pytest.raises(Conflict):
+        services.meeting_record_minutes(meeting=meeting, minutes="改写", actor=cast["committee_member"])
+
+
+def test_minutes_cannot_be_published_empty(estate, seven):
+    _board, members = seven
+    meeting = committee_meeting(estate, members)
+    with pytest.raises(ApplicationError):
+        services.meeting_publish_minutes(meeting=meeting, actor=None)
+
+
+def test_a_deliberation_council_records_its_decision_as_stated(estate):
+    meeting = services.meeting_create(
+        estate=estate, kind=MeetingKind.DELIBERATION, title="议事会", held_at=aware(2026, 4, 9), actor=None
+    )
+    decision = services.decision_record(meeting=meeting, text="建议增设充电桩", passed=True, actor=None)
+    assert decision.passed and decision.members_total is None
