@@ -1,5 +1,7 @@
 from django import http
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import DraggableMPTTAdmin
 
@@ -7,7 +9,7 @@ from core.errors import ApplicationError
 from governance import services
 from governance.audit import audit_record
 from governance.models import AuditEvent, CoverageSnapshot, Organization, Person, Place, Post, RoleAssignment, User
-from governance.scoping import Action
+from governance.scoping import Action, can
 
 
 class ScopedAdminMixin:
@@ -199,18 +201,31 @@ class PostAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(DjangoUserAdmin):
+    """Logins, with their person; managed by superusers (others grant roles through role assignments)."""
+
     list_display = ("username", "person", "is_staff", "is_active")
     search_fields = ("username", "person__name")
     autocomplete_fields = ("person",)
-    fields = ("username", "email", "person", "is_active", "is_staff", "is_superuser")
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (_("人员"), {"fields": ("person",)}),
+    )
 
     def has_module_permission(self, request):
         return request.user.is_superuser
 
-    has_view_permission = has_change_permission = has_add_permission = has_delete_permission = (
-        lambda self, request, obj=None: request.user.is_superuser
-    )
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 @admin.register(RoleAssignment)
@@ -223,6 +238,19 @@ class RoleAssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False if obj else super().has_change_permission(request, obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        base = super().get_form(request, obj, **kwargs)
+
+        class GrantInScopeForm(base):
+            def clean(form):
+                data = super().clean()
+                place = data.get("place")
+                if place is not None and not can(request.user, Action.GRANT, place):
+                    raise ValidationError({"place": _("只能在自己的管辖范围内授予角色。")})
+                return data
+
+        return GrantInScopeForm
 
     def save_model(self, request, obj, form, change):
         obj.pk = services.role_assignment_create(user=obj.user, role=obj.role, place=obj.place, actor=request.user).pk

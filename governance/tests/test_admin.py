@@ -81,3 +81,25 @@ def test_the_dashboard_shows_coverage_to_a_secretary(admin_client_for, cast, wor
     response = admin_client_for(cast["secretary_a"]).get(f"/places/{world['community_a'].pk}/")
     assert response.status_code == 200
     assert "南方上格林" in response.content.decode()
+
+
+def test_a_superuser_opens_a_users_change_form_with_its_person(admin_client_for, cast):
+    response = admin_client_for(cast["admin"]).get(f"/admin/governance/user/{cast['clerk'].pk}/change/")
+    assert response.status_code == 200
+    assert 'name="person"' in response.content.decode()
+
+
+def test_a_secretary_cannot_manage_logins_in_the_admin(admin_client_for, cast):
+    response = admin_client_for(cast["secretary_a"]).get("/admin/governance/user/")
+    assert response.status_code == 403
+
+
+def test_a_secretary_cannot_grant_a_role_outside_their_community_in_the_admin(admin_client_for, cast, world):
+    from governance.models import RoleAssignment
+
+    response = admin_client_for(cast["secretary_a"]).post(
+        "/admin/governance/roleassignment/add/",
+        {"user": cast["resident"].pk, "role": "clerk", "place": world["estate_b"].pk},
+    )
+    assert response.status_code == 200
+    assert not RoleAssignment.objects.filter(user=cast["resident"], place=world["estate_b"]).exists()
