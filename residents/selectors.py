@@ -165,10 +165,22 @@ def _percent(part: int, whole: int) -> str:
     return f"{hundredths // 100}.{hundredths % 100:02d}"
 
 
-def _residential_units(place: Place):
+def units_in(place: Place):
+    """The units of a building, complex, estate, or of every estate under a higher place."""
+    from governance.models import PlaceKind
     from governance.selectors import subtree_q
 
-    return PropertyUnit.objects.filter(subtree_q(place, "building__"), use=UnitUse.RESIDENTIAL)
+    if place.kind == PlaceKind.BUILDING:
+        return PropertyUnit.objects.filter(building=place)
+    if place.kind == PlaceKind.COMPLEX:
+        return PropertyUnit.objects.filter(building__parent=place)
+    if place.kind == PlaceKind.ESTATE:
+        return PropertyUnit.objects.filter(estate=place)
+    return PropertyUnit.objects.filter(subtree_q(place, "building__"))
+
+
+def _residential_units(place: Place):
+    return units_in(place).filter(use=UnitUse.RESIDENTIAL)
 
 
 def occupancy_rate(place: Place, on: datetime.date | None = None) -> dict:
@@ -255,7 +267,7 @@ def party_participation(place: Place, on: datetime.date | None = None) -> list[d
     """Per estate under ``place`` (or ``place`` itself): in-service members, how many took part in the
     twelve months up to ``on``, and their share. Two queries, whatever the number of estates.
     """
-    from django.db.models import Count
+    from django.db.models import Count, Q
 
     from governance.models import PlaceKind
     from governance.selectors import subtree_q
@@ -263,7 +275,10 @@ def party_participation(place: Place, on: datetime.date | None = None) -> list[d
 
     on = on or timezone.localdate()
     since = _twelve_months_up_to(on)
-    members = PartyMember.objects.filter(subtree_q(place, "organization__place__"), in_service=True)
+    in_place = (
+        Q(organization__place__estate=place) if place.kind == PlaceKind.ESTATE else subtree_q(place, "organization__place__")
+    )
+    members = PartyMember.objects.filter(in_place, in_service=True)
     totals = dict(
         members.order_by().values("organization__place__estate_id").annotate(n=Count("id")).values_list(
             "organization__place__estate_id", "n"
