@@ -25,3 +25,17 @@ def test_the_api_queues_a_coverage_recount(api, cast, world):
     response = api.as_user(cast["auditor"]).post(f"/api/v1/places/{world['district'].pk}/coverage/recount/")
     assert response.status_code == 202
     assert CoverageSnapshot.objects.filter(place=world["district"]).count() == 1
+
+
+def test_the_nightly_recount_is_scheduled_in_beat(db):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="governance.tasks.coverage_recount_all")
+    assert (task.crontab.hour, task.crontab.minute) == ("2", "30")
+
+
+def test_the_nightly_job_recounts_every_district(world):
+    from governance.tasks import coverage_recount_all
+
+    coverage_recount_all.delay()
+    assert CoverageSnapshot.objects.filter(place=world["district"]).exists()
