@@ -5,7 +5,10 @@ from elections.tests.factories import register
 
 @pytest.fixture
 def estate(world):
-    return world["estate_a"]
+    """Estate A, read afresh (the tree numbers of ``world``'s objects go stale as places are added)."""
+    from governance.models import Place
+
+    return Place.objects.get(pk=world["estate_a"].pk)
 
 
 @pytest.fixture
