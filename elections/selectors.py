@@ -73,7 +73,7 @@ def tally(vote: Vote) -> dict:
         kind=vote.kind,
         threshold=vote.threshold,
         seats=vote.seats,
-        candidates=eligible_candidates(vote),
+        candidates=eligible_candidates(vote) if vote.kind == VoteKind.COMMITTEE_ELECTION else [],
         counts=tally_counts(vote),
     )
 
