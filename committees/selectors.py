@@ -11,12 +11,11 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from committees.ledger import GENESIS, digest_of
 from committees.models import (
-    Account,
     AccountKind,
     CommitteeStatus,
     LedgerLeg,
@@ -335,16 +334,16 @@ def ledger_verify(estate: Place, *, batch: int = 2000) -> LedgerCheck:
     return LedgerCheck(True, checked)
 
 
-def ledger_accounts(estate: Place) -> list[Account]:
-    return list(Account.objects.filter(estate=estate).order_by("code"))
-
-
-def estate_ids_with_ledger() -> list[int]:
-    return list(LedgerTransaction.objects.values_list("estate_id", flat=True).distinct())
-
-
-def q_or(*qs: Q) -> Q:
-    result = Q(pk__in=[])
-    for q in qs:
-        result |= q
+def balances_by_account(account_ids: list[int]) -> dict[int, Decimal]:
+    """The balance of each account by id, in one query (debit-normal accounts: debits minus credits)."""
+    rows = (
+        LedgerLeg.objects.filter(account_id__in=account_ids)
+        .values("account_id", "account__kind")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+    )
+    result = {}
+    for row in rows:
+        d, c = row["d"] or ZERO, row["c"] or ZERO
+        debit_normal = row["account__kind"] in (AccountKind.ASSET, AccountKind.EXPENSE)
+        result[row["account_id"]] = (d - c if debit_normal else c - d).quantize(FEN)
     return result

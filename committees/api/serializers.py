@@ -1,0 +1,379 @@
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from committees.models import (
+    Account,
+    Decision,
+    LedgerLeg,
+    LedgerTransaction,
+    Matter,
+    Meeting,
+    MeetingAttachment,
+    MeetingKind,
+    OwnersCommittee,
+    PerformanceNote,
+    Project,
+    PropertyCompany,
+    ServiceContract,
+    SpendingApproval,
+    SpendingRequest,
+    Stage,
+    Statement,
+    SupervisionGroup,
+)
+from governance.api.fields import ScopedPrimaryKeyRelatedField
+from governance.models import Organization, Person, Place, PlaceKind, PostKind
+from governance.scoping import Action
+
+ESTATES = Place.objects.filter(kind=PlaceKind.ESTATE)
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+def estate_field(**kwargs):
+    return ScopedPrimaryKeyRelatedField(queryset=ESTATES, action=Action.VIEW, **kwargs)
+
+
+# Committees -----------------------------------------------------------------------------
+
+
+class CommitteeMemberSerializer(serializers.Serializer):
+    person = ScopedPrimaryKeyRelatedField(queryset=Person.objects.all(), action=Action.VIEW)
+    kind = serializers.ChoiceField(choices=[PostKind.CHAIR, PostKind.VICE_CHAIR, PostKind.MEMBER])
+
+
+class CommitteePostSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    person = serializers.IntegerField(source="person_id")
+    name = serializers.CharField(source="person.name")
+    kind = serializers.CharField()
+    kind_display = serializers.CharField(source="get_kind_display")
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class OwnersCommitteeSerializer(serializers.ModelSerializer):
+    estate = estate_field()
+    members = CommitteeMemberSerializer(many=True, write_only=True)
+    party_branch = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all(), allow_null=True, required=False)
+    posts = CommitteePostSerializer(many=True, read_only=True)
+    summary = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OwnersCommittee
+        fields = [
+            "id", "estate", "term_start", "term_end", "election", "filed_on", "filing_reference", "party_branch",
+            "status", "ended_on", "entered_by_hand", "members", "posts", "summary",
+        ]
+        read_only_fields = ["election", "status", "ended_on", "entered_by_hand"]
+        extra_kwargs = {"term_end": {"required": False}}
+
+    @extend_schema_field(serializers.DictField())
+    def get_summary(self, committee) -> dict | None:
+        summaries = self.context.get("summaries") or {}
+        summary = summaries.get(committee.pk)
+        if summary is None:
+            from committees.selectors import committee_summary
+
+            summary = committee_summary(committee)
+        return summary.__dict__
+
+
+class CommitteeFileSerializer(serializers.Serializer):
+    filed_on = serializers.DateField()
+    reference = serializers.CharField(max_length=100)
+
+
+class AssignPostSerializer(serializers.Serializer):
+    person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
+    kind = serializers.ChoiceField(choices=[PostKind.CHAIR, PostKind.VICE_CHAIR, PostKind.MEMBER])
+    on = serializers.DateField(required=False)
+
+
+class SupervisionGroupSerializer(serializers.ModelSerializer):
+    estate = estate_field()
+
+    class Meta:
+        model = SupervisionGroup
+        fields = ["id", "estate", "term_start", "term_end", "members"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        from residents.models import Owner
+
+        fields["members"] = ScopedPrimaryKeyRelatedField(queryset=Owner.objects.all(), many=True, action=Action.VIEW)
+        return fields
+
+
+# Meetings -------------------------------------------------------------------------------
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    matter = serializers.ChoiceField(choices=Matter.choices, required=False, default=Matter.ROUTINE)
+    passed = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id", "text", "matter", "is_major", "members_total", "members_present", "votes_for", "votes_against",
+            "votes_abstain", "passed", "party_org_participated",
+        ]
+        read_only_fields = ["members_total", "members_present"]
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MeetingAttachment
+        fields = ["id", "title", "file", "created_at"]
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    estate = estate_field()
+    kind = serializers.ChoiceField(choices=MeetingKind.choices)
+    agenda = serializers.ListField(child=serializers.CharField(max_length=500), required=False)
+    decisions = DecisionSerializer(many=True, read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+    attendee_names = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "id", "estate", "kind", "committee", "title", "held_at", "location", "agenda", "attendees",
+            "attendee_names", "party_org_attended", "property_company_attended", "supervision_group_attended",
+            "minutes", "minutes_published_at", "decisions", "attachments",
+        ]
+        read_only_fields = [
+            "committee", "attendees", "party_org_attended", "property_company_attended", "supervision_group_attended",
+            "minutes", "minutes_published_at",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_attendee_names(self, meeting) -> list[str]:
+        return [p.name for p in meeting.attendees.all()]
+
+
+class AttendanceSerializer(serializers.Serializer):
+    attendees = ScopedPrimaryKeyRelatedField(queryset=Person.objects.all(), many=True, action=Action.VIEW)
+    party_org = serializers.BooleanField(default=False)
+    property_company = serializers.BooleanField(default=False)
+    supervision_group = serializers.BooleanField(default=False)
+
+
+class MinutesSerializer(serializers.Serializer):
+    minutes = serializers.CharField()
+
+
+class AttachSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False, default="")
+    file = serializers.FileField()
+
+
+# Property companies ---------------------------------------------------------------------
+
+
+class PropertyCompanySerializer(serializers.ModelSerializer):
+    place = ScopedPrimaryKeyRelatedField(queryset=Place.objects.all(), action=Action.VIEW)
+    party_branch = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all(), allow_null=True, required=False)
+
+    class Meta:
+        model = PropertyCompany
+        fields = ["id", "name", "credit_code", "place", "party_branch", "contact"]
+
+
+class PerformanceNoteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PerformanceNote
+        fields = ["id", "noted_on", "rating", "text", "author", "created_at"]
+        read_only_fields = ["author", "created_at"]
+
+
+class ServiceContractSerializer(serializers.ModelSerializer):
+    estate = estate_field()
+    company = serializers.PrimaryKeyRelatedField(queryset=PropertyCompany.objects.all())
+    performance_notes = PerformanceNoteSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ServiceContract
+        fields = ["id", "estate", "company", "start", "end", "fee_per_m2_month", "notes", "performance_notes"]
+
+
+# Projects -------------------------------------------------------------------------------
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    estate = estate_field()
+    is_major = serializers.BooleanField(read_only=True)
+    budget_saving = serializers.DecimalField(read_only=True, allow_null=True, **MONEY)
+    schedule_saving_days = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Project
+        fields = [
+            "id", "estate", "title", "description", "budget", "contractor", "planned_start", "planned_end",
+            "actual_start", "actual_end", "actual_cost", "expert_team", "is_major", "budget_saving",
+            "schedule_saving_days",
+        ]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        from residents.models import PartyMember
+
+        fields["expert_team"] = ScopedPrimaryKeyRelatedField(
+            queryset=PartyMember.objects.all(), many=True, required=False, action=Action.VIEW
+        )
+        return fields
+
+
+class ProjectUpdateSerializer(ProjectSerializer):
+    class Meta(ProjectSerializer.Meta):
+        read_only_fields = ["estate"]
+
+
+# Ledger ---------------------------------------------------------------------------------
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    balance = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Account
+        fields = ["id", "estate", "code", "name", "kind", "balance"]
+
+    @extend_schema_field(serializers.DecimalField(**MONEY))
+    def get_balance(self, account) -> str:
+        balances = self.context.get("balances")
+        if balances is None:
+            from committees.selectors import balances_by_account
+
+            balances = balances_by_account([account.pk])
+        return str(balances.get(account.pk, Decimal("0.00")))
+
+
+class LedgerOpenSerializer(serializers.Serializer):
+    estate = estate_field()
+    opening_balance = serializers.DecimalField(required=False, default=Decimal("0"), min_value=Decimal("0"), **MONEY)
+    date = serializers.DateField(required=False)
+    voucher = serializers.FileField(required=False, allow_null=True)
+
+
+class LegSerializer(serializers.ModelSerializer):
+    account_code = serializers.CharField(source="account.code", read_only=True)
+    account_name = serializers.CharField(source="account.name", read_only=True)
+
+    class Meta:
+        model = LedgerLeg
+        fields = ["account", "account_code", "account_name", "debit", "credit"]
+
+
+class LegInputSerializer(serializers.Serializer):
+    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.all())
+    debit = serializers.DecimalField(default=Decimal("0"), **MONEY)
+    credit = serializers.DecimalField(default=Decimal("0"), **MONEY)
+
+
+class LedgerTransactionSerializer(serializers.ModelSerializer):
+    """An entry with its legs and voucher. Read-only once written: there is no update."""
+
+    legs = LegSerializer(many=True, read_only=True)
+    recorded_by_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LedgerTransaction
+        fields = [
+            "id", "estate", "sequence", "date", "memo", "voucher", "voucher_sha256", "recorded_by", "recorded_by_name",
+            "recorded_at", "reverses", "reason", "previous_hash", "hash", "legs",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_recorded_by_name(self, tx) -> str:
+        user = tx.recorded_by
+        if user is None:
+            return ""
+        return user.person.name if user.person_id else user.username
+
+
+class LedgerPostSerializer(serializers.Serializer):
+    """Input of a new entry; ``legs`` is a list (or, in a multipart upload, a JSON string)."""
+
+    estate = estate_field()
+    date = serializers.DateField()
+    memo = serializers.CharField(max_length=300)
+    voucher = serializers.FileField()
+    legs = serializers.JSONField()
+
+    def validate_legs(self, value):
+        serializer = LegInputSerializer(data=value, many=True)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class ReverseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+    date = serializers.DateField(required=False)
+    voucher = serializers.FileField(required=False, allow_null=True)
+
+
+# Spending -------------------------------------------------------------------------------
+
+
+class SpendingApprovalSerializer(serializers.ModelSerializer):
+    approver_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SpendingApproval
+        fields = ["id", "stage", "approver", "approver_name", "approved_at", "seen", "decision", "resolution_vote"]
+
+    @extend_schema_field(serializers.CharField())
+    def get_approver_name(self, approval) -> str:
+        user = approval.approver
+        return user.person.name if user.person_id else user.username
+
+
+class SpendingRequestSerializer(serializers.ModelSerializer):
+    estate = estate_field()
+    purpose = serializers.PrimaryKeyRelatedField(queryset=Account.objects.all())
+    approvals = SpendingApprovalSerializer(many=True, read_only=True)
+    required_stages = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = SpendingRequest
+        fields = [
+            "id", "estate", "payee", "purpose", "description", "amount", "requested_on", "requested_by", "status",
+            "split_flagged", "split_reason", "split_total", "required_stages", "approvals", "payment",
+        ]
+        read_only_fields = ["requested_by", "status", "split_flagged", "split_reason", "split_total", "payment"]
+        extra_kwargs = {"requested_on": {"required": False}}
+
+
+class ApproveSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    seen = serializers.CharField(help_text=_("审批人审阅了哪些材料。"))
+    decision = serializers.PrimaryKeyRelatedField(queryset=Decision.objects.all(), required=False, allow_null=True)
+    resolution_vote = serializers.IntegerField(required=False, allow_null=True)
+
+
+class PaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    voucher = serializers.FileField()
+
+
+# Statements -----------------------------------------------------------------------------
+
+
+class StatementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Statement
+        fields = [
+            "id", "estate", "period_start", "period_end", "figures", "figures_hash", "last_sequence", "published_at",
+            "published_by",
+        ]
+        read_only_fields = fields
+
+
+class StatementPeriodSerializer(serializers.Serializer):
+    estate = estate_field()
+    period_start = serializers.DateField(required=False)
+    period_end = serializers.DateField(required=False)

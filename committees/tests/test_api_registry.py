@@ -1,0 +1,153 @@
+"""The API of committees, supervision groups, property companies, contracts and projects."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from committees.models import OwnersCommittee, Project
+from committees.tests.factories import committee, people
+from governance.models import OrgFunction, OrgKind
+from governance.tests.factories import org
+from residents.models import Owner, PartyMember
+
+
+@pytest.fixture
+def branches(world, estate):
+    community = org(OrgKind.COMMUNITY_COMMITTEE, "南桥苑社区党委", world["community_a"])
+    general = org(OrgKind.ESTATE_GENERAL_BRANCH, "南方上格林党总支", estate, community)
+    return {
+        "general": general,
+        "committee": org(OrgKind.FUNCTIONAL_BRANCH, "业委会党支部", estate, general, function=OrgFunction.OWNERS_COMMITTEE),
+        "property": org(OrgKind.FUNCTIONAL_BRANCH, "物业党支部", estate, general, function=OrgFunction.PROPERTY_COMPANY),
+    }
+
+
+def test_a_secretary_enters_a_committee_from_before_the_platform(api, cast, estate, branches):
+    members = people(5, estate)
+    kinds = ["chair", "vice_chair", "member", "member", "member"]
+    response = api.as_user(cast["secretary_a"]).post(
+        reverse("committee-list"),
+        {
+            "estate": estate.pk, "term_start": "2022-05-01", "party_branch": branches["committee"].pk,
+            "filed_on": "2022-05-20", "filing_reference": "观街备〔2022〕12号",
+            "members": [{"person": p.pk, "kind": k} for p, k in zip(members, kinds, strict=True)],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["term_end"] == "2027-04-30" and body["summary"]["members"] == 5
+    assert OwnersCommittee.objects.get().entered_by_hand
+
+
+def test_a_resident_cannot_enter_a_committee(api, cast, estate):
+    members = people(5, estate)
+    response = api.as_user(cast["resident"]).post(
+        reverse("committee-list"),
+        {"estate": estate.pk, "term_start": "2022-05-01", "members": [{"person": p.pk, "kind": "member"} for p in members]},
+        format="json",
+    )
+    assert response.status_code in (400, 403)
+    assert not OwnersCommittee.objects.exists()
+
+
+def test_the_committee_list_shows_summaries_in_a_fixed_number_of_queries(
+    api, cast, world, estate, django_assert_max_num_queries
+):
+    committee(estate, n=5, term_start=datetime.date(2015, 1, 1))
+    committee(estate, n=7, term_start=datetime.date(2020, 1, 1))
+    committee(world["estate_b"], n=9, term_start=datetime.date(2021, 1, 1))
+    with django_assert_max_num_queries(10):
+        body = api.as_user(cast["auditor"]).get(reverse("committee-list")).json()
+    assert sorted(row["summary"]["members"] for row in body["results"]) == [5, 7, 9]
+
+
+def test_lapsed_terms_are_listed_for_the_scope(api, cast, estate):
+    committee(estate, n=5, term_start=datetime.date(2019, 1, 1), term_end=datetime.date(2023, 12, 31))
+    body = api.as_user(cast["secretary_a"]).get(reverse("committee-lapsed")).json()
+    assert body == [{"id": estate.pk, "name": estate.name}]
+
+
+def test_a_supervision_group_is_formed_of_the_estates_owners(api, cast, estate, world):
+    here = Owner.objects.create(person=people(1, estate)[0], place=estate)
+    elsewhere = Owner.objects.create(person=people(1, world["estate_b"])[0], place=world["estate_b"])
+    client = api.as_user(cast["committee_member"])
+    ok = client.post(
+        reverse("supervision-group-list"), {"estate": estate.pk, "term_start": "2025-01-01", "members": [here.pk]},
+        format="json",
+    )
+    assert ok.status_code == 201
+    refused = client.post(
+        reverse("supervision-group-list"), {"estate": estate.pk, "term_start": "2025-01-01", "members": [elsewhere.pk]},
+        format="json",
+    )
+    assert refused.status_code == 400
+
+
+def test_a_property_company_with_its_contract_branch_and_notes(api, cast, estate, branches):
+    client = api.as_user(cast["secretary_a"])
+    company = client.post(
+        reverse("property-company-list"),
+        {"name": "重庆某物业服务有限公司", "place": estate.pk, "party_branch": branches["property"].pk},
+        format="json",
+    )
+    assert company.status_code == 201, company.json()
+    contract = client.post(
+        reverse("service-contract-list"),
+        {"estate": estate.pk, "company": company.json()["id"], "start": "2024-01-01", "end": "2026-12-31",
+         "fee_per_m2_month": "2.20"},
+        format="json",
+    )
+    assert contract.status_code == 201
+    note = client.post(
+        reverse("service-contract-performance-notes", args=[contract.json()["id"]]),
+        {"noted_on": "2026-03-01", "rating": 4, "text": "保洁及时"},
+        format="json",
+    )
+    assert note.status_code == 201
+    resident_view = api.as_user(cast["resident"]).get(reverse("property-company-list")).json()
+    assert [row["name"] for row in resident_view["results"]] == ["重庆某物业服务有限公司"]
+
+
+def test_a_property_company_branch_must_be_a_property_branch(api, cast, estate, branches):
+    response = api.as_user(cast["secretary_a"]).post(
+        reverse("property-company-list"),
+        {"name": "某物业", "place": estate.pk, "party_branch": branches["committee"].pk},
+        format="json",
+    )
+    assert response.status_code == 400
+
+
+def test_a_project_reports_its_savings_and_is_major_over_the_threshold(api, cast, estate, branches):
+    experts = [PartyMember.objects.create(person=p, organization=branches["general"]) for p in people(5, estate)]
+    client = api.as_user(cast["committee_member"])
+    created = client.post(
+        reverse("project-list"),
+        {"estate": estate.pk, "title": "消防主管网改造", "budget": "1280000.00", "contractor": "某消防工程公司",
+         "planned_start": "2025-03-01", "planned_end": "2025-08-31", "expert_team": [m.pk for m in experts]},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["is_major"]
+    done = client.patch(
+        reverse("project-detail", args=[created.json()["id"]]),
+        {"actual_start": "2025-03-01", "actual_end": "2025-07-28", "actual_cost": "856000.00"},
+        format="json",
+    )
+    assert done.status_code == 200, done.json()
+    assert done.json()["budget_saving"] == "424000.00" and done.json()["schedule_saving_days"] == 34
+    assert Project.objects.get().expert_team.count() == 5
+
+
+def test_a_small_project_is_not_major(estate):
+    assert not Project(estate=estate, title="小修", budget=Decimal("5000")).is_major
+
+
+def test_a_resident_cannot_change_a_project(api, cast, estate):
+    project = Project.objects.create(estate=estate, title="路面修补", budget=Decimal("30000"))
+    response = api.as_user(cast["resident"]).patch(
+        reverse("project-detail", args=[project.pk]), {"actual_cost": "1.00"}, format="json"
+    )
+    assert response.status_code == 403
