@@ -1,0 +1,50 @@
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from committees.models import LedgerTransaction
+from committees.tests.factories import income
+
+
+@pytest.fixture
+def admin_client_(cast):
+    client = Client()
+    client.force_login(cast["admin"])
+    return client
+
+
+def test_the_admin_shows_a_ledger_entry_but_offers_no_change_or_delete(admin_client_, estate, ledger):
+    tx = income(estate, "100", datetime.date(2026, 1, 5))
+    page = admin_client_.get(reverse("admin:committees_ledgertransaction_change", args=[tx.pk]))
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content
+    assert admin_client_.get(reverse("admin:committees_ledgertransaction_add")).status_code == 403
+    assert admin_client_.get(reverse("admin:committees_ledgertransaction_delete", args=[tx.pk])).status_code == 403
+
+
+def test_the_admin_refuses_a_posted_change_to_a_ledger_entry(admin_client_, estate, ledger):
+    tx = income(estate, "100", datetime.date(2026, 1, 5))
+    response = admin_client_.post(
+        reverse("admin:committees_ledgertransaction_change", args=[tx.pk]), {"memo": "tampered"}
+    )
+    assert response.status_code == 403
+    assert LedgerTransaction.objects.get(pk=tx.pk).memo == tx.memo
+
+
+def test_the_admin_has_no_bulk_delete_for_ledger_entries(admin_client_, estate, ledger):
+    tx = income(estate, "100", datetime.date(2026, 1, 5))
+    response = admin_client_.post(
+        reverse("admin:committees_ledgertransaction_changelist"),
+        {"action": "delete_selected", "_selected_action": [tx.pk], "post": "yes"},
+    )
+    assert response.status_code in (200, 302)
+    assert LedgerTransaction.objects.filter(pk=tx.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "model", ["account", "ledgertransaction", "spendingrequest", "statement", "meeting", "ownerscommittee", "project"]
+)
+def test_every_committees_admin_page_lists(admin_client_, estate, ledger, model):
+    assert admin_client_.get(reverse(f"admin:committees_{model}_changelist")).status_code == 200

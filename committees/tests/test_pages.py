@@ -1,0 +1,67 @@
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from committees import services
+from committees.models import MeetingKind
+from committees.tests.factories import aware, committee, income
+
+pytestmark = pytest.mark.urls("committees.tests.urls")
+
+
+@pytest.fixture
+def published(estate, ledger, cast):
+    board = committee(estate, n=5)
+    income(estate, "3200.00", datetime.date(2026, 1, 5))
+    statement = services.statement_publish(
+        estate=estate, period_start=datetime.date(2026, 1, 1), period_end=datetime.date(2026, 3, 31), actor=None
+    )
+    meeting = services.meeting_create(
+        estate=estate, kind=MeetingKind.COMMITTEE, title="一月例会", held_at=aware(2026, 1, 8), actor=None
+    )
+    services.meeting_record_attendance(meeting=meeting, attendees=[p.person for p in board.posts.all()], actor=None)
+    services.meeting_record_minutes(meeting=meeting, minutes="审议停车收费方案。", actor=None)
+    services.meeting_publish_minutes(meeting=meeting, actor=None)
+    draft = services.meeting_create(
+        estate=estate, kind=MeetingKind.COMMITTEE, title="二月例会（未公开）", held_at=aware(2026, 2, 8), actor=None
+    )
+    return statement, meeting, draft
+
+
+def login(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_resident_sees_the_estate_page_with_published_items_only(cast, estate, published):
+    page = login(cast["resident"]).get(reverse("committees:estate-public", args=[estate.pk]))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "一月例会" in text and "二月例会" not in text and "3200.00" in text
+
+
+def test_a_resident_reads_the_published_statement_page(cast, published):
+    statement, _meeting, _draft = published
+    page = login(cast["resident"]).get(reverse("committees:statement-detail", args=[statement.pk]))
+    assert page.status_code == 200 and "¥3200.00" in page.content.decode()
+
+
+def test_a_resident_downloads_the_statement_as_pdf_and_xlsx(cast, published):
+    statement, _meeting, _draft = published
+    client = login(cast["resident"])
+    assert client.get(reverse("committees:statement-pdf", args=[statement.pk])).content.startswith(b"%PDF")
+    assert client.get(reverse("committees:statement-xlsx", args=[statement.pk])).content.startswith(b"PK")
+
+
+def test_a_resident_cannot_open_unpublished_minutes(cast, published):
+    _statement, meeting, draft = published
+    client = login(cast["resident"])
+    assert client.get(reverse("committees:meeting-detail", args=[meeting.pk])).status_code == 200
+    assert client.get(reverse("committees:meeting-detail", args=[draft.pk])).status_code == 404
+
+
+def test_residents_of_another_estate_do_not_see_the_page(cast, estate, published):
+    assert login(cast["secretary_b"]).get(reverse("committees:estate-public", args=[estate.pk])).status_code == 404

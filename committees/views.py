@@ -1,0 +1,79 @@
+"""Web pages for an estate's residents: the committee, published minutes and published statements."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from committees import exports, selectors
+from committees.models import Meeting, Project, Statement
+from governance.models import Place, PlaceKind
+from governance.scoping import Action, can
+
+
+def _estate(user, pk):
+    return get_object_or_404(Place.objects.restrict(user, Action.VIEW_PUBLIC), pk=pk, kind=PlaceKind.ESTATE)
+
+
+def _published_meetings(user):
+    return Meeting.objects.restrict(user, Action.VIEW_PUBLIC).filter(minutes_published_at__isnull=False)
+
+
+@login_required
+def estate_public(request, estate_id: int):
+    """What the estate's owners may see: the committee, published minutes and statements, projects."""
+    estate = _estate(request.user, estate_id)
+    committee = selectors.current_committee(estate)
+    context = {
+        "estate": estate,
+        "committee": committee,
+        "summary": selectors.committee_summary(committee) if committee else None,
+        "posts": committee.posts.select_related("person").order_by("kind", "pk") if committee else [],
+        "meetings": _published_meetings(request.user).filter(estate=estate).order_by("-held_at")[:24],
+        "statements": Statement.objects.filter(estate=estate).order_by("-period_start"),
+        "projects": Project.objects.filter(estate=estate).order_by("-planned_start"),
+    }
+    return render(request, "committees/estate_public.html", context)
+
+
+@login_required
+def meeting_detail(request, pk: int):
+    meeting = get_object_or_404(
+        Meeting.objects.restrict(request.user, Action.VIEW) | _published_meetings(request.user), pk=pk
+    )
+    return render(
+        request,
+        "committees/meeting_detail.html",
+        {"meeting": meeting, "decisions": meeting.decisions.all(), "attachments": meeting.attachments.all()},
+    )
+
+
+def _statement(request, pk):
+    return get_object_or_404(Statement.objects.restrict(request.user, Action.VIEW_PUBLIC).select_related("estate"), pk=pk)
+
+
+@login_required
+def statement_detail(request, pk: int):
+    statement = _statement(request, pk)
+    return render(
+        request,
+        "committees/statement_detail.html",
+        {"statement": statement, "f": statement.figures, "can_audit": can(request.user, Action.VIEW, statement.estate)},
+    )
+
+
+@login_required
+def statement_pdf(request, pk: int):
+    statement = _statement(request, pk)
+    response = HttpResponse(exports.statement_pdf(statement), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{exports.filename(statement, "pdf")}"'
+    return response
+
+
+@login_required
+def statement_xlsx(request, pk: int):
+    statement = _statement(request, pk)
+    response = HttpResponse(
+        exports.statement_xlsx(statement), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{exports.filename(statement, "xlsx")}"'
+    return response
