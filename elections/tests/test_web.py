@@ -1,0 +1,72 @@
+"""The web pages: the resident's online ballot (code or login) and the clerk's paper entry."""
+
+import pytest
+
+from elections import services
+from elections.models import Ballot
+from elections.tests.factories import open_election, open_resolution
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("elections.tests.urls")]
+
+
+def test_voting_code_opens_the_ballot_and_casting_shows_a_receipt(client, estate, ten_owners, cast):
+    vote = open_resolution(estate)
+    codes = dict(services.voting_codes_issue(vote=vote, actor=cast["secretary_a"]))
+    unit = ten_owners[0][0]
+    r = client.post("/votes/code/", {"code": codes[unit.pk].lower()}, follow=True)
+    assert r.status_code == 200 and unit.label in r.content.decode() and 'name="choice"' in r.content.decode()
+    r = client.post(f"/votes/{vote.pk}/cast/", {"choice": "for"})
+    receipt = r.context["receipt"]
+    assert receipt in r.content.decode()
+    assert Ballot.objects.get(vote=vote).entry.key == f"u{unit.pk}"
+    r = client.get(f"/votes/{vote.pk}/bulletin/", {"receipt": receipt})
+    assert r.context["found"] == "counted"
+
+
+def test_wrong_voting_code_is_refused_with_a_message(client, estate, ten_owners):
+    open_resolution(estate)
+    r = client.post("/votes/code/", {"code": "WRONG123"}, follow=True)
+    assert "投票码不正确" in r.content.decode()
+
+
+def test_logged_in_owner_votes_in_an_election(client, estate, ten_owners, cast):
+    vote = open_election(estate, [o for _u, o in ten_owners[:6]], seats=5)
+    owner = ten_owners[7][1]
+    user = cast["resident"]
+    user.person = owner.person
+    user.save()
+    client.force_login(user)
+    page = client.get(f"/votes/{vote.pk}/").content.decode()
+    assert "候选人0的陈述" in page
+    ids = list(vote.candidates.values_list("pk", flat=True))[:3]
+    r = client.post(f"/votes/{vote.pk}/cast/", {"approve": ids})
+    assert r.status_code == 200 and r.context["receipt"]
+    assert sorted(Ballot.objects.get(vote=vote).approve) == sorted(ids)
+
+
+def test_anonymous_visitor_without_a_code_cannot_see_the_ballot(client, estate, ten_owners):
+    vote = open_resolution(estate)
+    assert client.get(f"/votes/{vote.pk}/").status_code == 403
+
+
+def test_clerk_enters_paper_ballots_serial_first(client, estate, ten_owners, cast):
+    vote = open_election(estate, [o for _u, o in ten_owners[:6]], seats=5)
+    services.paper_serials_issue(vote=vote, serials=["Z1", "Z2"], actor=cast["secretary_a"])
+    client.force_login(cast["clerk"])
+    page = client.get(f"/votes/{vote.pk}/paper/").content.decode()
+    assert page.index('name="serial"') < page.index('name="unit"') and "autofocus" in page
+    unit = ten_owners[8][0]
+    r = client.post(f"/votes/{vote.pk}/paper/", {"serial": "Z1", "unit": unit.label, "marks": "1 2 3",
+                                                 "channel": "mobile_box"}, follow=True)
+    assert "已录入" in r.content.decode()
+    ballot = Ballot.objects.get(vote=vote)
+    assert ballot.channel == "mobile_box" and ballot.paper_serial == "Z1" and len(ballot.approve) == 3
+    r = client.post(f"/votes/{vote.pk}/paper/", {"serial": "Z1", "unit": ten_owners[9][0].label, "marks": "1"},
+                    follow=True)
+    assert "已录入过" in r.content.decode()
+
+
+def test_resident_cannot_open_the_paper_entry_page(client, estate, ten_owners, cast):
+    vote = open_resolution(estate)
+    client.force_login(cast["resident"])
+    assert client.get(f"/votes/{vote.pk}/paper/").status_code == 404

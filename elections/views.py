@@ -1,0 +1,195 @@
+"""Web pages: the resident's online ballot (mobile-first) and the clerk's fast paper-entry page.
+
+Every write calls ``elections.services``; refusals are shown as the service words them.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.crypto import keyed_hash
+from core.errors import ApplicationError
+from elections import selectors, services
+from elections.chain import receipt_hash
+from elections.models import Candidate, Channel, Choice, Vote, VoteStatus, VotingCode
+from governance.scoping import Action, can
+from residents.models import PropertyUnit
+
+SESSION_CODES = "elections_voting_codes"
+
+
+def _code_for(request, vote: Vote) -> str | None:
+    return request.session.get(SESSION_CODES, {}).get(str(vote.pk))
+
+
+def _visible_vote(request, pk: int) -> Vote:
+    """A vote the visitor may see: in their scope when logged in, or the one their voting code opens."""
+    vote = get_object_or_404(Vote.objects.select_related("estate"), pk=pk)
+    if _code_for(request, vote) or can(request.user, Action.VIEW_PUBLIC, vote.estate):
+        return vote
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    raise Http404
+
+
+def _candidates(vote: Vote):
+    return list(Candidate.objects.filter(vote=vote, eligible=True).select_related("owner__person").order_by("pk"))
+
+
+def index(request):
+    """The votes in the visitor's scope, and the box for a one-time voting code."""
+    votes = []
+    if request.user.is_authenticated:
+        votes = list(
+            Vote.objects.restrict(request.user, Action.VIEW_PUBLIC)
+            .exclude(status__in=[VoteStatus.DRAFT, VoteStatus.CANCELLED])
+            .select_related("estate")[:50]
+        )
+    return render(request, "elections/index.html", {"votes": votes})
+
+
+@require_POST
+def enter_code(request):
+    """Open the vote that a one-time voting code (printed on the notice for a unit) belongs to."""
+    code = "".join(request.POST.get("code", "").split()).upper()
+    row = (
+        VotingCode.objects.filter(code_hash=keyed_hash(code), vote__status=VoteStatus.VOTING)
+        .select_related("vote")
+        .first()
+        if code
+        else None
+    )
+    if row is None:
+        messages.error(request, _("投票码不正确或该投票未在进行中，请核对公告上的投票码。"))
+        return redirect("elections:index")
+    codes = request.session.get(SESSION_CODES, {})
+    codes[str(row.vote_id)] = code
+    request.session[SESSION_CODES] = codes
+    return redirect("elections:vote", pk=row.vote_id)
+
+
+def vote_page(request, pk: int):
+    """The notice, the candidates with their statements, and the ballot while voting is open."""
+    vote = _visible_vote(request, pk)
+    now = timezone.now()
+    code = _code_for(request, vote)
+    may_vote = vote.status == VoteStatus.VOTING and vote.opens_at <= now < vote.closes_at and (
+        bool(code) or can(request.user, Action.VOTE, vote.estate)
+    )
+    unit_label = ""
+    if code:
+        unit = (
+            PropertyUnit.objects.filter(pk__in=VotingCode.objects.filter(vote=vote, code_hash=keyed_hash(code))
+                                        .values("unit_id"))
+            .select_related("building")
+            .first()
+        )
+        unit_label = unit.label if unit else ""
+    return render(request, "elections/vote.html", {
+        "vote": vote, "candidates": _candidates(vote), "may_vote": may_vote, "unit_label": unit_label,
+        "choices": Choice.choices, "result": vote.latest_result,
+    })
+
+
+@require_POST
+def cast(request, pk: int):
+    """Cast the visitor's own ballot online and show the receipt once."""
+    vote = _visible_vote(request, pk)
+    code = _code_for(request, vote)
+    try:
+        ballot = services.ballot_cast(
+            vote=vote, channel=Channel.ONLINE, actor=request.user if request.user.is_authenticated else None,
+            voting_code=code, approve=[int(x) for x in request.POST.getlist("approve") if x.isdigit()],
+            choice=request.POST.get("choice", ""),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("elections:vote", pk=vote.pk)
+    if code:
+        codes = request.session.get(SESSION_CODES, {})
+        codes.pop(str(vote.pk), None)
+        request.session[SESSION_CODES] = codes
+    return render(request, "elections/receipt.html", {"vote": vote, "ballot": ballot, "receipt": ballot.receipt})
+
+
+def bulletin(request, pk: int):
+    """The public bulletin: a voter checks their receipt is counted; then the totals. Names no owner."""
+    vote = get_object_or_404(Vote.objects.select_related("estate"), pk=pk)
+    if vote.status in (VoteStatus.DRAFT, VoteStatus.CANCELLED):
+        raise Http404
+    data = selectors.bulletin(vote)
+    checked, found = request.GET.get("receipt", "").strip(), None
+    if checked:
+        digest = receipt_hash(checked)
+        found = "counted" if digest in data["receipts"] else "voided" if digest in data["voided_receipts"] else "missing"
+    candidates = {c.pk: c for c in _candidates(vote)} if vote.is_election else {}
+    rows = []
+    if data["totals"] and vote.is_election:
+        rows = [{**c, "name": candidates[c["id"]].owner.name if c["id"] in candidates else c["id"]}
+                for c in data["totals"]["candidates"]]
+    return render(request, "elections/bulletin.html", {
+        "vote": vote, "bulletin": data, "checked": checked, "found": found, "candidate_rows": rows,
+    })
+
+
+def _unit_by_label(vote: Vote, label: str) -> PropertyUnit | None:
+    """Find a unit of the vote's estate from what a clerk types: ``1栋-101`` or ``1栋-2单元-101``."""
+    parts = [p.strip() for p in label.replace("－", "-").split("-") if p.strip()]
+    if len(parts) not in (2, 3):
+        return None
+    building, room = parts[0], parts[-1]
+    stairway = parts[1].removesuffix("单元") if len(parts) == 3 else ""
+    if not building.endswith("栋"):
+        building += "栋"
+    return PropertyUnit.objects.filter(estate=vote.estate, building__name=building, stairway=stairway, room=room).first()
+
+
+@login_required
+def paper_entry(request, pk: int):
+    """The clerk's paper-entry page: serial first, then the unit, then the marks; Enter submits."""
+    vote = get_object_or_404(Vote.objects.select_related("estate"), pk=pk)
+    if not (can(request.user, Action.ENTER_BALLOT, vote.estate) or can(request.user, Action.RUN_VOTE, vote.estate)):
+        raise Http404
+    candidates = _candidates(vote)
+    number_of = {i + 1: c.pk for i, c in enumerate(candidates)}
+    channel = request.session.get("elections_paper_channel", Channel.CENTRAL)
+    if request.method == "POST":
+        channel = request.POST.get("channel", channel)
+        request.session["elections_paper_channel"] = channel
+        unit = _unit_by_label(vote, request.POST.get("unit", ""))
+        marks = request.POST.get("marks", "").replace("，", " ").replace(",", " ").split()
+        if unit is None:
+            messages.error(request, _("找不到房屋“%(u)s”，请按“1栋-101”或“1栋-2单元-101”的格式输入。")
+                           % {"u": request.POST.get("unit", "")})
+            return redirect("elections:paper", pk=vote.pk)
+        kwargs = {}
+        if vote.is_election:
+            try:
+                kwargs["approve"] = [number_of[int(m)] for m in marks]
+            except (KeyError, ValueError):
+                messages.error(request, _("候选人序号须为 1 至 %(n)s 之间的数字，以空格分隔。") % {"n": len(candidates)})
+                return redirect("elections:paper", pk=vote.pk)
+        else:
+            kwargs["choice"] = {"1": "for", "2": "against", "3": "abstain"}.get(marks[0] if marks else "", "")
+        try:
+            ballot = services.ballot_cast(vote=vote, channel=channel, actor=request.user, unit_id=unit.pk,
+                                          paper_serial=request.POST.get("serial", ""), **kwargs)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            note = "" if ballot.valid else _("（超过应选名额，为无效票，计入参与人数）")
+            messages.success(request, _("已录入：编号 %(s)s，%(u)s，第 %(n)s 张%(note)s") % {
+                "s": ballot.paper_serial, "u": unit.label, "n": ballot.seq, "note": note})
+        return redirect("elections:paper", pk=vote.pk)
+    return render(request, "elections/paper.html", {
+        "vote": vote, "candidates": candidates, "channel": channel,
+        "channels": [(Channel.CENTRAL, Channel.CENTRAL.label), (Channel.MOBILE_BOX, Channel.MOBILE_BOX.label)],
+        "reconciliation": selectors.paper_reconciliation(vote),
+    })
