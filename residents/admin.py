@@ -157,7 +157,9 @@ class PartyMemberAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        self._fields = {k: form.cleaned_data[k] for k in ("in_service", "registered_on", "workplace") if k in form.cleaned_data}
+        self._fields = {
+            k: form.cleaned_data[k] for k in ("in_service", "registered_on", "workplace") if k in form.cleaned_data
+        }
 
     def save_related(self, request, form, formsets, change):
         services.party_member_update(
@@ -178,8 +180,21 @@ class ImportJobAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if obj is None:
             return ("estate", "file", "on")
         return (
-            "estate", "file_name", "on", "state", "total_rows", "processed_rows", "total_units", "written_units",
-            "error_count", "errors", "summary", "created_by", "created_at", "started_at", "finished_at",
+            "estate",
+            "file_name",
+            "on",
+            "state",
+            "total_rows",
+            "processed_rows",
+            "total_units",
+            "written_units",
+            "error_count",
+            "errors",
+            "summary",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
         )
 
     def get_readonly_fields(self, request, obj=None):
@@ -194,7 +209,9 @@ class ImportJobAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         job = services.register_import_submit(
-            estate=form.cleaned_data["estate"], file=form.cleaned_data["file"], on=form.cleaned_data.get("on"),
+            estate=form.cleaned_data["estate"],
+            file=form.cleaned_data["file"],
+            on=form.cleaned_data.get("on"),
             actor=request.user,
         )
         obj.pk = job.pk

@@ -102,7 +102,9 @@ def _register(estate: Place, stdout) -> None:
         resident_id = make_resident_id("500105", datetime.date(1985, 6, 1), 777)
         from governance import services as governance_services
 
-        governance_services.person_update(person=resident_person, id_number=resident_id, phone="13912340000", actor=None)
+        governance_services.person_update(
+            person=resident_person, id_number=resident_id, phone="13912340000", actor=None
+        )
     header = importer.COLUMNS
     rows: list[list[str]] = []
     person_serial = 0
@@ -147,15 +149,39 @@ def _register(estate: Place, stdout) -> None:
         source = rng.choices(("registered", "surveyed", "contract"), weights=(85, 10, 5))[0]
         for owner in owners:
             name, ident, phone, *share = owner
-            rows.append([
-                building, stairway, room, "residential", str(area), source, "yes" if delivered else "no",
-                name, ident, phone, "yes" if ident == DEVELOPER_CODE else "no", share[0] if share else "",
-            ])
+            rows.append(
+                [
+                    building,
+                    stairway,
+                    room,
+                    "residential",
+                    str(area),
+                    source,
+                    "yes" if delivered else "no",
+                    name,
+                    ident,
+                    phone,
+                    "yes" if ident == DEVELOPER_CODE else "no",
+                    share[0] if share else "",
+                ]
+            )
     # Shops on the ground floor of 1栋 and 2栋, parking spaces under 26栋.
     for k in range(1, 13):
         owner = developer if k <= 4 else new_owner()
-        rows.append([f"{1 + k % 2}栋", "", f"商铺{k:02d}", "commercial", str(Decimal(rng.randrange(4000, 16000)) / 100),
-                     "registered", "yes", *owner, "yes" if owner is developer else "no", ""])
+        rows.append(
+            [
+                f"{1 + k % 2}栋",
+                "",
+                f"商铺{k:02d}",
+                "commercial",
+                str(Decimal(rng.randrange(4000, 16000)) / 100),
+                "registered",
+                "yes",
+                *owner,
+                "yes" if owner is developer else "no",
+                "",
+            ]
+        )
     for k in range(1, 61):
         if k <= 24:
             owner = developer
@@ -163,8 +189,20 @@ def _register(estate: Place, stdout) -> None:
             owner = multi_buyers[k % 15]  # a flat and a parking space: still one owner
         else:
             owner = new_owner()
-        rows.append(["26栋", "车库", f"P{k:03d}", "parking", str(Decimal(rng.randrange(1200, 1600)) / 100), "registered",
-                     "yes", *owner, "yes" if owner is developer else "no", ""])
+        rows.append(
+            [
+                "26栋",
+                "车库",
+                f"P{k:03d}",
+                "parking",
+                str(Decimal(rng.randrange(1200, 1600)) / 100),
+                "registered",
+                "yes",
+                *owner,
+                "yes" if owner is developer else "no",
+                "",
+            ]
+        )
     buffer = io.StringIO()
     import csv
 
@@ -230,10 +268,10 @@ def _residents_and_occupancy(estate: Place) -> None:
         if owner_person is None or n % 9 == 0:  # the developer's flats, and some owners', are let
             tenants.append((unit_id, since))
             continue
-        residents.append(Resident(unit_id=unit_id, person_id=owner_person, relation=ResidentRelation.OWNER, start=since))
-    tenant_people = Person.objects.bulk_create(
-        [Person(name=_name(rng), place=estate) for _ in tenants]
-    )
+        residents.append(
+            Resident(unit_id=unit_id, person_id=owner_person, relation=ResidentRelation.OWNER, start=since)
+        )
+    tenant_people = Person.objects.bulk_create([Person(name=_name(rng), place=estate) for _ in tenants])
     residents.extend(
         Resident(unit_id=unit_id, person=person, relation=ResidentRelation.TENANT, start=since)
         for (unit_id, since), person in zip(tenants, tenant_people, strict=True)
@@ -252,7 +290,9 @@ def _party_members(estate: Place) -> None:
     taken = set(PartyMember.objects.values_list("person_id", flat=True))
     owners = [
         p
-        for p in Owner.objects.filter(place=estate, person__isnull=False).order_by("pk").values_list("person_id", flat=True)
+        for p in Owner.objects.filter(place=estate, person__isnull=False)
+        .order_by("pk")
+        .values_list("person_id", flat=True)
         if p not in taken
     ][:360]
     people = owners + [
@@ -266,7 +306,9 @@ def _party_members(estate: Place) -> None:
                 organization=branch,
                 in_service=True,
                 registered_on=datetime.date(2019, 3, 1) + datetime.timedelta(days=rng.randrange(0, 700)),
-                workplace=rng.choice(["市设计院", "区建委", "重庆大学", "律师事务所", "会计师事务所", "区医院", "国网江北供电"]),
+                workplace=rng.choice(
+                    ["市设计院", "区建委", "重庆大学", "律师事务所", "会计师事务所", "区医院", "国网江北供电"]
+                ),
             )
             for pid in people
         ]
@@ -292,12 +334,19 @@ def _party_members(estate: Place) -> None:
         for _ in range(rng.randint(1, 4)):
             records.append(
                 Participation(
-                    member=member, date=today - datetime.timedelta(days=rng.randrange(0, 360)), activity=rng.choice(ACTIVITIES)
+                    member=member,
+                    date=today - datetime.timedelta(days=rng.randrange(0, 360)),
+                    activity=rng.choice(ACTIVITIES),
                 )
             )
     for member in members[len(active) :: 3]:  # some took part, but more than a year ago
-        records.append(Participation(member=member, date=today - datetime.timedelta(days=rng.randrange(400, 900)),
-                                     activity=rng.choice(ACTIVITIES)))
+        records.append(
+            Participation(
+                member=member,
+                date=today - datetime.timedelta(days=rng.randrange(400, 900)),
+                activity=rng.choice(ACTIVITIES),
+            )
+        )
     Participation.objects.bulk_create(records)
 
 

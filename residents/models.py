@@ -36,7 +36,11 @@ class PropertyUnit(models.Model):
     """An owner's exclusive part (专有部分): one flat, shop or parking space with its own title."""
 
     building = models.ForeignKey(
-        Place, verbose_name=_("楼栋"), on_delete=models.PROTECT, related_name="units", limit_choices_to={"kind": "building"}
+        Place,
+        verbose_name=_("楼栋"),
+        on_delete=models.PROTECT,
+        related_name="units",
+        limit_choices_to={"kind": "building"},
     )
     # The building's estate, kept beside it so that rolls and tallies filter one column.
     estate = models.ForeignKey(Place, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="estate_units")
@@ -44,13 +48,28 @@ class PropertyUnit(models.Model):
     room = models.CharField(_("房号"), max_length=40)
     use = models.CharField(_("用途"), max_length=16, choices=UnitUse.choices, default=UnitUse.RESIDENTIAL)
     registered_area = models.DecimalField(
-        _("登记面积"), max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
+        _("登记面积"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
     )
     surveyed_area = models.DecimalField(
-        _("实测面积"), max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
+        _("实测面积"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
     )
     contract_area = models.DecimalField(
-        _("合同面积"), max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
+        _("合同面积"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
     )
     # The area that counts, by AREA_PRECEDENCE; kept by ``apply_area_precedence``.
     area = models.DecimalField(_("专有部分面积"), max_digits=10, decimal_places=2)
@@ -151,7 +170,9 @@ class Ownership(models.Model):
     ownership and starts another; nothing is deleted, so the history stays.
     """
 
-    unit = models.ForeignKey(PropertyUnit, verbose_name=_("专有部分"), on_delete=models.PROTECT, related_name="ownerships")
+    unit = models.ForeignKey(
+        PropertyUnit, verbose_name=_("专有部分"), on_delete=models.PROTECT, related_name="ownerships"
+    )
     owner = models.ForeignKey(Owner, verbose_name=_("业主"), on_delete=models.PROTECT, related_name="ownerships")
     start = models.DateField(_("起始日期"))
     end = models.DateField(_("终止日期"), null=True, blank=True)
@@ -169,7 +190,8 @@ class Ownership(models.Model):
         ordering = ["unit_id", "start", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(end__isnull=True) | models.Q(end__gt=models.F("start")), name="ownership_end_after_start"
+                condition=models.Q(end__isnull=True) | models.Q(end__gt=models.F("start")),
+                name="ownership_end_after_start",
             ),
             models.UniqueConstraint(
                 fields=["unit", "owner"], condition=models.Q(end__isnull=True), name="ownership_one_open_per_unit_owner"
@@ -206,7 +228,9 @@ class Resident(models.Model):
     and never appear on the voting roll.
     """
 
-    unit = models.ForeignKey(PropertyUnit, verbose_name=_("专有部分"), on_delete=models.PROTECT, related_name="residents")
+    unit = models.ForeignKey(
+        PropertyUnit, verbose_name=_("专有部分"), on_delete=models.PROTECT, related_name="residents"
+    )
     person = models.ForeignKey(Person, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="residencies")
     relation = models.CharField(_("关系"), max_length=16, choices=ResidentRelation.choices)
     start = models.DateField(_("入住日期"))
@@ -221,10 +245,13 @@ class Resident(models.Model):
         ordering = ["unit_id", "start", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(end__isnull=True) | models.Q(end__gt=models.F("start")), name="resident_end_after_start"
+                condition=models.Q(end__isnull=True) | models.Q(end__gt=models.F("start")),
+                name="resident_end_after_start",
             ),
             models.UniqueConstraint(
-                fields=["unit", "person"], condition=models.Q(end__isnull=True), name="resident_one_open_per_unit_person"
+                fields=["unit", "person"],
+                condition=models.Q(end__isnull=True),
+                name="resident_one_open_per_unit_person",
             ),
         ]
         indexes = [models.Index(fields=["unit", "end"]), models.Index(fields=["person", "end"])]
@@ -313,7 +340,9 @@ class PartyMember(models.Model):
 class Participation(models.Model):
     """A party member's part in an estate affair on a day (a meeting, a project, a patrol...)."""
 
-    member = models.ForeignKey(PartyMember, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="participations")
+    member = models.ForeignKey(
+        PartyMember, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="participations"
+    )
     date = models.DateField(_("日期"))
     activity = models.CharField(_("事项"), max_length=200)
 

@@ -234,9 +234,9 @@ def occupancy_series(place: Place, start: datetime.date, end: datetime.date) -> 
     deltas: dict[datetime.date, int] = {}
     previous: dict[int, bool] = {}
     for unit_id, since, state in (
-        Occupancy.objects.filter(unit__in=units, since__lte=points[-1]).order_by("unit_id", "since").values_list(
-            "unit_id", "since", "state"
-        )
+        Occupancy.objects.filter(unit__in=units, since__lte=points[-1])
+        .order_by("unit_id", "since")
+        .values_list("unit_id", "since", "state")
     ):
         occupied = state == OccupancyState.OCCUPIED
         if occupied != previous.get(unit_id, False):
@@ -248,7 +248,9 @@ def occupancy_series(place: Place, start: datetime.date, end: datetime.date) -> 
         while i < len(changes) and changes[i][0] <= point:
             occupied += changes[i][1]
             i += 1
-        series.append({"on": point.isoformat(), "units": total, "occupied": occupied, "rate": _percent(occupied, total)})
+        series.append(
+            {"on": point.isoformat(), "units": total, "occupied": occupied, "rate": _percent(occupied, total)}
+        )
     return series
 
 
@@ -276,13 +278,16 @@ def party_participation(place: Place, on: datetime.date | None = None) -> list[d
     on = on or timezone.localdate()
     since = _twelve_months_up_to(on)
     in_place = (
-        Q(organization__place__estate=place) if place.kind == PlaceKind.ESTATE else subtree_q(place, "organization__place__")
+        Q(organization__place__estate=place)
+        if place.kind == PlaceKind.ESTATE
+        else subtree_q(place, "organization__place__")
     )
     members = PartyMember.objects.filter(in_place, in_service=True)
     totals = dict(
-        members.order_by().values("organization__place__estate_id").annotate(n=Count("id")).values_list(
-            "organization__place__estate_id", "n"
-        )
+        members.order_by()
+        .values("organization__place__estate_id")
+        .annotate(n=Count("id"))
+        .values_list("organization__place__estate_id", "n")
     )
     active = dict(
         members.filter(participations__date__range=(since, on))

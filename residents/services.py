@@ -40,8 +40,9 @@ UNIT_FIELDS = ("stairway", "room", "use", "registered_area", "surveyed_area", "c
 
 def _check_building(building: Place) -> None:
     if building.kind != PlaceKind.BUILDING or building.estate_id is None:
-        raise ApplicationError(_("专有部分必须属于某个小区内的楼栋，“%(name)s”不是楼栋。") % {"name": building.name},
-                               code="not_a_building")
+        raise ApplicationError(
+            _("专有部分必须属于某个小区内的楼栋，“%(name)s”不是楼栋。") % {"name": building.name}, code="not_a_building"
+        )
 
 
 def _apply_areas(unit: PropertyUnit) -> None:
@@ -108,7 +109,12 @@ def unit_update(*, unit: PropertyUnit, actor: User | None, **fields) -> Property
     _refuse_duplicate_unit(unit)
     unit.save()
     audit_record(
-        actor=actor, action="unit.update", obj=unit, place=unit.building, summary=unit.label, data={"fields": sorted(fields)}
+        actor=actor,
+        action="unit.update",
+        obj=unit,
+        place=unit.building,
+        summary=unit.label,
+        data={"fields": sorted(fields)},
     )
     return unit
 
@@ -229,7 +235,11 @@ def occupancy_record(*, unit: PropertyUnit, state: str, since: datetime.date, ac
         raise ApplicationError(_("入住状态只能是已入住或空置。"), code="invalid_state")
     occupancy, _created = Occupancy.objects.update_or_create(unit=unit, since=since, defaults={"state": state})
     audit_record(
-        actor=actor, action="occupancy.record", obj=occupancy, place=unit.building, data={"state": state, "since": str(since)}
+        actor=actor,
+        action="occupancy.record",
+        obj=occupancy,
+        place=unit.building,
+        data={"state": state, "since": str(since)},
     )
     return occupancy
 
@@ -245,7 +255,11 @@ def resident_move_in(
     if _occupancy_on(unit, on) != OccupancyState.OCCUPIED:
         Occupancy.objects.update_or_create(unit=unit, since=on, defaults={"state": OccupancyState.OCCUPIED})
     audit_record(
-        actor=actor, action="resident.move_in", obj=resident, place=unit.building, summary=person.name,
+        actor=actor,
+        action="resident.move_in",
+        obj=resident,
+        place=unit.building,
+        summary=person.name,
         data={"relation": relation, "on": str(on)},
     )
     return resident
@@ -264,7 +278,11 @@ def resident_move_out(*, resident: Resident, on: datetime.date, actor: User | No
     if not Resident.objects.current(on).filter(unit=unit).exists():
         Occupancy.objects.update_or_create(unit=unit, since=on, defaults={"state": OccupancyState.VACANT})
     audit_record(
-        actor=actor, action="resident.move_out", obj=resident, place=unit.building, summary=resident.person.name,
+        actor=actor,
+        action="resident.move_out",
+        obj=resident,
+        place=unit.building,
+        summary=resident.person.name,
         data={"on": str(on)},
     )
     return resident
@@ -290,7 +308,11 @@ def party_member_register(
     if in_service and registered_on is None:
         registered_on = timezone.localdate()
     member = PartyMember.objects.create(
-        person=person, organization=organization, in_service=in_service, registered_on=registered_on, workplace=workplace
+        person=person,
+        organization=organization,
+        in_service=in_service,
+        registered_on=registered_on,
+        workplace=workplace,
     )
     member.skills.set(list(skills))
     audit_record(actor=actor, action="party_member.register", obj=member, place=organization.place, summary=person.name)
@@ -314,7 +336,9 @@ def party_member_update(*, member: PartyMember, actor: User | None, **fields) ->
 
 
 @transaction.atomic
-def participation_record(*, member: PartyMember, date: datetime.date, activity: str, actor: User | None) -> Participation:
+def participation_record(
+    *, member: PartyMember, date: datetime.date, activity: str, actor: User | None
+) -> Participation:
     """Record a member's part in an estate affair."""
     if not activity.strip():
         raise ApplicationError(_("请写明参与的事项。"), code="missing_activity")
@@ -322,7 +346,10 @@ def participation_record(*, member: PartyMember, date: datetime.date, activity: 
         raise ApplicationError(_("参与日期不能晚于今天。"), code="future_date")
     participation = Participation.objects.create(member=member, date=date, activity=activity.strip())
     audit_record(
-        actor=actor, action="participation.record", obj=participation, place=member.organization.place,
+        actor=actor,
+        action="participation.record",
+        obj=participation,
+        place=member.organization.place,
         summary=activity[:200],
     )
     return participation

@@ -15,7 +15,9 @@ from residents.models import ImportJob
 class ImportForm(forms.Form):
     estate = forms.ModelChoiceField(label=_("小区"), queryset=Place.objects.none())
     file = forms.FileField(label=_("登记册文件（CSV 或 XLSX）"))
-    on = forms.DateField(label=_("产权变更生效日期（默认今天）"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(
+        label=_("产权变更生效日期（默认今天）"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

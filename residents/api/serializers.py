@@ -27,8 +27,20 @@ class PropertyUnitSerializer(serializers.ModelSerializer):
     class Meta:
         model = PropertyUnit
         fields = [
-            "id", "estate", "building", "building_name", "stairway", "room", "label", "use",
-            "registered_area", "surveyed_area", "contract_area", "area", "area_source", "delivered",
+            "id",
+            "estate",
+            "building",
+            "building_name",
+            "stairway",
+            "room",
+            "label",
+            "use",
+            "registered_area",
+            "surveyed_area",
+            "contract_area",
+            "area",
+            "area_source",
+            "delivered",
         ]
         read_only_fields = ["estate", "area", "area_source"]
 
@@ -53,7 +65,9 @@ class TransferSerializer(serializers.Serializer):
 class OwnerSerializer(serializers.ModelSerializer):
     """An owner with ID and phone numbers masked; whole values only through ``reveal``, which is logged."""
 
-    person = ScopedPrimaryKeyRelatedField(queryset=Person.objects.all(), action=Action.CHANGE, required=False, allow_null=True)
+    person = ScopedPrimaryKeyRelatedField(
+        queryset=Person.objects.all(), action=Action.CHANGE, required=False, allow_null=True
+    )
     place = ScopedPrimaryKeyRelatedField(queryset=Place.objects.filter(kind="estate"), action=Action.CHANGE)
     name = serializers.CharField(read_only=True)
     id_number_masked = serializers.SerializerMethodField()
@@ -62,8 +76,16 @@ class OwnerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Owner
         fields = [
-            "id", "kind", "name", "person", "org_name", "credit_code", "is_developer", "place",
-            "id_number_masked", "phone_masked",
+            "id",
+            "kind",
+            "name",
+            "person",
+            "org_name",
+            "credit_code",
+            "is_developer",
+            "place",
+            "id_number_masked",
+            "phone_masked",
         ]
         read_only_fields = ["kind"]
 
@@ -109,13 +131,22 @@ class PartyMemberSerializer(serializers.ModelSerializer):
     class Meta:
         model = PartyMember
         fields = [
-            "id", "person", "person_name", "organization", "organization_name", "in_service", "registered_on",
-            "workplace", "skills",
+            "id",
+            "person",
+            "person_name",
+            "organization",
+            "organization_name",
+            "in_service",
+            "registered_on",
+            "workplace",
+            "skills",
         ]
 
 
 class PartyMemberUpdateSerializer(serializers.ModelSerializer):
-    organization = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all(), action=Action.CHANGE, required=False)
+    organization = ScopedPrimaryKeyRelatedField(
+        queryset=Organization.objects.all(), action=Action.CHANGE, required=False
+    )
     skills = serializers.SlugRelatedField(slug_field="code", queryset=Skill.objects.all(), many=True, required=False)
 
     class Meta:
@@ -144,12 +175,35 @@ class ImportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportJob
         fields = [
-            "id", "estate", "file", "file_name", "on", "state", "total_rows", "processed_rows", "total_units",
-            "written_units", "percent", "error_count", "errors", "summary", "created_at", "started_at", "finished_at",
+            "id",
+            "estate",
+            "file",
+            "file_name",
+            "on",
+            "state",
+            "total_rows",
+            "processed_rows",
+            "total_units",
+            "written_units",
+            "percent",
+            "error_count",
+            "errors",
+            "summary",
+            "created_at",
+            "started_at",
+            "finished_at",
         ]
         read_only_fields = [
-            "file_name", "state", "total_rows", "processed_rows", "total_units", "written_units", "error_count",
-            "errors", "summary", "created_at", "started_at", "finished_at",
+            "file_name",
+            "state",
+            "total_rows",
+            "processed_rows",
+            "total_units",
+            "written_units",
+            "error_count",
+            "errors",
+            "summary",
+            "created_at",
+            "started_at",
+            "finished_at",
         ]
-
-

@@ -16,5 +16,7 @@ urlpatterns = router.urls + [
     path("places/<int:pk>/voting-roll/", views.VotingRollView.as_view(), name="place-voting-roll"),
     path("places/<int:pk>/occupancy/", views.OccupancyView.as_view(), name="place-occupancy"),
     path("places/<int:pk>/occupancy/series/", views.OccupancySeriesView.as_view(), name="place-occupancy-series"),
-    path("places/<int:pk>/party-participation/", views.PartyParticipationView.as_view(), name="place-party-participation"),
+    path(
+        "places/<int:pk>/party-participation/", views.PartyParticipationView.as_view(), name="place-party-participation"
+    ),
 ]

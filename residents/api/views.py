@@ -213,7 +213,11 @@ class ResidentViewSet(OwnDataMixin, mixins.CreateModelMixin, viewsets.ReadOnlyMo
         data = serializer.validated_data
         self.require(Action.CHANGE, data["unit"].building)
         serializer.instance = services.resident_move_in(
-            unit=data["unit"], person=data["person"], relation=data["relation"], on=data["start"], actor=self.request.user
+            unit=data["unit"],
+            person=data["person"],
+            relation=data["relation"],
+            on=data["start"],
+            actor=self.request.user,
         )
 
     @extend_schema(request=s.MoveOutSerializer, responses=s.ResidentSerializer)
@@ -243,9 +247,7 @@ class PartyMemberFilter(filters.FilterSet):
 class PartyMemberViewSet(OwnDataMixin, viewsets.ModelViewSet):
     """Party members with their skills; ``?skill=engineer`` gathers an expert team."""
 
-    queryset = (
-        PartyMember.objects.select_related("person", "organization").prefetch_related("skills").order_by("pk")
-    )
+    queryset = PartyMember.objects.select_related("person", "organization").prefetch_related("skills").order_by("pk")
     serializer_class = s.PartyMemberSerializer
     filterset_class = PartyMemberFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -262,7 +264,9 @@ class PartyMemberViewSet(OwnDataMixin, viewsets.ModelViewSet):
     def update(self, request, *args, **kwargs):
         member = self.get_object()
         self.require(Action.CHANGE, member.organization.place)
-        serializer = s.PartyMemberUpdateSerializer(member, data=request.data, partial=True, context=self.get_serializer_context())
+        serializer = s.PartyMemberUpdateSerializer(
+            member, data=request.data, partial=True, context=self.get_serializer_context()
+        )
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if "organization" in data:
@@ -409,7 +413,11 @@ class OccupancySeriesView(PlaceReportView):
     def get(self, request, pk):
         place = self.place(request, pk)
         end = _day(request, "end")
-        start = _day(request, "start") if request.query_params.get("start") else end.replace(day=1) - datetime.timedelta(days=335)
+        start = (
+            _day(request, "start")
+            if request.query_params.get("start")
+            else end.replace(day=1) - datetime.timedelta(days=335)
+        )
         if start > end:
             raise ApplicationError(_("开始日期不能晚于结束日期。"), code="invalid_range")
         if (end.year - start.year) * 12 + end.month - start.month > 240:

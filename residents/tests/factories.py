@@ -80,7 +80,9 @@ def person_id(n: int) -> str:
     return make_resident_id("500105", datetime.date(1960, 1, 1) + datetime.timedelta(days=n // 1000), n)
 
 
-HEADER = "building,stairway,room,use,area,area_source,delivered,owner_name,owner_id_number,owner_phone,is_developer,share"
+HEADER = (
+    "building,stairway,room,use,area,area_source,delivered,owner_name,owner_id_number,owner_phone,is_developer,share"
+)
 
 
 def register_csv(rows: list[str], *, encoding: str = "utf-8", header: str = HEADER) -> io.BytesIO:
@@ -89,8 +91,19 @@ def register_csv(rows: list[str], *, encoding: str = "utf-8", header: str = HEAD
 
 
 def register_row(
-    building="1栋", stairway="1", room="101", use="residential", area="89.50", source="registered",
-    delivered="yes", name="张三", ident=None, phone="13800138000", developer="no", share="", n=1,
+    building="1栋",
+    stairway="1",
+    room="101",
+    use="residential",
+    area="89.50",
+    source="registered",
+    delivered="yes",
+    name="张三",
+    ident=None,
+    phone="13800138000",
+    developer="no",
+    share="",
+    n=1,
 ) -> str:
     ident = ident if ident is not None else person_id(n)
     return ",".join([building, stairway, room, use, area, source, delivered, name, ident, phone, developer, share])

@@ -76,9 +76,7 @@ def test_owners_filter_by_name(api, cast, register):
     assert _ids(api.as_user(cast["admin"]).get("/api/v1/owners/", {"name": "邻"})) == [register["neighbour"].pk]
 
 
-@pytest.mark.parametrize(
-    "role", ["admin", "auditor", "reviewer", "street_staff", "secretary_a", "committee_member"]
-)
+@pytest.mark.parametrize("role", ["admin", "auditor", "reviewer", "street_staff", "secretary_a", "committee_member"])
 def test_every_role_sees_id_and_phone_numbers_masked_in_lists(api, cast, register, role):
     rows = api.as_user(cast[role]).get("/api/v1/owners/", {"name": "邻居"}).json()["results"]
     assert rows and rows[0]["id_number_masked"] == "1101**********0029" and rows[0]["phone_masked"] == "138****5678"
@@ -107,8 +105,10 @@ def test_resident_may_not_reveal_a_neighbours_numbers(api, cast, register):
 
 def test_voting_roll_endpoint_lists_entries_with_units_owners_and_totals(api, cast, register, world):
     developer = DeveloperFactory(place=world["estate_a"])
-    OwnershipFactory(unit=PropertyUnitFactory(building=world["building_a1"], room="102",
-                                              registered_area=Decimal("50.25")), owner=developer)
+    OwnershipFactory(
+        unit=PropertyUnitFactory(building=world["building_a1"], room="102", registered_area=Decimal("50.25")),
+        owner=developer,
+    )
     response = api.as_user(cast["secretary_a"]).get(f"/api/v1/places/{world['estate_a'].pk}/voting-roll/")
     assert response.status_code == 200
     body = response.json()
@@ -120,7 +120,9 @@ def test_voting_roll_endpoint_lists_entries_with_units_owners_and_totals(api, ca
 
 def test_voting_roll_is_refused_to_a_resident_and_hidden_outside_scope(api, cast, register, world):
     assert api.as_user(cast["resident"]).get(f"/api/v1/places/{world['estate_a'].pk}/voting-roll/").status_code == 403
-    assert api.as_user(cast["secretary_b"]).get(f"/api/v1/places/{world['estate_a'].pk}/voting-roll/").status_code == 404
+    assert (
+        api.as_user(cast["secretary_b"]).get(f"/api/v1/places/{world['estate_a'].pk}/voting-roll/").status_code == 404
+    )
 
 
 def test_clerk_may_read_the_voting_roll_to_enter_ballots(api, cast, register, world):
@@ -129,8 +131,10 @@ def test_clerk_may_read_the_voting_roll_to_enter_ballots(api, cast, register, wo
 
 def test_voting_roll_endpoint_runs_a_fixed_number_of_queries(api, cast, register, world, django_assert_max_num_queries):
     for i in range(30):
-        OwnershipFactory(unit=PropertyUnitFactory(building=world["building_a1"], room=f"9{i:02d}"),
-                         owner=PersonOwnerFactory(place=world["estate_a"]))
+        OwnershipFactory(
+            unit=PropertyUnitFactory(building=world["building_a1"], room=f"9{i:02d}"),
+            owner=PersonOwnerFactory(place=world["estate_a"]),
+        )
     client = api.as_user(cast["secretary_a"])
     with django_assert_max_num_queries(8):
         assert client.get(f"/api/v1/places/{world['estate_a'].pk}/voting-roll/").json()["total_owners"] == 32
@@ -200,8 +204,10 @@ def test_a_tenant_lives_in_a_unit_but_is_not_on_the_voting_roll(api, cast, regis
 def test_party_members_are_searchable_by_skill(api, cast, world):
     community_committee = org("community_committee", "南桥苑社区党委", world["community_a"])
     branch = org("estate_general_branch", "南方上格林党总支", world["estate_a"], community_committee)
-    engineer, lawyer = Skill.objects.get_or_create(code="engineer", defaults={"name": "工程师"})[0], Skill.objects.get_or_create(
-        code="lawyer", defaults={"name": "律师"})[0]
+    engineer, lawyer = (
+        Skill.objects.get_or_create(code="engineer", defaults={"name": "工程师"})[0],
+        Skill.objects.get_or_create(code="lawyer", defaults={"name": "律师"})[0],
+    )
     a = PartyMemberFactory(organization=branch)
     a.skills.set([engineer])
     b = PartyMemberFactory(organization=branch)
@@ -220,14 +226,20 @@ def test_secretary_registers_a_member_and_records_participation(api, cast, world
     client = api.as_user(cast["secretary_a"])
     response = client.post(
         "/api/v1/party-members/",
-        {"person": person.pk, "organization": branch.pk, "in_service": True, "registered_on": "2025-05-01",
-         "skills": ["accountant"]},
+        {
+            "person": person.pk,
+            "organization": branch.pk,
+            "in_service": True,
+            "registered_on": "2025-05-01",
+            "skills": ["accountant"],
+        },
         format="json",
     )
     assert response.status_code == 201, response.content
     member_id = response.json()["id"]
-    response = client.post(f"/api/v1/party-members/{member_id}/participations/", {"date": "2026-01-05",
-                                                                                  "activity": "消防管网改造监督"})
+    response = client.post(
+        f"/api/v1/party-members/{member_id}/participations/", {"date": "2026-01-05", "activity": "消防管网改造监督"}
+    )
     assert response.status_code == 201
     assert client.get(f"/api/v1/party-members/{member_id}/participations/").json()["count"] == 1
 

@@ -20,8 +20,10 @@ def loaded(db):
 
 
 def _counts():
-    return [m.objects.count() for m in (PropertyUnit, Owner, Ownership, Resident, Occupancy, PartyMember, Participation,
-                                        AuditEvent)]
+    return [
+        m.objects.count()
+        for m in (PropertyUnit, Owner, Ownership, Resident, Occupancy, PartyMember, Participation, AuditEvent)
+    ]
 
 
 def test_demo_register_has_the_developer_several_unit_buyers_co_owners_and_tenants(loaded):

@@ -73,11 +73,15 @@ def test_reimporting_the_same_file_changes_nothing(estate):
 
 
 def test_changed_file_updates_area_and_records_the_sale(estate):
-    _import(estate, register_csv([register_row(room="101", n=1, name="张三"), register_row(room="102", n=2, name="李四")]))
+    _import(
+        estate, register_csv([register_row(room="101", n=1, name="张三"), register_row(room="102", n=2, name="李四")])
+    )
     later = DAY + datetime.timedelta(days=40)
     report, summary = _import(
         estate,
-        register_csv([register_row(room="101", n=3, name="王五"), register_row(room="102", n=2, name="李四", area="90.00")]),
+        register_csv(
+            [register_row(room="101", n=3, name="王五"), register_row(room="102", n=2, name="李四", area="90.00")]
+        ),
         on=later,
     )
     assert report.ok
@@ -133,7 +137,10 @@ def test_shares_of_one_unit_above_one_are_refused(estate):
 
 def test_the_same_buyer_is_matched_by_id_number_across_rows_and_files(estate):
     _import(estate, register_csv([register_row(room="101", n=1), register_row(room="102", n=1)]))
-    _import(estate, register_csv([register_row(room="101", n=1), register_row(room="102", n=1), register_row(room="103", n=1)]))
+    _import(
+        estate,
+        register_csv([register_row(room="101", n=1), register_row(room="102", n=1), register_row(room="103", n=1)]),
+    )
     assert Person.objects.count() == 1 and Owner.objects.count() == 1
     assert voting_roll(estate, on=DAY).total_owners == 1
 
@@ -165,7 +172,9 @@ def test_xlsx_is_read_with_numbers_as_the_sheet_shows_them(estate):
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(HEADER.split(","))
-    sheet.append(["1栋", 1, 101, "residential", 89.5, "surveyed", "yes", "张三", person_id(1), "13800138000", "no", None])
+    sheet.append(
+        ["1栋", 1, 101, "residential", 89.5, "surveyed", "yes", "张三", person_id(1), "13800138000", "no", None]
+    )
     buffer = io.BytesIO()
     workbook.save(buffer)
     buffer.seek(0)

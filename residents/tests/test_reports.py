@@ -49,7 +49,12 @@ def test_monthly_series_follows_the_estate_from_80_to_95_percent(world, django_a
     with django_assert_num_queries(2):
         series = occupancy_series(world["estate_a"], datetime.date(2024, 1, 1), datetime.date(2024, 6, 15))
     assert [p["on"] for p in series] == [
-        "2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-31", "2024-06-15",
+        "2024-01-31",
+        "2024-02-29",
+        "2024-03-31",
+        "2024-04-30",
+        "2024-05-31",
+        "2024-06-15",
     ]
     assert [p["rate"] for p in series] == ["80.00", "80.00", "85.00", "90.00", "95.00", "95.00"]
 

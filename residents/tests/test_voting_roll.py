@@ -82,8 +82,9 @@ def test_units_linked_through_a_common_co_owner_merge_into_one_counted_owner(est
 
 
 def test_area_source_precedence_register_then_survey_then_contract(b1):
-    both = PropertyUnitFactory.build(building=b1, registered_area=None, surveyed_area=Decimal("88.00"),
-                                     contract_area=Decimal("90.00"))
+    both = PropertyUnitFactory.build(
+        building=b1, registered_area=None, surveyed_area=Decimal("88.00"), contract_area=Decimal("90.00")
+    )
     both.apply_area_precedence()
     assert (both.area, both.area_source) == (Decimal("88.00"), "surveyed")
     both.registered_area = Decimal("87.50")
@@ -97,8 +98,9 @@ def test_area_source_precedence_register_then_survey_then_contract(b1):
 def test_the_roll_counts_the_area_chosen_by_precedence(estate, b1, owner):
     from residents import services
 
-    unit = services.unit_create(building=b1, room="101", surveyed_area=Decimal("88.00"),
-                                contract_area=Decimal("90.00"), actor=None)
+    unit = services.unit_create(
+        building=b1, room="101", surveyed_area=Decimal("88.00"), contract_area=Decimal("90.00"), actor=None
+    )
     OwnershipFactory(unit=unit, owner=owner())
     assert voting_roll(estate, on=DAY).total_area == Decimal("88.00")
 

@@ -15,8 +15,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("estate_id", type=int)
         parser.add_argument("file")
-        parser.add_argument("--on", type=datetime.date.fromisoformat, default=None,
-                            help="Date ownership changes take effect (default: today).")
+        parser.add_argument(
+            "--on",
+            type=datetime.date.fromisoformat,
+            default=None,
+            help="Date ownership changes take effect (default: today).",
+        )
 
     def handle(self, *args, estate_id, file, on, **options):
         try:
