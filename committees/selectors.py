@@ -347,3 +347,10 @@ def balances_by_account(account_ids: list[int]) -> dict[int, Decimal]:
         debit_normal = row["account__kind"] in (AccountKind.ASSET, AccountKind.EXPENSE)
         result[row["account_id"]] = (d - c if debit_normal else c - d).quantize(FEN)
     return result
+
+
+def ledger_accounts(estate: Place) -> list:
+    """The estate's chart of accounts, by code."""
+    from committees.models import Account
+
+    return list(Account.objects.filter(estate=estate).order_by("code"))
