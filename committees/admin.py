@@ -81,8 +81,18 @@ class OwnersCommitteeAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ("estate", "term_start", "term_end", "status", "filed_on", "filing_reference", "entered_by_hand")
     list_filter = ("status",)
     list_select_related = ("estate",)
-    fields = ("estate", "term_start", "term_end", "election", "party_branch", "status", "ended_on", "filed_on",
-              "filing_reference", "posts")
+    fields = (
+        "estate",
+        "term_start",
+        "term_end",
+        "election",
+        "party_branch",
+        "status",
+        "ended_on",
+        "filed_on",
+        "filing_reference",
+        "posts",
+    )
     readonly_fields = ("estate", "term_start", "term_end", "election", "party_branch", "status", "ended_on", "posts")
 
     def has_add_permission(self, request):
@@ -91,9 +101,13 @@ class OwnersCommitteeAdmin(NoDeleteMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if "filed_on" in form.changed_data or "filing_reference" in form.changed_data:
-            _report(self, request, lambda: services.committee_file(
-                committee=obj, filed_on=obj.filed_on, reference=obj.filing_reference, actor=request.user
-            ))
+            _report(
+                self,
+                request,
+                lambda: services.committee_file(
+                    committee=obj, filed_on=obj.filed_on, reference=obj.filing_reference, actor=request.user
+                ),
+            )
 
 
 @admin.register(SupervisionGroup)
@@ -112,10 +126,17 @@ class SupervisionGroupAdmin(NoDeleteMixin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         data = request._gongzhi_group
-        group = _report(self, request, lambda: services.supervision_group_create(
-            estate=data["estate"], term_start=data["term_start"], term_end=data.get("term_end"),
-            members=list(data["members"]), actor=request.user,
-        ))
+        group = _report(
+            self,
+            request,
+            lambda: services.supervision_group_create(
+                estate=data["estate"],
+                term_start=data["term_start"],
+                term_end=data.get("term_end"),
+                members=list(data["members"]),
+                actor=request.user,
+            ),
+        )
         if group is not None:
             form.instance.pk = group.pk
 
@@ -125,8 +146,18 @@ class SupervisionGroupAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 class DecisionInline(ReadOnlyInline):
     model = Decision
-    fields = ("text", "matter", "is_major", "members_total", "members_present", "votes_for", "votes_against",
-              "votes_abstain", "passed", "party_org_participated")
+    fields = (
+        "text",
+        "matter",
+        "is_major",
+        "members_total",
+        "members_present",
+        "votes_for",
+        "votes_against",
+        "votes_abstain",
+        "passed",
+        "party_org_participated",
+    )
     readonly_fields = fields
 
 
@@ -142,8 +173,20 @@ class MeetingAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_filter = ("kind",)
     list_select_related = ("estate",)
     search_fields = ("title",)
-    fields = ("estate", "kind", "title", "held_at", "location", "agenda", "attendees", "party_org_attended",
-              "property_company_attended", "supervision_group_attended", "minutes", "minutes_published_at")
+    fields = (
+        "estate",
+        "kind",
+        "title",
+        "held_at",
+        "location",
+        "agenda",
+        "attendees",
+        "party_org_attended",
+        "property_company_attended",
+        "supervision_group_attended",
+        "minutes",
+        "minutes_published_at",
+    )
     readonly_fields = ("minutes_published_at",)
     autocomplete_fields = ("estate", "attendees")
     inlines = [DecisionInline, AttachmentInline]
@@ -159,10 +202,19 @@ class MeetingAdmin(NoDeleteMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         request._gongzhi_meeting = (obj, form.cleaned_data, change)
         if not change:
-            saved = _report(self, request, lambda: services.meeting_create(
-                estate=obj.estate, kind=obj.kind, title=obj.title, held_at=obj.held_at, location=obj.location,
-                agenda=obj.agenda or [], actor=request.user,
-            ))
+            saved = _report(
+                self,
+                request,
+                lambda: services.meeting_create(
+                    estate=obj.estate,
+                    kind=obj.kind,
+                    title=obj.title,
+                    held_at=obj.held_at,
+                    location=obj.location,
+                    agenda=obj.agenda or [],
+                    actor=request.user,
+                ),
+            )
             if saved is not None:
                 obj.pk = saved.pk
                 obj._state.adding = False
@@ -171,20 +223,33 @@ class MeetingAdmin(NoDeleteMixin, admin.ModelAdmin):
         obj, data, _change = request._gongzhi_meeting
         if obj.pk is None:
             return
-        _report(self, request, lambda: services.meeting_record_attendance(
-            meeting=obj, attendees=list(data.get("attendees") or []), party_org=data.get("party_org_attended", False),
-            property_company=data.get("property_company_attended", False),
-            supervision_group=data.get("supervision_group_attended", False), actor=request.user,
-        ))
+        _report(
+            self,
+            request,
+            lambda: services.meeting_record_attendance(
+                meeting=obj,
+                attendees=list(data.get("attendees") or []),
+                party_org=data.get("party_org_attended", False),
+                property_company=data.get("property_company_attended", False),
+                supervision_group=data.get("supervision_group_attended", False),
+                actor=request.user,
+            ),
+        )
         if "minutes" in form.changed_data:
-            _report(self, request, lambda: services.meeting_record_minutes(
-                meeting=obj, minutes=data.get("minutes", ""), actor=request.user
-            ))
+            _report(
+                self,
+                request,
+                lambda: services.meeting_record_minutes(
+                    meeting=obj, minutes=data.get("minutes", ""), actor=request.user
+                ),
+            )
 
     @admin.action(description=_("公开所选会议的纪要"))
     def publish_minutes(self, request, queryset):
         for meeting in queryset:
-            if _report(self, request, lambda m=meeting: services.meeting_publish_minutes(meeting=m, actor=request.user)):
+            if _report(
+                self, request, lambda m=meeting: services.meeting_publish_minutes(meeting=m, actor=request.user)
+            ):
                 self.message_user(request, _("已公开“%s”的纪要。") % meeting.title)
 
 
@@ -205,10 +270,17 @@ class PropertyCompanyAdmin(NoDeleteMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
-            _report(self, request, lambda: services.property_company_update(
-                company=obj, actor=request.user, credit_code=data.get("credit_code", ""),
-                contact=data.get("contact", ""), party_branch=data.get("party_branch"),
-            ))
+            _report(
+                self,
+                request,
+                lambda: services.property_company_update(
+                    company=obj,
+                    actor=request.user,
+                    credit_code=data.get("credit_code", ""),
+                    contact=data.get("contact", ""),
+                    party_branch=data.get("party_branch"),
+                ),
+            )
         else:
             saved = _report(self, request, lambda: services.property_company_create(actor=request.user, **data))
             if saved is not None:
@@ -233,7 +305,9 @@ class ServiceContractAdmin(NoDeleteMixin, admin.ModelAdmin):
         return False if obj else super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        saved = _report(self, request, lambda: services.service_contract_create(actor=request.user, **form.cleaned_data))
+        saved = _report(
+            self, request, lambda: services.service_contract_create(actor=request.user, **form.cleaned_data)
+        )
         if saved is not None:
             obj.pk = saved.pk
 
@@ -243,8 +317,19 @@ class ProjectAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ("title", "estate", "budget", "actual_cost", "planned_end", "actual_end")
     list_select_related = ("estate",)
     search_fields = ("title",)
-    fields = ("estate", "title", "description", "budget", "contractor", "planned_start", "planned_end",
-              "actual_start", "actual_end", "actual_cost", "expert_team")
+    fields = (
+        "estate",
+        "title",
+        "description",
+        "budget",
+        "contractor",
+        "planned_start",
+        "planned_end",
+        "actual_start",
+        "actual_end",
+        "actual_cost",
+        "expert_team",
+    )
     autocomplete_fields = ("estate",)
     filter_horizontal = ("expert_team",)
 
@@ -259,11 +344,17 @@ class ProjectAdmin(NoDeleteMixin, admin.ModelAdmin):
         data = {k: v for k, v in form.cleaned_data.items() if k in services.PROJECT_FIELDS}
         experts = list(form.cleaned_data.get("expert_team") or [])
         if change:
-            _report(self, request, lambda: services.project_update(project=obj, experts=experts, actor=request.user, **data))
+            _report(
+                self, request, lambda: services.project_update(project=obj, experts=experts, actor=request.user, **data)
+            )
         else:
-            saved = _report(self, request, lambda: services.project_create(
-                estate=form.cleaned_data["estate"], experts=experts, actor=request.user, **data
-            ))
+            saved = _report(
+                self,
+                request,
+                lambda: services.project_create(
+                    estate=form.cleaned_data["estate"], experts=experts, actor=request.user, **data
+                ),
+            )
             if saved is not None:
                 form.instance.pk = saved.pk
 
@@ -290,8 +381,20 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
     list_select_related = ("estate", "recorded_by")
     search_fields = ("memo",)
     inlines = [LegInline]
-    readonly_fields = ("estate", "sequence", "date", "memo", "voucher", "voucher_sha256", "recorded_by", "recorded_at",
-                       "reverses", "reason", "previous_hash", "hash")
+    readonly_fields = (
+        "estate",
+        "sequence",
+        "date",
+        "memo",
+        "voucher",
+        "voucher_sha256",
+        "recorded_by",
+        "recorded_at",
+        "reverses",
+        "reason",
+        "previous_hash",
+        "hash",
+    )
     fields = readonly_fields
 
 
@@ -308,8 +411,20 @@ class SpendingRequestAdmin(ReadOnlyAdmin):
     list_select_related = ("estate",)
     search_fields = ("payee",)
     inlines = [ApprovalInline]
-    readonly_fields = ("estate", "payee", "purpose", "description", "amount", "requested_on", "requested_by", "status",
-                       "split_flagged", "split_reason", "split_total", "payment")
+    readonly_fields = (
+        "estate",
+        "payee",
+        "purpose",
+        "description",
+        "amount",
+        "requested_on",
+        "requested_by",
+        "status",
+        "split_flagged",
+        "split_reason",
+        "split_total",
+        "payment",
+    )
     fields = readonly_fields
 
 
@@ -317,6 +432,14 @@ class SpendingRequestAdmin(ReadOnlyAdmin):
 class StatementAdmin(ReadOnlyAdmin):
     list_display = ("estate", "period_start", "period_end", "published_at", "figures_hash")
     list_select_related = ("estate",)
-    readonly_fields = ("estate", "period_start", "period_end", "figures", "figures_hash", "last_sequence",
-                       "published_at", "published_by")
+    readonly_fields = (
+        "estate",
+        "period_start",
+        "period_end",
+        "figures",
+        "figures_hash",
+        "last_sequence",
+        "published_at",
+        "published_by",
+    )
     fields = readonly_fields

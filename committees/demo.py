@@ -96,7 +96,9 @@ def _committee(estate: Place) -> OwnersCommittee | None:
     from residents import services as residents_services
     from residents.models import PartyMember
 
-    chair_post = Post.objects.current().filter(place=estate, body=PostBody.OWNERS_COMMITTEE, kind=PostKind.CHAIR).first()
+    chair_post = (
+        Post.objects.current().filter(place=estate, body=PostBody.OWNERS_COMMITTEE, kind=PostKind.CHAIR).first()
+    )
     if chair_post is None:
         return None
     chair = chair_post.person
@@ -114,9 +116,14 @@ def _committee(estate: Place) -> OwnersCommittee | None:
         kind=OrgKind.FUNCTIONAL_BRANCH, function=OrgFunction.OWNERS_COMMITTEE, place=estate
     ).first()
     return services.committee_record(
-        estate=estate, term_start=TERM_START, members=members, party_branch=branch,
-        filed_on=TERM_START + datetime.timedelta(days=17), filing_reference="观街业备〔2023〕17号",
-        entered_by_hand=True, actor=None,
+        estate=estate,
+        term_start=TERM_START,
+        members=members,
+        party_branch=branch,
+        filed_on=TERM_START + datetime.timedelta(days=17),
+        filing_reference="观街业备〔2023〕17号",
+        entered_by_hand=True,
+        actor=None,
     )
 
 
@@ -137,8 +144,11 @@ def _supervision_group(estate: Place, committee: OwnersCommittee | None) -> None
         owners.append(demo_owner)  # so that the demo ``resident`` can sign off spending
     if owners:
         services.supervision_group_create(
-            estate=estate, term_start=TERM_START + datetime.timedelta(days=13),
-            term_end=TERM_START.replace(year=TERM_START.year + 5), members=owners, actor=None,
+            estate=estate,
+            term_start=TERM_START + datetime.timedelta(days=13),
+            term_end=TERM_START.replace(year=TERM_START.year + 5),
+            members=owners,
+            actor=None,
         )
 
 
@@ -154,8 +164,13 @@ def _property_company(estate: Place) -> None:
     if ServiceContract.objects.filter(estate=estate, company=company).exists():
         return
     contract = services.service_contract_create(
-        estate=estate, company=company, start=datetime.date(2024, 1, 1), end=datetime.date(2026, 12, 31),
-        fee_per_m2_month=D("2.20"), notes="经2023年12月业主大会表决续聘，合同期三年。", actor=None,
+        estate=estate,
+        company=company,
+        start=datetime.date(2024, 1, 1),
+        end=datetime.date(2026, 12, 31),
+        fee_per_m2_month=D("2.20"),
+        notes="经2023年12月业主大会表决续聘，合同期三年。",
+        actor=None,
     )
     for noted_on, rating, text in (
         (datetime.date(2024, 6, 30), 3, "上半年考评：保洁、绿化达标；电梯困人响应偏慢，已约谈整改。"),
@@ -214,36 +229,69 @@ def _meetings(estate: Place, committee: OwnersCommittee | None) -> None:
     rng = random.Random(2026)
     today = timezone.localdate()
     members = list(
-        Post.objects.current().filter(pk__in=committee.posts.values("pk")).select_related("person").order_by("kind", "pk")
+        Post.objects.current()
+        .filter(pk__in=committee.posts.values("pk"))
+        .select_related("person")
+        .order_by("kind", "pk")
     )
     people = [p.person for p in members]
-    topics = ["停车位收费及公共收益使用情况", "物业服务季度考评", "小区绿化补植方案", "电梯安全检查整改", "垃圾分类督导安排",
-              "消防通道清理", "外墙渗水维修", "防汛准备", "业主议事会意见办理", "公共收益季度公示", "充电桩安装方案",
-              "年度工作总结"]
+    topics = [
+        "停车位收费及公共收益使用情况",
+        "物业服务季度考评",
+        "小区绿化补植方案",
+        "电梯安全检查整改",
+        "垃圾分类督导安排",
+        "消防通道清理",
+        "外墙渗水维修",
+        "防汛准备",
+        "业主议事会意见办理",
+        "公共收益季度公示",
+        "充电桩安装方案",
+        "年度工作总结",
+    ]
     spending_by_month = {offset: (payee, desc) for offset, payee, _acc, _amount, desc in SPENDINGS}
     for i, month in enumerate(_months(today)):
-        held = timezone.make_aware(datetime.datetime(month.year, month.month, 8, 19, 0))
+        held = datetime.datetime(month.year, month.month, 8, 19, 0, tzinfo=timezone.get_current_timezone())
         if held.date() > today:
-            held = timezone.make_aware(datetime.datetime(today.year, today.month, max(today.day - 1, 1), 19, 0))
+            held = datetime.datetime(
+                today.year, today.month, max(today.day - 1, 1), 19, 0, tzinfo=timezone.get_current_timezone()
+            )
         topic = topics[i % len(topics)]
         meeting = services.meeting_create(
-            estate=estate, kind=MeetingKind.COMMITTEE, title=f"业委会{month.year}年{month.month}月例会",
-            held_at=held, location="小区党群服务站", agenda=[topic, "公共收益收支情况通报"], actor=None,
+            estate=estate,
+            kind=MeetingKind.COMMITTEE,
+            title=f"业委会{month.year}年{month.month}月例会",
+            held_at=held,
+            location="小区党群服务站",
+            agenda=[topic, "公共收益收支情况通报"],
+            actor=None,
         )
         present = people if rng.random() < 0.6 else people[: len(people) - rng.choice((1, 2))]
         services.meeting_record_attendance(
-            meeting=meeting, attendees=present, party_org=True, property_company=rng.random() < 0.7,
-            supervision_group=rng.random() < 0.5, actor=None,
+            meeting=meeting,
+            attendees=present,
+            party_org=True,
+            property_company=rng.random() < 0.7,
+            supervision_group=rng.random() < 0.5,
+            actor=None,
         )
         services.decision_record(
-            meeting=meeting, text=f"同意{topic}的处理意见，由物业及相关委员落实。", votes_for=len(present), actor=None,
+            meeting=meeting,
+            text=f"同意{topic}的处理意见，由物业及相关委员落实。",
+            votes_for=len(present),
+            actor=None,
             party_org_participated=True,
         )
         if i in spending_by_month:
             payee, desc = spending_by_month[i]
             services.decision_record(
-                meeting=meeting, text=f"同意使用公共收益支付“{desc}”费用（收款方：{payee}）。", votes_for=len(present) - 1,
-                votes_abstain=1, is_major=True, party_org_participated=True, actor=None,
+                meeting=meeting,
+                text=f"同意使用公共收益支付“{desc}”费用（收款方：{payee}）。",
+                votes_for=len(present) - 1,
+                votes_abstain=1,
+                is_major=True,
+                party_org_participated=True,
+                actor=None,
             )
         services.meeting_record_minutes(
             meeting=meeting,
@@ -258,13 +306,20 @@ def _meetings(estate: Place, committee: OwnersCommittee | None) -> None:
         (_months(today)[7].replace(day=15), MeetingKind.HEART_TO_HEART, "党员业主恳谈会：雨污管网改造听取意见"),
     ):
         meeting = services.meeting_create(
-            estate=estate, kind=kind, title=title, held_at=timezone.make_aware(datetime.datetime.combine(when, datetime.time(19))),
-            location="小区党群服务站", agenda=[title.split("：")[-1]], actor=None,
+            estate=estate,
+            kind=kind,
+            title=title,
+            held_at=timezone.make_aware(datetime.datetime.combine(when, datetime.time(19))),
+            location="小区党群服务站",
+            agenda=[title.split("：")[-1]],
+            actor=None,
         )
-        services.meeting_record_attendance(meeting=meeting, attendees=people[:5], party_org=True, property_company=True,
-                                           actor=None)
-        services.meeting_record_minutes(meeting=meeting, minutes=f"{title}。与会业主充分发表意见，形成建议提交业委会。",
-                                        actor=None)
+        services.meeting_record_attendance(
+            meeting=meeting, attendees=people[:5], party_org=True, property_company=True, actor=None
+        )
+        services.meeting_record_minutes(
+            meeting=meeting, minutes=f"{title}。与会业主充分发表意见，形成建议提交业委会。", actor=None
+        )
         services.meeting_publish_minutes(meeting=meeting, actor=None)
 
 
@@ -277,32 +332,77 @@ def _ledger(estate: Place) -> None:
     start = months[0] - datetime.timedelta(days=1)
     committee_user, reviewer, supervisor = _actor("committee"), _actor("reviewer"), _actor("resident")
     services.ledger_open(
-        estate=estate, opening_balance=D("186420.35"), on=start, voucher=_voucher("上年度公共收益结余审计报告"),
+        estate=estate,
+        opening_balance=D("186420.35"),
+        on=start,
+        voucher=_voucher("上年度公共收益结余审计报告"),
         actor=committee_user,
     )
-    for i, month in enumerate(months):
+    for month in months:
+
         def on(day: int, month=month) -> datetime.date:
             return min(month.replace(day=day), today)
 
         parking = D(rng.randrange(1780000, 2240000)) / 100
-        services.income_record(estate=estate, source="4002", amount=parking, date=on(5),
-                               memo=f"{month.month}月地面停车位临时停车收入", voucher=_voucher("停车收费月报表"), actor=committee_user)
-        ads = D(rng.choice((420000, 465000, 512050, 600000)) ) / 100
-        services.income_record(estate=estate, source="4001", amount=ads, date=on(6),
-                               memo=f"{month.month}月电梯及道闸广告收入", voucher=_voucher("广告合同及到账凭证"), actor=committee_user)
+        services.income_record(
+            estate=estate,
+            source="4002",
+            amount=parking,
+            date=on(5),
+            memo=f"{month.month}月地面停车位临时停车收入",
+            voucher=_voucher("停车收费月报表"),
+            actor=committee_user,
+        )
+        ads = D(rng.choice((420000, 465000, 512050, 600000))) / 100
+        services.income_record(
+            estate=estate,
+            source="4001",
+            amount=ads,
+            date=on(6),
+            memo=f"{month.month}月电梯及道闸广告收入",
+            voucher=_voucher("广告合同及到账凭证"),
+            actor=committee_user,
+        )
         if month.month % 3 == 0:
-            services.income_record(estate=estate, source="4003", amount=D("9000.00"), date=on(10),
-                                   memo="架空层场地租赁（季度租金）", voucher=_voucher("场地租赁合同"), actor=committee_user)
-            services.cost_record(estate=estate, purpose="5001", amount=D(rng.randrange(320000, 480000)) / 100, date=on(25),
-                                 memo="公共收益代收代管成本（季度）", voucher=_voucher("物业代收成本明细"), actor=committee_user)
+            services.income_record(
+                estate=estate,
+                source="4003",
+                amount=D("9000.00"),
+                date=on(10),
+                memo="架空层场地租赁（季度租金）",
+                voucher=_voucher("场地租赁合同"),
+                actor=committee_user,
+            )
+            services.cost_record(
+                estate=estate,
+                purpose="5001",
+                amount=D(rng.randrange(320000, 480000)) / 100,
+                date=on(25),
+                memo="公共收益代收代管成本（季度）",
+                voucher=_voucher("物业代收成本明细"),
+                actor=committee_user,
+            )
     # A mistaken entry and its correction, as the ledger records corrections.
-    mistaken = services.income_record(estate=estate, source="4002", amount=D("1280.00"), date=min(months[4].replace(day=12), today),
-                                      memo="临时停车收入（重复录入）", voucher=_voucher("停车收费日报"), actor=committee_user)
-    services.transaction_reverse(transaction=mistaken, reason="与当月停车收入月报重复，冲销", date=min(months[4].replace(day=13), today),
-                                 actor=committee_user)
+    mistaken = services.income_record(
+        estate=estate,
+        source="4002",
+        amount=D("1280.00"),
+        date=min(months[4].replace(day=12), today),
+        memo="临时停车收入（重复录入）",
+        voucher=_voucher("停车收费日报"),
+        actor=committee_user,
+    )
+    services.transaction_reverse(
+        transaction=mistaken,
+        reason="与当月停车收入月报重复，冲销",
+        date=min(months[4].replace(day=13), today),
+        actor=committee_user,
+    )
     _spendings(estate, months, today, committee_user, supervisor, reviewer)
     for period_start, period_end in _completed_quarters(months[0], today):
-        services.statement_publish(estate=estate, period_start=period_start, period_end=period_end, actor=committee_user)
+        services.statement_publish(
+            estate=estate, period_start=period_start, period_end=period_end, actor=committee_user
+        )
 
 
 def _spendings(estate, months, today, committee_user, supervisor, reviewer) -> None:
@@ -311,24 +411,45 @@ def _spendings(estate, months, today, committee_user, supervisor, reviewer) -> N
         month = months[offset]
         decision = Decision.objects.filter(meeting__estate=estate, text__contains=desc, passed=True).first()
         request = services.spending_request_create(
-            estate=estate, payee=payee, purpose=purposes[code], amount=amount, requested_on=min(month.replace(day=3), today),
-            description=desc, actor=committee_user,
+            estate=estate,
+            payee=payee,
+            purpose=purposes[code],
+            amount=amount,
+            requested_on=min(month.replace(day=3), today),
+            description=desc,
+            actor=committee_user,
         )
         if decision is None or committee_user is None:
             continue
-        services.spending_approve(request=request, stage=Stage.COMMITTEE, decision=decision,
-                                  seen=f"业委会会议决定、{desc}报价单三份", actor=committee_user)
+        services.spending_approve(
+            request=request,
+            stage=Stage.COMMITTEE,
+            decision=decision,
+            seen=f"业委会会议决定、{desc}报价单三份",
+            actor=committee_user,
+        )
         stages = request.required_stages()
         if Stage.SUPERVISION in stages:
-            if supervisor is None or not SupervisionGroup.objects.filter(estate=estate, members__person_id=supervisor.person_id).exists():
+            if (
+                supervisor is None
+                or not SupervisionGroup.objects.filter(estate=estate, members__person_id=supervisor.person_id).exists()
+            ):
                 continue
-            services.spending_approve(request=request, stage=Stage.SUPERVISION, seen="比价记录、现场查看", actor=supervisor)
+            services.spending_approve(
+                request=request, stage=Stage.SUPERVISION, seen="比价记录、现场查看", actor=supervisor
+            )
         if Stage.DISCIPLINE in stages:
             if reviewer is None:
                 continue
-            services.spending_approve(request=request, stage=Stage.DISCIPLINE, seen="合同草案、预算审核意见", actor=reviewer)
-        services.spending_pay(request=SpendingRequest.objects.get(pk=request.pk), date=min(month.replace(day=20), today),
-                              voucher=_voucher(f"{desc}发票及验收单"), actor=committee_user)
+            services.spending_approve(
+                request=request, stage=Stage.DISCIPLINE, seen="合同草案、预算审核意见", actor=reviewer
+            )
+        services.spending_pay(
+            request=SpendingRequest.objects.get(pk=request.pk),
+            date=min(month.replace(day=20), today),
+            voucher=_voucher(f"{desc}发票及验收单"),
+            actor=committee_user,
+        )
 
 
 def _completed_quarters(first: datetime.date, today: datetime.date) -> list[tuple[datetime.date, datetime.date]]:

@@ -18,7 +18,9 @@ CJK_FONT = "STSong-Light"
 def _title(statement: Statement) -> str:
     f = statement.figures
     return _("%(estate)s 公共收益收支公开表（%(start)s 至 %(end)s）") % {
-        "estate": f["estate"]["name"], "start": f["period_start"], "end": f["period_end"],
+        "estate": f["estate"]["name"],
+        "start": f["period_start"],
+        "end": f["period_end"],
     }
 
 
@@ -60,9 +62,14 @@ def statement_pdf(statement: Statement) -> bytes:
     )
     story = [
         Paragraph(_title(statement), styles["Title"]),
-        Paragraph(_("公开时间：%(at)s　数据校验码：%(hash)s") % {
-            "at": statement.published_at.strftime("%Y-%m-%d %H:%M"), "hash": statement.figures_hash[:16],
-        }, styles["Normal"]),
+        Paragraph(
+            _("公开时间：%(at)s　数据校验码：%(hash)s")
+            % {
+                "at": statement.published_at.strftime("%Y-%m-%d %H:%M"),
+                "hash": statement.figures_hash[:16],
+            },
+            styles["Normal"],
+        ),
         Spacer(1, 12),
         Table([[_("项目"), _("金额（元）")], *_rows(statement)], colWidths=[320, 140], style=table_style),
     ]
@@ -71,11 +78,18 @@ def statement_pdf(statement: Statement) -> bytes:
         story += [Spacer(1, 16), Paragraph(_("大额支出及审批"), styles["Heading2"])]
         data = [[_("日期"), _("收款方"), _("用途"), _("金额（元）"), _("审批")]]
         for item in large:
-            approvals = "；".join(f"{a['stage_display']} {a['approver']} {a['approved_at'][:10]}" for a in item["approvals"])
-            data.append([
-                item["date"], Paragraph(item["payee"], styles["Normal"]), item["purpose"], item["amount"],
-                Paragraph(approvals, styles["Normal"]),
-            ])
+            approvals = "；".join(
+                f"{a['stage_display']} {a['approver']} {a['approved_at'][:10]}" for a in item["approvals"]
+            )
+            data.append(
+                [
+                    item["date"],
+                    Paragraph(item["payee"], styles["Normal"]),
+                    item["purpose"],
+                    item["amount"],
+                    Paragraph(approvals, styles["Normal"]),
+                ]
+            )
         story.append(Table(data, colWidths=[62, 110, 80, 70, 150], style=table_style))
     doc.build(story)
     return buffer.getvalue()
@@ -102,13 +116,34 @@ def statement_xlsx(statement: Statement) -> bytes:
     ws.column_dimensions["A"].width = 36
     ws.column_dimensions["B"].width = 18
     items = wb.create_sheet(_("大额支出"))
-    items.append([_("日期"), _("凭证号"), _("收款方"), _("用途"), _("金额（元）"), _("环节"), _("审批人"), _("审批时间"), _("审阅材料")])
+    items.append(
+        [
+            _("日期"),
+            _("凭证号"),
+            _("收款方"),
+            _("用途"),
+            _("金额（元）"),
+            _("环节"),
+            _("审批人"),
+            _("审批时间"),
+            _("审阅材料"),
+        ]
+    )
     for item in statement.figures.get("large_items", []):
         for a in item["approvals"] or [{}]:
-            items.append([
-                item["date"], item["sequence"], item["payee"], item["purpose"], Decimal(item["amount"]),
-                a.get("stage_display", ""), a.get("approver", ""), a.get("approved_at", ""), a.get("seen", ""),
-            ])
+            items.append(
+                [
+                    item["date"],
+                    item["sequence"],
+                    item["payee"],
+                    item["purpose"],
+                    Decimal(item["amount"]),
+                    a.get("stage_display", ""),
+                    a.get("approver", ""),
+                    a.get("approved_at", ""),
+                    a.get("seen", ""),
+                ]
+            )
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -81,7 +81,9 @@ def committee_summary(committee: OwnersCommittee, *, on: datetime.date | None = 
     secretary_ids = set(
         Post.objects.current(ref)
         .filter(
-            place=committee.estate, body=PostBody.PARTY, kind=PostKind.SECRETARY,
+            place=committee.estate,
+            body=PostBody.PARTY,
+            kind=PostKind.SECRETARY,
             organization__kind=OrgKind.ESTATE_GENERAL_BRANCH,
         )
         .values_list("person_id", flat=True)
@@ -100,7 +102,9 @@ def committee_summary(committee: OwnersCommittee, *, on: datetime.date | None = 
     )
 
 
-def committee_summaries(committees: list[OwnersCommittee], *, on: datetime.date | None = None) -> dict[int, CommitteeSummary]:
+def committee_summaries(
+    committees: list[OwnersCommittee], *, on: datetime.date | None = None
+) -> dict[int, CommitteeSummary]:
     """``committee_summary`` for many committees in a fixed number of queries (for list endpoints)."""
     on = on or timezone.localdate()
     if not committees:
@@ -122,7 +126,9 @@ def committee_summaries(committees: list[OwnersCommittee], *, on: datetime.date 
     secretaries = set(
         Post.objects.current(on)
         .filter(
-            place_id__in={c.estate_id for c in committees}, body=PostBody.PARTY, kind=PostKind.SECRETARY,
+            place_id__in={c.estate_id for c in committees},
+            body=PostBody.PARTY,
+            kind=PostKind.SECRETARY,
             organization__kind=OrgKind.ESTATE_GENERAL_BRANCH,
         )
         .values_list("place_id", "person_id")
@@ -132,7 +138,8 @@ def committee_summaries(committees: list[OwnersCommittee], *, on: datetime.date 
     for c in committees:
         ref = min(on, c.ended_on or c.term_end)
         held = [
-            posts[pk] for pk in post_ids.get(c.pk, ())
+            posts[pk]
+            for pk in post_ids.get(c.pk, ())
             if (posts[pk][2] is None or posts[pk][2] <= ref) and (posts[pk][3] is None or posts[pk][3] >= ref)
         ]
         people = {p[0] for p in held}
@@ -164,7 +171,9 @@ def estates_with_lapsed_committee(place: Place, *, on: datetime.date | None = No
 # The ledger -----------------------------------------------------------------------------
 
 
-def account_balances(estate: Place, *, until: datetime.date | None = None, before: datetime.date | None = None) -> dict[str, Decimal]:
+def account_balances(
+    estate: Place, *, until: datetime.date | None = None, before: datetime.date | None = None
+) -> dict[str, Decimal]:
     """The balance of each account by code (debit-normal accounts: debits minus credits), up to a date."""
     legs = LedgerLeg.objects.filter(account__estate=estate)
     if until is not None:
@@ -191,7 +200,9 @@ def quarter_of(day: datetime.date) -> tuple[datetime.date, datetime.date]:
     """The first and last day of the quarter ``day`` falls in."""
     first_month = 3 * ((day.month - 1) // 3) + 1
     start = day.replace(month=first_month, day=1)
-    next_start = start.replace(year=start.year + 1, month=1) if first_month == 10 else start.replace(month=first_month + 3)
+    next_start = (
+        start.replace(year=start.year + 1, month=1) if first_month == 10 else start.replace(month=first_month + 3)
+    )
     return start, next_start - datetime.timedelta(days=1)
 
 
@@ -214,7 +225,9 @@ def statement_figures(estate: Place, period_start: datetime.date, period_end: da
     opening = _asset_balance(estate, before=period_start)
     closing = _asset_balance(estate, before=period_end + datetime.timedelta(days=1))
     rows = (
-        LedgerLeg.objects.filter(account__estate=estate, transaction__date__gte=period_start, transaction__date__lte=period_end)
+        LedgerLeg.objects.filter(
+            account__estate=estate, transaction__date__gte=period_start, transaction__date__lte=period_end
+        )
         .values("account__code", "account__name", "account__kind")
         .annotate(d=Sum("debit"), c=Sum("credit"))
         .order_by("account__code")
@@ -230,9 +243,10 @@ def statement_figures(estate: Place, period_start: datetime.date, period_end: da
     spending_total = sum((Decimal(s["amount"]) for s in spending), ZERO)
     in_period = LedgerTransaction.objects.filter(estate=estate, date__gte=period_start, date__lte=period_end)
     last_sequence = (
-        LedgerTransaction.objects.filter(estate=estate, date__lte=period_end).order_by("-sequence").values_list(
-            "sequence", flat=True
-        ).first()
+        LedgerTransaction.objects.filter(estate=estate, date__lte=period_end)
+        .order_by("-sequence")
+        .values_list("sequence", flat=True)
+        .first()
         or 0
     )
     large_limit = Decimal(settings.GONGZHI["LARGE_ITEM_THRESHOLD"])
@@ -244,8 +258,10 @@ def statement_figures(estate: Place, period_start: datetime.date, period_end: da
         .order_by("payment__date", "pk")
     )
     approvals = defaultdict(list)
-    for a in SpendingApproval.objects.filter(request__in=large).select_related("approver", "approver__person").order_by(
-        "approved_at", "pk"
+    for a in (
+        SpendingApproval.objects.filter(request__in=large)
+        .select_related("approver", "approver__person")
+        .order_by("approved_at", "pk")
     ):
         approvals[a.request_id].append(
             {
@@ -323,7 +339,10 @@ def ledger_verify(estate: Place, *, batch: int = 2000) -> LedgerCheck:
             if tx.previous_hash != previous_hash:
                 return LedgerCheck(False, checked, tx.sequence, "previous hash does not match the entry before it")
             tx_legs = legs[tx.pk]
-            if sum((leg.debit for leg in tx_legs), ZERO) != sum((leg.credit for leg in tx_legs), ZERO) or len(tx_legs) < 2:
+            if (
+                sum((leg.debit for leg in tx_legs), ZERO) != sum((leg.credit for leg in tx_legs), ZERO)
+                or len(tx_legs) < 2
+            ):
                 return LedgerCheck(False, checked, tx.sequence, "debits do not equal credits")
             if digest_of(tx, tx_legs) != tx.hash:
                 return LedgerCheck(False, checked, tx.sequence, "content does not match its hash")

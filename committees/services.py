@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -129,9 +129,7 @@ def committee_record(
     _check_party_branch(party_branch, estate, OrgFunction.OWNERS_COMMITTEE)
 
     # Lock the estate's committees: two filings at once must not leave two current committees.
-    previous = list(
-        OwnersCommittee.objects.select_for_update().filter(estate=estate, status=CommitteeStatus.CURRENT)
-    )
+    previous = list(OwnersCommittee.objects.select_for_update().filter(estate=estate, status=CommitteeStatus.CURRENT))
     keep: dict[tuple[int, str], Post] = {
         (post.person_id, post.kind): post
         for post in Post.objects.current(term_start).filter(
@@ -156,8 +154,13 @@ def committee_record(
         post = keep.get((person.pk, kind))
         if post is None:
             post = governance_services.post_create(
-                person=person, kind=kind, body=PostBody.OWNERS_COMMITTEE, place=estate, start=term_start,
-                end=term_end, actor=actor,
+                person=person,
+                kind=kind,
+                body=PostBody.OWNERS_COMMITTEE,
+                place=estate,
+                start=term_start,
+                end=term_end,
+                actor=actor,
             )
         posts.append(post)
     committee.posts.set(posts)
@@ -173,7 +176,9 @@ def committee_record(
 
 
 @transaction.atomic
-def committee_end(*, committee: OwnersCommittee, on: datetime.date, actor, keep: Iterable[Post] = ()) -> OwnersCommittee:
+def committee_end(
+    *, committee: OwnersCommittee, on: datetime.date, actor, keep: Iterable[Post] = ()
+) -> OwnersCommittee:
     """End a committee's term on ``on`` and end its members' posts (except those in ``keep``)."""
     kept = {p.pk for p in keep}
     on = max(on, committee.term_start)
@@ -182,7 +187,9 @@ def committee_end(*, committee: OwnersCommittee, on: datetime.date, actor, keep:
     committee.status = CommitteeStatus.ENDED
     committee.ended_on = on
     committee.save(update_fields=["status", "ended_on"])
-    audit_record(actor=actor, action="committee.end", obj=committee, place=committee.estate, data={"on": on.isoformat()})
+    audit_record(
+        actor=actor, action="committee.end", obj=committee, place=committee.estate, data={"on": on.isoformat()}
+    )
     return committee
 
 
@@ -237,12 +244,20 @@ def committee_assign_post(
         return old
     governance_services.post_end(post=old, end=max(on - datetime.timedelta(days=1), old.start or on), actor=actor)
     post = governance_services.post_create(
-        person=person, kind=kind, body=PostBody.OWNERS_COMMITTEE, place=committee.estate, start=on,
-        end=committee.term_end, actor=actor,
+        person=person,
+        kind=kind,
+        body=PostBody.OWNERS_COMMITTEE,
+        place=committee.estate,
+        start=on,
+        end=committee.term_end,
+        actor=actor,
     )
     committee.posts.add(post)
     audit_record(
-        actor=actor, action="committee.assign_post", obj=committee, place=committee.estate,
+        actor=actor,
+        action="committee.assign_post",
+        obj=committee,
+        place=committee.estate,
         data={"person": person.pk, "kind": kind},
     )
     return post
@@ -259,9 +274,15 @@ def committee_file(*, committee: OwnersCommittee, filed_on: datetime.date, refer
     committee.filing_reference = reference.strip()
     committee.save(update_fields=["filed_on", "filing_reference"])
     audit_record(
-        actor=actor, action="committee.file", obj=committee, place=committee.estate,
-        data={"filed_on": filed_on.isoformat(), "reference": committee.filing_reference,
-              "late": filed_on > committee.filing_due},
+        actor=actor,
+        action="committee.file",
+        obj=committee,
+        place=committee.estate,
+        data={
+            "filed_on": filed_on.isoformat(),
+            "reference": committee.filing_reference,
+            "late": filed_on > committee.filing_due,
+        },
     )
     return committee
 
@@ -284,7 +305,9 @@ def supervision_group_create(
         raise ApplicationError(_("任期结束日期须晚于开始日期。"), code="term_length")
     group = SupervisionGroup.objects.create(estate=estate, term_start=term_start, term_end=term_end)
     group.members.set(members)
-    audit_record(actor=actor, action="supervision_group.create", obj=group, place=estate, data={"members": len(members)})
+    audit_record(
+        actor=actor, action="supervision_group.create", obj=group, place=estate, data={"members": len(members)}
+    )
     return group
 
 
@@ -318,7 +341,12 @@ def meeting_create(
         if committee is None:
             raise ApplicationError(_("该小区在会议日期没有业委会，不能召开业委会会议。"), code="no_committee")
     meeting = Meeting.objects.create(
-        estate=estate, kind=kind, committee=committee, title=title.strip(), held_at=held_at, location=location,
+        estate=estate,
+        kind=kind,
+        committee=committee,
+        title=title.strip(),
+        held_at=held_at,
+        location=location,
         agenda=[str(item).strip() for item in agenda if str(item).strip()],
     )
     audit_record(actor=actor, action="meeting.create", obj=meeting, place=estate, summary=meeting.title)
@@ -342,7 +370,10 @@ def meeting_record_attendance(
     property_company: bool = False,
     supervision_group: bool = False,
 ) -> Meeting:
-    """Record who attended and which bodies were present (community party organization, property company, supervision group)."""
+    """Record who attended, and which bodies were present.
+
+    The bodies: the community party organization, the property company, the supervision group.
+    """
     _refuse_if_published(meeting)
     meeting.party_org_attended = party_org
     meeting.property_company_attended = property_company
@@ -351,9 +382,16 @@ def meeting_record_attendance(
     attendees = list(attendees)
     meeting.attendees.set(attendees)
     audit_record(
-        actor=actor, action="meeting.record_attendance", obj=meeting, place=meeting.estate,
-        data={"attendees": len(attendees), "party_org": party_org, "property_company": property_company,
-              "supervision_group": supervision_group},
+        actor=actor,
+        action="meeting.record_attendance",
+        obj=meeting,
+        place=meeting.estate,
+        data={
+            "attendees": len(attendees),
+            "party_org": party_org,
+            "property_company": property_company,
+            "supervision_group": supervision_group,
+        },
     )
     return meeting
 
@@ -427,7 +465,9 @@ def decision_record(
     if meeting.kind == MeetingKind.COMMITTEE:
         on = timezone.localtime(meeting.held_at).date()
         member_people = set(
-            Post.objects.current(on).filter(pk__in=meeting.committee.posts.values("pk")).values_list("person_id", flat=True)
+            Post.objects.current(on)
+            .filter(pk__in=meeting.committee.posts.values("pk"))
+            .values_list("person_id", flat=True)
         )
         members_total = len(member_people)
         members_present = len(member_people & set(meeting.attendees.values_list("pk", flat=True)))
@@ -449,13 +489,24 @@ def decision_record(
     elif passed is None:
         raise ApplicationError(_("请说明该决定是否通过。"), code="passed_required")
     decision = Decision.objects.create(
-        meeting=meeting, text=text.strip(), matter=matter, is_major=is_major or matter not in (Matter.ROUTINE,),
-        members_total=members_total, members_present=members_present, votes_for=votes_for,
-        votes_against=votes_against, votes_abstain=votes_abstain, passed=bool(passed),
+        meeting=meeting,
+        text=text.strip(),
+        matter=matter,
+        is_major=is_major or matter not in (Matter.ROUTINE,),
+        members_total=members_total,
+        members_present=members_present,
+        votes_for=votes_for,
+        votes_against=votes_against,
+        votes_abstain=votes_abstain,
+        passed=bool(passed),
         party_org_participated=party_org_participated,
     )
     audit_record(
-        actor=actor, action="decision.record", obj=decision, place=meeting.estate, summary=decision.text[:200],
+        actor=actor,
+        action="decision.record",
+        obj=decision,
+        place=meeting.estate,
+        summary=decision.text[:200],
         data={"passed": decision.passed, "major": decision.is_major, "for": votes_for, "total": members_total},
     )
     _send_on_commit(decision_recorded, decision=decision)
@@ -467,7 +518,13 @@ def decision_record(
 
 @transaction.atomic
 def property_company_create(
-    *, name: str, place: Place, actor, credit_code: str = "", contact: str = "", party_branch: Organization | None = None
+    *,
+    name: str,
+    place: Place,
+    actor,
+    credit_code: str = "",
+    contact: str = "",
+    party_branch: Organization | None = None,
 ) -> PropertyCompany:
     """Register a property-service company and, if it has one, its party branch."""
     if PropertyCompany.objects.filter(name=name.strip()).exists():
@@ -477,7 +534,11 @@ def property_company_create(
     ):
         raise ApplicationError(_("“%(name)s”不是物业党支部。") % {"name": party_branch.name}, code="wrong_branch")
     company = PropertyCompany.objects.create(
-        name=name.strip(), place=place, credit_code=credit_code.strip().upper(), contact=contact, party_branch=party_branch
+        name=name.strip(),
+        place=place,
+        credit_code=credit_code.strip().upper(),
+        contact=contact,
+        party_branch=party_branch,
     )
     audit_record(actor=actor, action="property_company.create", obj=company, place=place, summary=company.name)
     return company
@@ -487,20 +548,30 @@ def property_company_create(
 def property_company_update(*, company: PropertyCompany, actor, **fields) -> PropertyCompany:
     """Change a company's contact, credit code or party branch."""
     branch = fields.get("party_branch")
-    if branch is not None and (branch.kind != OrgKind.FUNCTIONAL_BRANCH or branch.function != OrgFunction.PROPERTY_COMPANY):
+    if branch is not None and (
+        branch.kind != OrgKind.FUNCTIONAL_BRANCH or branch.function != OrgFunction.PROPERTY_COMPANY
+    ):
         raise ApplicationError(_("“%(name)s”不是物业党支部。") % {"name": branch.name}, code="wrong_branch")
     for field in ("contact", "credit_code", "party_branch"):
         if field in fields:
             setattr(company, field, fields[field])
     company.save()
-    audit_record(actor=actor, action="property_company.update", obj=company, place=company.place, data={"fields": sorted(fields)})
+    audit_record(
+        actor=actor, action="property_company.update", obj=company, place=company.place, data={"fields": sorted(fields)}
+    )
     return company
 
 
 @transaction.atomic
 def service_contract_create(
-    *, estate: Place, company: PropertyCompany, start: datetime.date, end: datetime.date,
-    fee_per_m2_month: Decimal, actor, notes: str = "",
+    *,
+    estate: Place,
+    company: PropertyCompany,
+    start: datetime.date,
+    end: datetime.date,
+    fee_per_m2_month: Decimal,
+    actor,
+    notes: str = "",
 ) -> ServiceContract:
     """Record the estate's service contract with a property company."""
     _require_estate(estate)
@@ -526,7 +597,10 @@ def performance_note_create(
     if rating is not None and not 1 <= rating <= 5:
         raise ApplicationError(_("评分应在1到5之间。"), code="bad_rating")
     note = PerformanceNote.objects.create(
-        contract=contract, noted_on=noted_on, text=text.strip(), rating=rating,
+        contract=contract,
+        noted_on=noted_on,
+        text=text.strip(),
+        rating=rating,
         author=actor if getattr(actor, "is_authenticated", False) else None,
     )
     audit_record(actor=actor, action="performance_note.create", obj=note, place=contract.estate)
@@ -536,7 +610,14 @@ def performance_note_create(
 # Projects -------------------------------------------------------------------------------
 
 PROJECT_FIELDS = (
-    "title", "description", "budget", "contractor", "planned_start", "planned_end", "actual_start", "actual_end",
+    "title",
+    "description",
+    "budget",
+    "contractor",
+    "planned_start",
+    "planned_end",
+    "actual_start",
+    "actual_end",
     "actual_cost",
 )
 
@@ -574,7 +655,11 @@ def project_create(*, estate: Place, title: str, budget: Decimal, actor, experts
     project.save()
     _set_expert_team(project, experts)
     audit_record(
-        actor=actor, action="project.create", obj=project, place=estate, summary=project.title,
+        actor=actor,
+        action="project.create",
+        obj=project,
+        place=estate,
+        summary=project.title,
         data={"budget": str(project.budget), "major": project.is_major},
     )
     _send_on_commit(project_registered, project=project)
@@ -592,7 +677,10 @@ def project_update(*, project: Project, actor, experts=None, **fields) -> Projec
     if experts is not None:
         _set_expert_team(project, experts)
     audit_record(
-        actor=actor, action="project.update", obj=project, place=project.estate,
+        actor=actor,
+        action="project.update",
+        obj=project,
+        place=project.estate,
         data={"fields": sorted(fields), "experts": None if experts is None else len(list(project.expert_team.all()))},
     )
     return project
@@ -633,7 +721,9 @@ def ledger_open(
     _require_estate(estate)
     existing = {a.code: a for a in Account.objects.filter(estate=estate)}
     created = [
-        Account(estate=estate, code=code, name=str(name), kind=kind) for code, name, kind in CHART if code not in existing
+        Account(estate=estate, code=code, name=str(name), kind=kind)
+        for code, name, kind in CHART
+        if code not in existing
     ]
     Account.objects.bulk_create(created)
     accounts = list(Account.objects.filter(estate=estate))
@@ -642,7 +732,11 @@ def ledger_open(
     if opening_balance:
         by_code = {a.code: a for a in accounts}
         transaction_post(
-            estate=estate, date=on or timezone.localdate(), memo=_("期初结余"), voucher=voucher, actor=actor,
+            estate=estate,
+            date=on or timezone.localdate(),
+            memo=_("期初结余"),
+            voucher=voucher,
+            actor=actor,
             legs=[(by_code[BANK], opening_balance, Decimal("0")), (by_code[OPENING], Decimal("0"), opening_balance)],
         )
     return accounts
@@ -653,9 +747,7 @@ def account(estate: Place, code: str) -> Account:
 
 
 def _closed_until(estate: Place) -> datetime.date | None:
-    return (
-        Statement.objects.filter(estate=estate).order_by("-period_end").values_list("period_end", flat=True).first()
-    )
+    return Statement.objects.filter(estate=estate).order_by("-period_end").values_list("period_end", flat=True).first()
 
 
 @transaction.atomic
@@ -694,7 +786,9 @@ def transaction_post(
         if debit < 0 or credit < 0 or (debit > 0) == (credit > 0):
             raise ApplicationError(_("每条分录须且只能在借方或贷方记一个正数。"), code="bad_leg")
         if acct.estate_id != estate.pk:
-            raise ApplicationError(_("科目“%(name)s”不属于该小区的账簿。") % {"name": acct.name}, code="foreign_account")
+            raise ApplicationError(
+                _("科目“%(name)s”不属于该小区的账簿。") % {"name": acct.name}, code="foreign_account"
+            )
         clean_legs.append((acct, debit.quantize(FEN), credit.quantize(FEN)))
     debits = sum((d for _a, d, _c in clean_legs), Decimal("0"))
     credits = sum((c for _a, _d, c in clean_legs), Decimal("0"))
@@ -718,24 +812,44 @@ def transaction_post(
     recorded_by = actor if getattr(actor, "is_authenticated", False) else None
     voucher_digest = file_sha256(voucher) if voucher else (reverses.voucher_sha256 if reverses else "")
     tx = LedgerTransaction(
-        estate=estate, sequence=sequence, date=date, memo=memo.strip(), recorded_by=recorded_by,
-        recorded_at=recorded_at, reverses=reverses, reason=reason.strip(), previous_hash=previous_hash,
-        voucher_sha256=voucher_digest, hash="pending",
+        estate=estate,
+        sequence=sequence,
+        date=date,
+        memo=memo.strip(),
+        recorded_by=recorded_by,
+        recorded_at=recorded_at,
+        reverses=reverses,
+        reason=reason.strip(),
+        previous_hash=previous_hash,
+        voucher_sha256=voucher_digest,
+        hash="pending",
     )
     if voucher:
         tx.voucher.save(getattr(voucher, "name", "voucher") or "voucher", voucher, save=False)
     elif reverses is not None and reverses.voucher:
         tx.voucher.name = reverses.voucher.name
     tx.hash = entry_digest(
-        estate_id=estate.pk, sequence=sequence, date=date, memo=tx.memo, voucher=tx.voucher.name or "",
-        voucher_sha256=voucher_digest, recorded_by_id=getattr(recorded_by, "pk", None), recorded_at=recorded_at,
-        reverses_id=getattr(reverses, "pk", None), reason=tx.reason,
-        legs=[(a.pk, d, c) for a, d, c in clean_legs], previous_hash=previous_hash,
+        estate_id=estate.pk,
+        sequence=sequence,
+        date=date,
+        memo=tx.memo,
+        voucher=tx.voucher.name or "",
+        voucher_sha256=voucher_digest,
+        recorded_by_id=getattr(recorded_by, "pk", None),
+        recorded_at=recorded_at,
+        reverses_id=getattr(reverses, "pk", None),
+        reason=tx.reason,
+        legs=[(a.pk, d, c) for a, d, c in clean_legs],
+        previous_hash=previous_hash,
     )
     tx.save()
     LedgerLeg.objects.bulk_create([LedgerLeg(transaction=tx, account=a, debit=d, credit=c) for a, d, c in clean_legs])
     audit_record(
-        actor=actor, action="ledger.post", obj=tx, place=estate, summary=tx.memo,
+        actor=actor,
+        action="ledger.post",
+        obj=tx,
+        place=estate,
+        summary=tx.memo,
         data={"sequence": sequence, "amount": str(debits), "reverses": getattr(reverses, "pk", None)},
     )
     return tx
@@ -755,9 +869,14 @@ def transaction_reverse(
         raise Conflict(_("这笔记账已被冲销过。"), code="already_reversed")
     legs = [(leg.account, leg.credit, leg.debit) for leg in original.legs.select_related("account")]
     return transaction_post(
-        estate=original.estate, date=date or timezone.localdate(),
+        estate=original.estate,
+        date=date or timezone.localdate(),
         memo=(_("冲销 #%(seq)d：%(memo)s") % {"seq": original.sequence, "memo": original.memo})[:300],
-        legs=legs, voucher=voucher, actor=actor, reverses=original, reason=reason,
+        legs=legs,
+        voucher=voucher,
+        actor=actor,
+        reverses=original,
+        reason=reason,
     )
 
 
@@ -769,7 +888,11 @@ def income_record(
     if src.kind != AccountKind.INCOME:
         raise ApplicationError(_("“%(name)s”不是收入科目。") % {"name": src.name}, code="not_income")
     return transaction_post(
-        estate=estate, date=date, memo=memo, voucher=voucher, actor=actor,
+        estate=estate,
+        date=date,
+        memo=memo,
+        voucher=voucher,
+        actor=actor,
         legs=[(account(estate, BANK), amount, Decimal("0")), (src, Decimal("0"), amount)],
     )
 
@@ -782,9 +905,26 @@ def cost_record(
     if dst.kind != AccountKind.EXPENSE:
         raise ApplicationError(_("“%(name)s”不是支出科目。") % {"name": dst.name}, code="not_expense")
     return transaction_post(
-        estate=estate, date=date, memo=memo, voucher=voucher, actor=actor,
+        estate=estate,
+        date=date,
+        memo=memo,
+        voucher=voucher,
+        actor=actor,
         legs=[(dst, amount, Decimal("0")), (account(estate, BANK), Decimal("0"), amount)],
     )
+
+
+def ledger_check(*, estate: Place, actor) -> selectors.LedgerCheck:
+    """Verify the estate's hash chain and record the outcome (a broken chain is an audit finding)."""
+    result = selectors.ledger_verify(estate)
+    audit_record(
+        actor=actor,
+        action="ledger.verify" if result.ok else "ledger.verify_failed",
+        place=estate,
+        summary="" if result.ok else f"#{result.broken_sequence}: {result.problem}",
+        data=result.__dict__,
+    )
+    return result
 
 
 # Spending -------------------------------------------------------------------------------
@@ -795,8 +935,11 @@ def _split_check(request: SpendingRequest) -> None:
     window = datetime.timedelta(days=settings.GONGZHI["SPLIT_PURCHASE_WINDOW_DAYS"])
     siblings = list(
         SpendingRequest.objects.select_for_update().filter(
-            estate=request.estate, purpose=request.purpose, payee__iexact=request.payee,
-            requested_on__gte=request.requested_on - window, requested_on__lte=request.requested_on + window,
+            estate=request.estate,
+            purpose=request.purpose,
+            payee__iexact=request.payee,
+            requested_on__gte=request.requested_on - window,
+            requested_on__lte=request.requested_on + window,
         )
     )
     flagged_at = None
@@ -825,15 +968,25 @@ def _split_check(request: SpendingRequest) -> None:
             request.split_flagged, request.split_reason, request.split_total = True, reason, total
             request.status = r.status
     audit_record(
-        actor=None, action="spending.split_flag", obj=request, place=request.estate, summary=reason[:500],
+        actor=None,
+        action="spending.split_flag",
+        obj=request,
+        place=request.estate,
+        summary=reason[:500],
         data={"requests": [r.pk for r in group], "total": str(total)},
     )
 
 
 @transaction.atomic
 def spending_request_create(
-    *, estate: Place, payee: str, purpose: Account, amount: Decimal, actor,
-    requested_on: datetime.date | None = None, description: str = "",
+    *,
+    estate: Place,
+    payee: str,
+    purpose: Account,
+    amount: Decimal,
+    actor,
+    requested_on: datetime.date | None = None,
+    description: str = "",
 ) -> SpendingRequest:
     """Ask to spend public revenue; the approvals it needs follow from its amount (and any split it belongs to)."""
     _require_estate(estate)
@@ -845,13 +998,21 @@ def spending_request_create(
     if not payee.strip():
         raise ApplicationError(_("请填写收款方。"), code="payee_required")
     request = SpendingRequest.objects.create(
-        estate=estate, payee=" ".join(payee.split()), purpose=purpose, amount=amount,
-        requested_on=requested_on or timezone.localdate(), description=description.strip(),
+        estate=estate,
+        payee=" ".join(payee.split()),
+        purpose=purpose,
+        amount=amount,
+        requested_on=requested_on or timezone.localdate(),
+        description=description.strip(),
         requested_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     _split_check(request)
     audit_record(
-        actor=actor, action="spending.request", obj=request, place=estate, summary=str(request),
+        actor=actor,
+        action="spending.request",
+        obj=request,
+        place=estate,
+        summary=str(request),
         data={"amount": str(amount), "split_flagged": request.split_flagged},
     )
     return request
@@ -890,7 +1051,8 @@ def spending_approve(
     required = request.required_stages()
     if stage not in required:
         raise ApplicationError(
-            _("该申请（%(amount)s元）不需要“%(stage)s”环节。") % {"amount": request.approval_basis, "stage": Stage(stage).label},
+            _("该申请（%(amount)s元）不需要“%(stage)s”环节。")
+            % {"amount": request.approval_basis, "stage": Stage(stage).label},
             code="stage_not_required",
         )
     done = set(request.approvals.values_list("stage", flat=True))
@@ -899,7 +1061,8 @@ def spending_approve(
     missing = [s for s in required[: required.index(stage)] if s not in done]
     if missing:
         raise Conflict(
-            _("须先完成：%(stages)s。") % {"stages": "、".join(str(Stage(s).label) for s in missing)}, code="out_of_order"
+            _("须先完成：%(stages)s。") % {"stages": "、".join(str(Stage(s).label) for s in missing)},
+            code="out_of_order",
         )
     if not seen.strip():
         raise ApplicationError(_("请写明审阅了哪些材料。"), code="seen_required")
@@ -911,7 +1074,8 @@ def spending_approve(
             raise ApplicationError(_("请引用一项会议决定或一次业主大会表决（二者选一）。"), code="basis_required")
         if decision is not None:
             if decision.meeting.estate_id != estate.pk or decision.meeting.kind not in (
-                MeetingKind.COMMITTEE, MeetingKind.ASSEMBLY
+                MeetingKind.COMMITTEE,
+                MeetingKind.ASSEMBLY,
             ):
                 raise ApplicationError(_("所引用的决定不是本小区业委会或业主大会的决定。"), code="foreign_decision")
             if not decision.passed:
@@ -926,12 +1090,15 @@ def spending_approve(
     elif stage == Stage.SUPERVISION:
         if not _is_supervisor(actor, estate, timezone.localdate()):
             raise NotPermitted(_("只有本小区事务监督组的成员可以签字。"))
-    elif stage == Stage.DISCIPLINE:
-        if not can(actor, Action.REVIEW, estate):
-            raise NotPermitted(_("只有街道纪工委的审查人员可以提前介入审查。"))
+    elif stage == Stage.DISCIPLINE and not can(actor, Action.REVIEW, estate):
+        raise NotPermitted(_("只有街道纪工委的审查人员可以提前介入审查。"))
 
     approval = SpendingApproval.objects.create(
-        request=request, stage=stage, approver=actor, approved_at=timezone.now(), seen=seen.strip(),
+        request=request,
+        stage=stage,
+        approver=actor,
+        approved_at=timezone.now(),
+        seen=seen.strip(),
         decision=decision if stage == Stage.COMMITTEE else None,
         resolution_vote=resolution_vote if stage == Stage.COMMITTEE else None,
     )
@@ -939,7 +1106,10 @@ def spending_approve(
         request.status = SpendingStatus.APPROVED
         request.save(update_fields=["status"])
     audit_record(
-        actor=actor, action="spending.approve", obj=request, place=estate,
+        actor=actor,
+        action="spending.approve",
+        obj=request,
+        place=estate,
         data={"stage": stage, "approval": approval.pk, "seen": approval.seen[:200]},
     )
     return approval
@@ -964,11 +1134,15 @@ def spending_pay(*, request: SpendingRequest, date: datetime.date, voucher, acto
     balance = selectors.account_balances(estate, until=date).get(BANK, Decimal("0"))
     if balance < request.amount:
         raise Conflict(
-            _("公共收益账户余额（%(balance)s元）不足以支付%(amount)s元。") % {"balance": balance, "amount": request.amount},
+            _("公共收益账户余额（%(balance)s元）不足以支付%(amount)s元。")
+            % {"balance": balance, "amount": request.amount},
             code="insufficient_funds",
         )
     tx = transaction_post(
-        estate=estate, date=date, voucher=voucher, actor=actor,
+        estate=estate,
+        date=date,
+        voucher=voucher,
+        actor=actor,
         memo=(_("支付：%(payee)s %(desc)s") % {"payee": request.payee, "desc": request.description})[:300],
         legs=[(request.purpose, request.amount, Decimal("0")), (account(estate, BANK), Decimal("0"), request.amount)],
     )
@@ -984,9 +1158,7 @@ def spending_pay(*, request: SpendingRequest, date: datetime.date, voucher, acto
 
 
 @transaction.atomic
-def statement_publish(
-    *, estate: Place, period_start: datetime.date, period_end: datetime.date, actor
-) -> Statement:
+def statement_publish(*, estate: Place, period_start: datetime.date, period_end: datetime.date, actor) -> Statement:
     """Publish the statement of a period that has ended; its figures are frozen from then on."""
     _require_estate(estate)
     if period_end < period_start:
@@ -1001,12 +1173,21 @@ def statement_publish(
         )
     figures = selectors.statement_figures(estate, period_start, period_end)
     statement = Statement.objects.create(
-        estate=estate, period_start=period_start, period_end=period_end, figures=figures,
-        figures_hash=selectors.figures_hash(figures), last_sequence=figures["last_sequence"],
-        published_at=timezone.now(), published_by=actor if getattr(actor, "is_authenticated", False) else None,
+        estate=estate,
+        period_start=period_start,
+        period_end=period_end,
+        figures=figures,
+        figures_hash=selectors.figures_hash(figures),
+        last_sequence=figures["last_sequence"],
+        published_at=timezone.now(),
+        published_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     audit_record(
-        actor=actor, action="statement.publish", obj=statement, place=estate, summary=str(statement),
+        actor=actor,
+        action="statement.publish",
+        obj=statement,
+        place=estate,
+        summary=str(statement),
         data={"hash": statement.figures_hash},
     )
     return statement

@@ -48,7 +48,9 @@ def meeting_detail(request, pk: int):
 
 
 def _statement(request, pk):
-    return get_object_or_404(Statement.objects.restrict(request.user, Action.VIEW_PUBLIC).select_related("estate"), pk=pk)
+    return get_object_or_404(
+        Statement.objects.restrict(request.user, Action.VIEW_PUBLIC).select_related("estate"), pk=pk
+    )
 
 
 @login_required
@@ -73,7 +75,8 @@ def statement_pdf(request, pk: int):
 def statement_xlsx(request, pk: int):
     statement = _statement(request, pk)
     response = HttpResponse(
-        exports.statement_xlsx(statement), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        exports.statement_xlsx(statement),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f'attachment; filename="{exports.filename(statement, "xlsx")}"'
     return response

@@ -64,8 +64,20 @@ class OwnersCommitteeSerializer(serializers.ModelSerializer):
     class Meta:
         model = OwnersCommittee
         fields = [
-            "id", "estate", "term_start", "term_end", "election", "filed_on", "filing_reference", "party_branch",
-            "status", "ended_on", "entered_by_hand", "members", "posts", "summary",
+            "id",
+            "estate",
+            "term_start",
+            "term_end",
+            "election",
+            "filed_on",
+            "filing_reference",
+            "party_branch",
+            "status",
+            "ended_on",
+            "entered_by_hand",
+            "members",
+            "posts",
+            "summary",
         ]
         read_only_fields = ["election", "status", "ended_on", "entered_by_hand"]
         extra_kwargs = {"term_end": {"required": False}}
@@ -117,8 +129,17 @@ class DecisionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Decision
         fields = [
-            "id", "text", "matter", "is_major", "members_total", "members_present", "votes_for", "votes_against",
-            "votes_abstain", "passed", "party_org_participated",
+            "id",
+            "text",
+            "matter",
+            "is_major",
+            "members_total",
+            "members_present",
+            "votes_for",
+            "votes_against",
+            "votes_abstain",
+            "passed",
+            "party_org_participated",
         ]
         read_only_fields = ["members_total", "members_present"]
 
@@ -140,13 +161,32 @@ class MeetingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Meeting
         fields = [
-            "id", "estate", "kind", "committee", "title", "held_at", "location", "agenda", "attendees",
-            "attendee_names", "party_org_attended", "property_company_attended", "supervision_group_attended",
-            "minutes", "minutes_published_at", "decisions", "attachments",
+            "id",
+            "estate",
+            "kind",
+            "committee",
+            "title",
+            "held_at",
+            "location",
+            "agenda",
+            "attendees",
+            "attendee_names",
+            "party_org_attended",
+            "property_company_attended",
+            "supervision_group_attended",
+            "minutes",
+            "minutes_published_at",
+            "decisions",
+            "attachments",
         ]
         read_only_fields = [
-            "committee", "attendees", "party_org_attended", "property_company_attended", "supervision_group_attended",
-            "minutes", "minutes_published_at",
+            "committee",
+            "attendees",
+            "party_org_attended",
+            "property_company_attended",
+            "supervision_group_attended",
+            "minutes",
+            "minutes_published_at",
         ]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
@@ -211,8 +251,20 @@ class ProjectSerializer(serializers.ModelSerializer):
     class Meta:
         model = Project
         fields = [
-            "id", "estate", "title", "description", "budget", "contractor", "planned_start", "planned_end",
-            "actual_start", "actual_end", "actual_cost", "expert_team", "is_major", "budget_saving",
+            "id",
+            "estate",
+            "title",
+            "description",
+            "budget",
+            "contractor",
+            "planned_start",
+            "planned_end",
+            "actual_start",
+            "actual_end",
+            "actual_cost",
+            "expert_team",
+            "is_major",
+            "budget_saving",
             "schedule_saving_days",
         ]
 
@@ -282,8 +334,21 @@ class LedgerTransactionSerializer(serializers.ModelSerializer):
     class Meta:
         model = LedgerTransaction
         fields = [
-            "id", "estate", "sequence", "date", "memo", "voucher", "voucher_sha256", "recorded_by", "recorded_by_name",
-            "recorded_at", "reverses", "reason", "previous_hash", "hash", "legs",
+            "id",
+            "estate",
+            "sequence",
+            "date",
+            "memo",
+            "voucher",
+            "voucher_sha256",
+            "recorded_by",
+            "recorded_by_name",
+            "recorded_at",
+            "reverses",
+            "reason",
+            "previous_hash",
+            "hash",
+            "legs",
         ]
         read_only_fields = fields
 
@@ -341,8 +406,21 @@ class SpendingRequestSerializer(serializers.ModelSerializer):
     class Meta:
         model = SpendingRequest
         fields = [
-            "id", "estate", "payee", "purpose", "description", "amount", "requested_on", "requested_by", "status",
-            "split_flagged", "split_reason", "split_total", "required_stages", "approvals", "payment",
+            "id",
+            "estate",
+            "payee",
+            "purpose",
+            "description",
+            "amount",
+            "requested_on",
+            "requested_by",
+            "status",
+            "split_flagged",
+            "split_reason",
+            "split_total",
+            "required_stages",
+            "approvals",
+            "payment",
         ]
         read_only_fields = ["requested_by", "status", "split_flagged", "split_reason", "split_total", "payment"]
         extra_kwargs = {"requested_on": {"required": False}}
@@ -367,7 +445,14 @@ class StatementSerializer(serializers.ModelSerializer):
     class Meta:
         model = Statement
         fields = [
-            "id", "estate", "period_start", "period_end", "figures", "figures_hash", "last_sequence", "published_at",
+            "id",
+            "estate",
+            "period_start",
+            "period_end",
+            "figures",
+            "figures_hash",
+            "last_sequence",
+            "published_at",
             "published_by",
         ]
         read_only_fields = fields

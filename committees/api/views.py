@@ -104,7 +104,9 @@ class OwnersCommitteeViewSet(ScopedModelViewSet):
         body = s.CommitteeFileSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         committee = services.committee_file(
-            committee=committee, filed_on=body.validated_data["filed_on"], reference=body.validated_data["reference"],
+            committee=committee,
+            filed_on=body.validated_data["filed_on"],
+            reference=body.validated_data["reference"],
             actor=request.user,
         )
         return Response(self.get_serializer(committee).data)
@@ -148,8 +150,11 @@ class SupervisionGroupViewSet(ScopedModelViewSet):
         data = serializer.validated_data
         self.require(Action.CHANGE, data["estate"])
         serializer.instance = services.supervision_group_create(
-            estate=data["estate"], term_start=data["term_start"], term_end=data.get("term_end"),
-            members=list(data["members"]), actor=self.request.user,
+            estate=data["estate"],
+            term_start=data["term_start"],
+            term_end=data.get("term_end"),
+            members=list(data["members"]),
+            actor=self.request.user,
         )
 
 
@@ -183,8 +188,13 @@ class MeetingViewSet(ScopedModelViewSet):
         data = serializer.validated_data
         self.require(Action.CHANGE, data["estate"])
         serializer.instance = services.meeting_create(
-            estate=data["estate"], kind=data["kind"], title=data["title"], held_at=data["held_at"],
-            location=data.get("location", ""), agenda=data.get("agenda", []), actor=self.request.user,
+            estate=data["estate"],
+            kind=data["kind"],
+            title=data["title"],
+            held_at=data["held_at"],
+            location=data.get("location", ""),
+            agenda=data.get("agenda", []),
+            actor=self.request.user,
         )
 
     def _meeting_for_write(self):
@@ -256,9 +266,9 @@ class PropertyCompanyViewSet(ScopedModelViewSet):
     def get_queryset(self):
         user = self.request.user
         serving = ServiceContract.objects.restrict(user, Action.VIEW_PUBLIC).values("company_id")
-        return (PropertyCompany.objects.restrict(user, Action.VIEW) | PropertyCompany.objects.filter(pk__in=serving)).order_by(
-            "name"
-        )
+        return (
+            PropertyCompany.objects.restrict(user, Action.VIEW) | PropertyCompany.objects.filter(pk__in=serving)
+        ).order_by("name")
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -269,7 +279,9 @@ class PropertyCompanyViewSet(ScopedModelViewSet):
         data = dict(serializer.validated_data)
         data.pop("name", None)
         data.pop("place", None)
-        serializer.instance = services.property_company_update(company=serializer.instance, actor=self.request.user, **data)
+        serializer.instance = services.property_company_update(
+            company=serializer.instance, actor=self.request.user, **data
+        )
 
 
 class ServiceContractViewSet(ScopedModelViewSet):
@@ -356,8 +368,11 @@ class AccountViewSet(ScopedReadOnlyViewSet):
         data = body.validated_data
         self.require(Action.CHANGE, data["estate"])
         accounts = services.ledger_open(
-            estate=data["estate"], opening_balance=data["opening_balance"], on=data.get("date"),
-            voucher=data.get("voucher"), actor=request.user,
+            estate=data["estate"],
+            opening_balance=data["opening_balance"],
+            on=data.get("date"),
+            voucher=data.get("voucher"),
+            actor=request.user,
         )
         return Response(s.AccountSerializer(accounts, many=True).data, status=status.HTTP_201_CREATED)
 
@@ -394,13 +409,19 @@ class LedgerTransactionViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, view
         data = body.validated_data
         self.require(Action.CHANGE, data["estate"])
         tx = services.transaction_post(
-            estate=data["estate"], date=data["date"], memo=data["memo"], voucher=data["voucher"],
-            legs=[(leg["account"], leg["debit"], leg["credit"]) for leg in data["legs"]], actor=request.user,
+            estate=data["estate"],
+            date=data["date"],
+            memo=data["memo"],
+            voucher=data["voucher"],
+            legs=[(leg["account"], leg["debit"], leg["credit"]) for leg in data["legs"]],
+            actor=request.user,
         )
         return Response(self._read(tx), status=status.HTTP_201_CREATED)
 
     def _read(self, tx):
-        return s.LedgerTransactionSerializer(self.get_queryset().get(pk=tx.pk), context=self.get_serializer_context()).data
+        return s.LedgerTransactionSerializer(
+            self.get_queryset().get(pk=tx.pk), context=self.get_serializer_context()
+        ).data
 
     @extend_schema(request=s.ReverseSerializer, responses=s.LedgerTransactionSerializer)
     @action(detail=True, methods=["post"])
@@ -418,7 +439,9 @@ class LedgerTransactionViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, view
     def verify(self, request):
         """Recompute the hash chain of one estate's ledger (``?estate=``)."""
         estate = get_object_or_404(
-            Place.objects.restrict(request.user, Action.VIEW), pk=request.query_params.get("estate"), kind=PlaceKind.ESTATE
+            Place.objects.restrict(request.user, Action.VIEW),
+            pk=request.query_params.get("estate"),
+            kind=PlaceKind.ESTATE,
         )
         result = selectors.ledger_verify(estate)
         return Response(result.__dict__)
@@ -466,7 +489,9 @@ class SpendingRequestViewSet(ScopedModelViewSet):
         serializer.instance = services.spending_request_create(actor=self.request.user, **data)
 
     def _read(self, request_obj):
-        return s.SpendingRequestSerializer(self.get_queryset().get(pk=request_obj.pk), context=self.get_serializer_context()).data
+        return s.SpendingRequestSerializer(
+            self.get_queryset().get(pk=request_obj.pk), context=self.get_serializer_context()
+        ).data
 
     @extend_schema(request=s.ApproveSerializer, responses=s.SpendingRequestSerializer)
     @action(detail=True, methods=["post"])

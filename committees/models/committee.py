@@ -20,22 +20,36 @@ class OwnersCommittee(models.Model):
     """
 
     estate = models.ForeignKey(
-        Place, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="owners_committees",
+        Place,
+        verbose_name=_("小区"),
+        on_delete=models.PROTECT,
+        related_name="owners_committees",
         limit_choices_to={"kind": "estate"},
     )
     term_start = models.DateField(_("任期开始"))
     term_end = models.DateField(_("任期结束"))
     election = models.ForeignKey(
-        "elections.Vote", verbose_name=_("选举"), on_delete=models.PROTECT, null=True, blank=True,
-        related_name="owners_committees", limit_choices_to={"kind": "committee_election"},
+        "elections.Vote",
+        verbose_name=_("选举"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owners_committees",
+        limit_choices_to={"kind": "committee_election"},
     )
     filed_on = models.DateField(_("备案日期"), null=True, blank=True)
     filing_reference = models.CharField(_("备案文号"), max_length=100, blank=True)
     party_branch = models.ForeignKey(
-        Organization, verbose_name=_("业委会党支部"), on_delete=models.PROTECT, null=True, blank=True,
+        Organization,
+        verbose_name=_("业委会党支部"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="owners_committees",
     )
-    status = models.CharField(_("状态"), max_length=16, choices=CommitteeStatus.choices, default=CommitteeStatus.CURRENT)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=CommitteeStatus.choices, default=CommitteeStatus.CURRENT
+    )
     ended_on = models.DateField(_("结束日期"), null=True, blank=True)
     posts = models.ManyToManyField(Post, verbose_name=_("成员职务"), blank=True, related_name="owners_committees")
     entered_by_hand = models.BooleanField(_("手工录入"), default=False, help_text=_("平台上线前产生的业委会。"))
@@ -52,7 +66,9 @@ class OwnersCommittee(models.Model):
             models.UniqueConstraint(
                 fields=["estate"], condition=models.Q(status="current"), name="committee_one_current_per_estate"
             ),
-            models.CheckConstraint(condition=models.Q(term_end__gt=models.F("term_start")), name="committee_term_positive"),
+            models.CheckConstraint(
+                condition=models.Q(term_end__gt=models.F("term_start")), name="committee_term_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -81,7 +97,10 @@ class SupervisionGroup(models.Model):
     """An estate's owners' supervision group (事务监督组): owners who sign off large spending."""
 
     estate = models.ForeignKey(
-        Place, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="supervision_groups",
+        Place,
+        verbose_name=_("小区"),
+        on_delete=models.PROTECT,
+        related_name="supervision_groups",
         limit_choices_to={"kind": "estate"},
     )
     term_start = models.DateField(_("任期开始"))

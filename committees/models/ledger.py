@@ -25,7 +25,10 @@ class Account(models.Model):
     """
 
     estate = models.ForeignKey(
-        Place, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="ledger_accounts",
+        Place,
+        verbose_name=_("小区"),
+        on_delete=models.PROTECT,
+        related_name="ledger_accounts",
         limit_choices_to={"kind": "estate"},
     )
     code = models.CharField(_("科目代码"), max_length=16)
@@ -57,7 +60,10 @@ class LedgerTransaction(AppendOnlyModel):
     """
 
     estate = models.ForeignKey(
-        Place, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="ledger_transactions",
+        Place,
+        verbose_name=_("小区"),
+        on_delete=models.PROTECT,
+        related_name="ledger_transactions",
         limit_choices_to={"kind": "estate"},
     )
     sequence = models.PositiveIntegerField(_("序号"))
@@ -70,7 +76,12 @@ class LedgerTransaction(AppendOnlyModel):
     )
     recorded_at = models.DateTimeField(_("记账时间"))
     reverses = models.OneToOneField(
-        "self", verbose_name=_("冲销的分录"), on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+        "self",
+        verbose_name=_("冲销的分录"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
     )
     reason = models.CharField(_("冲销原因"), max_length=300, blank=True)
     previous_hash = models.CharField(_("上一条哈希"), max_length=64)
@@ -96,7 +107,9 @@ class LedgerTransaction(AppendOnlyModel):
 class LedgerLeg(AppendOnlyModel):
     """One side of a transaction: a debit or a credit on one account, in yuan with fen."""
 
-    transaction = models.ForeignKey(LedgerTransaction, verbose_name=_("凭证"), on_delete=models.PROTECT, related_name="legs")
+    transaction = models.ForeignKey(
+        LedgerTransaction, verbose_name=_("凭证"), on_delete=models.PROTECT, related_name="legs"
+    )
     account = models.ForeignKey(Account, verbose_name=_("科目"), on_delete=models.PROTECT, related_name="legs")
     debit = money_field(_("借方"), default=0)
     credit = money_field(_("贷方"), default=0)
@@ -126,7 +139,10 @@ class Statement(AppendOnlyModel):
     """
 
     estate = models.ForeignKey(
-        Place, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="ledger_statements",
+        Place,
+        verbose_name=_("小区"),
+        on_delete=models.PROTECT,
+        related_name="ledger_statements",
         limit_choices_to={"kind": "estate"},
     )
     period_start = models.DateField(_("期间开始"))
@@ -147,7 +163,9 @@ class Statement(AppendOnlyModel):
         ordering = ["estate_id", "-period_start"]
         constraints = [
             models.UniqueConstraint(fields=["estate", "period_start", "period_end"], name="statement_unique_period"),
-            models.CheckConstraint(condition=models.Q(period_end__gte=models.F("period_start")), name="statement_period_order"),
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")), name="statement_period_order"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,11 +19,20 @@ class Meeting(models.Model):
     """A meeting held for an estate, with its agenda, attendance, minutes and decisions."""
 
     estate = models.ForeignKey(
-        Place, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="meetings", limit_choices_to={"kind": "estate"}
+        Place,
+        verbose_name=_("小区"),
+        on_delete=models.PROTECT,
+        related_name="meetings",
+        limit_choices_to={"kind": "estate"},
     )
     kind = models.CharField(_("会议类型"), max_length=20, choices=MeetingKind.choices)
     committee = models.ForeignKey(
-        OwnersCommittee, verbose_name=_("业委会"), on_delete=models.PROTECT, null=True, blank=True, related_name="meetings"
+        OwnersCommittee,
+        verbose_name=_("业委会"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="meetings",
     )
     title = models.CharField(_("会议名称"), max_length=200)
     held_at = models.DateTimeField(_("召开时间"))

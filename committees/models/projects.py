@@ -22,7 +22,11 @@ class Project(models.Model):
     """
 
     estate = models.ForeignKey(
-        Place, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="projects", limit_choices_to={"kind": "estate"}
+        Place,
+        verbose_name=_("小区"),
+        on_delete=models.PROTECT,
+        related_name="projects",
+        limit_choices_to={"kind": "estate"},
     )
     title = models.CharField(_("项目名称"), max_length=200)
     description = models.TextField(_("说明"), blank=True)

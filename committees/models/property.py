@@ -5,7 +5,6 @@ from governance.models import Organization, Place
 from governance.models.trees import ScopedQuerySet
 
 
-
 class PropertyCompany(models.Model):
     """A property-service company (物业服务企业) and its party branch in the organization tree.
 
@@ -15,9 +14,15 @@ class PropertyCompany(models.Model):
 
     name = models.CharField(_("名称"), max_length=200, unique=True)
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
-    place = models.ForeignKey(Place, verbose_name=_("登记地"), on_delete=models.PROTECT, related_name="property_companies")
+    place = models.ForeignKey(
+        Place, verbose_name=_("登记地"), on_delete=models.PROTECT, related_name="property_companies"
+    )
     party_branch = models.ForeignKey(
-        Organization, verbose_name=_("物业党支部"), on_delete=models.PROTECT, null=True, blank=True,
+        Organization,
+        verbose_name=_("物业党支部"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="property_companies",
     )
     contact = models.CharField(_("联系人"), max_length=100, blank=True)
@@ -39,10 +44,15 @@ class ServiceContract(models.Model):
     """The property-service contract between an estate and a company."""
 
     estate = models.ForeignKey(
-        Place, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="service_contracts",
+        Place,
+        verbose_name=_("小区"),
+        on_delete=models.PROTECT,
+        related_name="service_contracts",
         limit_choices_to={"kind": "estate"},
     )
-    company = models.ForeignKey(PropertyCompany, verbose_name=_("物业企业"), on_delete=models.PROTECT, related_name="contracts")
+    company = models.ForeignKey(
+        PropertyCompany, verbose_name=_("物业企业"), on_delete=models.PROTECT, related_name="contracts"
+    )
     start = models.DateField(_("开始日期"))
     end = models.DateField(_("结束日期"))
     fee_per_m2_month = models.DecimalField(_("物业费（元/平方米·月）"), max_digits=8, decimal_places=2)
@@ -56,7 +66,9 @@ class ServiceContract(models.Model):
         verbose_name = _("物业服务合同")
         verbose_name_plural = _("物业服务合同")
         ordering = ["estate_id", "-start"]
-        constraints = [models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="contract_end_after_start")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="contract_end_after_start")
+        ]
 
     def __str__(self) -> str:
         return f"{self.estate} · {self.company} {self.start}–{self.end}"
@@ -65,11 +77,15 @@ class ServiceContract(models.Model):
 class PerformanceNote(models.Model):
     """A note on how the company served the estate (an inspection, a complaint, praise)."""
 
-    contract = models.ForeignKey(ServiceContract, verbose_name=_("合同"), on_delete=models.PROTECT, related_name="performance_notes")
+    contract = models.ForeignKey(
+        ServiceContract, verbose_name=_("合同"), on_delete=models.PROTECT, related_name="performance_notes"
+    )
     noted_on = models.DateField(_("日期"))
     rating = models.PositiveSmallIntegerField(_("评分（1–5）"), null=True, blank=True)
     text = models.TextField(_("内容"))
-    author = models.ForeignKey("governance.User", verbose_name=_("记录人"), on_delete=models.PROTECT, null=True, related_name="+")
+    author = models.ForeignKey(
+        "governance.User", verbose_name=_("记录人"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -81,7 +97,8 @@ class PerformanceNote(models.Model):
         ordering = ["-noted_on", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5), name="note_rating_1_to_5"
+                condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
+                name="note_rating_1_to_5",
             )
         ]
 

@@ -37,7 +37,10 @@ class SpendingRequest(models.Model):
     """A request to spend public revenue; it is paid (posted to the ledger) only once approved."""
 
     estate = models.ForeignKey(
-        Place, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="spending_requests",
+        Place,
+        verbose_name=_("小区"),
+        on_delete=models.PROTECT,
+        related_name="spending_requests",
         limit_choices_to={"kind": "estate"},
     )
     payee = models.CharField(_("收款方"), max_length=200)
@@ -56,7 +59,11 @@ class SpendingRequest(models.Model):
     split_reason = models.TextField(_("拆分说明"), blank=True)
     split_total = money_field(_("合并金额（元）"), null=True, blank=True)
     payment = models.OneToOneField(
-        LedgerTransaction, verbose_name=_("支付凭证"), on_delete=models.PROTECT, null=True, blank=True,
+        LedgerTransaction,
+        verbose_name=_("支付凭证"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="spending_request",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -92,17 +99,31 @@ class SpendingRequest(models.Model):
 class SpendingApproval(AppendOnlyModel):
     """One approval of a spending request: who, when, and what they saw."""
 
-    request = models.ForeignKey(SpendingRequest, verbose_name=_("支出申请"), on_delete=models.PROTECT, related_name="approvals")
+    request = models.ForeignKey(
+        SpendingRequest, verbose_name=_("支出申请"), on_delete=models.PROTECT, related_name="approvals"
+    )
     stage = models.CharField(_("环节"), max_length=16, choices=Stage.choices)
-    approver = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审批人"), on_delete=models.PROTECT, related_name="+")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审批人"), on_delete=models.PROTECT, related_name="+"
+    )
     approved_at = models.DateTimeField(_("审批时间"))
     seen = models.TextField(_("审阅材料"), help_text=_("审批人看到的材料：说明、文件编号等。"))
     decision = models.ForeignKey(
-        Decision, verbose_name=_("会议决定"), on_delete=models.PROTECT, null=True, blank=True, related_name="spending_approvals"
+        Decision,
+        verbose_name=_("会议决定"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="spending_approvals",
     )
     resolution_vote = models.ForeignKey(
-        "elections.Vote", verbose_name=_("业主大会表决"), on_delete=models.PROTECT, null=True, blank=True,
-        related_name="spending_approvals", limit_choices_to={"kind": "resolution"},
+        "elections.Vote",
+        verbose_name=_("业主大会表决"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="spending_approvals",
+        limit_choices_to={"kind": "resolution"},
     )
 
     scope_path = "request__estate__"

@@ -54,7 +54,13 @@ def test_a_committee_member_posts_a_balanced_entry_with_its_voucher(api, cast, e
     ]
     response = client.post(
         reverse("ledger-transaction-list"),
-        {"estate": estate.pk, "date": "2026-02-01", "memo": "电梯广告二月", "voucher": voucher(), "legs": json.dumps(legs)},
+        {
+            "estate": estate.pk,
+            "date": "2026-02-01",
+            "memo": "电梯广告二月",
+            "voucher": voucher(),
+            "legs": json.dumps(legs),
+        },
         format="multipart",
     )
     assert response.status_code == 201, response.json()
@@ -192,7 +198,8 @@ def test_a_committee_decision_is_counted_through_the_api(api, cast, estate):
         format="json",
     )
     response = client.post(
-        reverse("meeting-decisions", args=[meeting["id"]]), {"text": "同意", "votes_for": 3, "votes_against": 1},
+        reverse("meeting-decisions", args=[meeting["id"]]),
+        {"text": "同意", "votes_for": 3, "votes_against": 1},
         format="json",
     )
     assert response.status_code == 201 and response.json()["passed"] is False
@@ -204,7 +211,9 @@ def test_a_committee_decision_is_counted_through_the_api(api, cast, estate):
 def test_the_api_approves_in_order_and_pays_only_when_complete(api, cast, estate, ledger):
     income(estate, "100000", datetime.date(2026, 1, 10))
     board = committee(estate, n=5)
-    meeting = services.meeting_create(estate=estate, kind=MeetingKind.COMMITTEE, title="会", held_at=aware(2026, 2, 1), actor=None)
+    meeting = services.meeting_create(
+        estate=estate, kind=MeetingKind.COMMITTEE, title="会", held_at=aware(2026, 2, 1), actor=None
+    )
     services.meeting_record_attendance(meeting=meeting, attendees=[p.person for p in board.posts.all()], actor=None)
     decision = services.decision_record(meeting=meeting, text="同意", votes_for=5, actor=None)
     supervisor = cast["resident"]
@@ -214,8 +223,13 @@ def test_the_api_approves_in_order_and_pays_only_when_complete(api, cast, estate
     member = api.as_user(cast["committee_member"])
     created = member.post(
         reverse("spending-request-list"),
-        {"estate": estate.pk, "payee": "消防公司", "purpose": ledger["5101"].pk, "amount": "60000.00",
-         "requested_on": "2026-02-02"},
+        {
+            "estate": estate.pk,
+            "payee": "消防公司",
+            "purpose": ledger["5101"].pk,
+            "amount": "60000.00",
+            "requested_on": "2026-02-02",
+        },
         format="json",
     ).json()
     pay_url = reverse("spending-request-pay", args=[created["id"]])
@@ -223,16 +237,30 @@ def test_the_api_approves_in_order_and_pays_only_when_complete(api, cast, estate
     assert created["required_stages"] == [Stage.COMMITTEE, Stage.SUPERVISION, Stage.DISCIPLINE]
     assert member.post(pay_url, {"date": "2026-02-20", "voucher": voucher()}, format="multipart").status_code == 409
 
-    assert member.post(approve_url, {"stage": "committee", "decision": decision.pk, "seen": "纪要"}, format="json").status_code == 200
+    assert (
+        member.post(
+            approve_url, {"stage": "committee", "decision": decision.pk, "seen": "纪要"}, format="json"
+        ).status_code
+        == 200
+    )
     resp = api.as_user(supervisor).post(approve_url, {"stage": "supervision", "seen": "报价"}, format="json")
     assert resp.status_code == 200, resp.json()
-    assert api.as_user(cast["reviewer"]).post(approve_url, {"stage": "discipline", "seen": "合同"}, format="json").status_code == 200
+    assert (
+        api.as_user(cast["reviewer"])
+        .post(approve_url, {"stage": "discipline", "seen": "合同"}, format="json")
+        .status_code
+        == 200
+    )
     # One client: log the committee member back in.
     member = api.as_user(cast["committee_member"])
     response = member.post(pay_url, {"date": "2026-02-20", "voucher": voucher()}, format="multipart")
     assert response.status_code == 201
     body = member.get(reverse("spending-request-detail", args=[created["id"]])).json()
-    assert body["status"] == "paid" and [a["stage"] for a in body["approvals"]] == ["committee", "supervision", "discipline"]
+    assert body["status"] == "paid" and [a["stage"] for a in body["approvals"]] == [
+        "committee",
+        "supervision",
+        "discipline",
+    ]
 
 
 def test_a_discipline_reviewer_cannot_pay(api, cast, estate, ledger):
@@ -240,7 +268,9 @@ def test_a_discipline_reviewer_cannot_pay(api, cast, estate, ledger):
         estate=estate, payee="某公司", purpose=ledger["5102"], amount=D("100"), actor=None
     )
     response = api.as_user(cast["reviewer"]).post(
-        reverse("spending-request-pay", args=[request.pk]), {"date": "2026-02-20", "voucher": voucher()}, format="multipart"
+        reverse("spending-request-pay", args=[request.pk]),
+        {"date": "2026-02-20", "voucher": voucher()},
+        format="multipart",
     )
     assert response.status_code == 403
 
@@ -250,7 +280,13 @@ def test_a_split_purchase_is_shown_on_the_request(api, cast, estate, ledger):
     for day, amount in (("2026-03-01", "9900.00"), ("2026-03-08", "9900.00")):
         last = client.post(
             reverse("spending-request-list"),
-            {"estate": estate.pk, "payee": "绿化公司", "purpose": ledger["5109"].pk, "amount": amount, "requested_on": day},
+            {
+                "estate": estate.pk,
+                "payee": "绿化公司",
+                "purpose": ledger["5109"].pk,
+                "amount": amount,
+                "requested_on": day,
+            },
             format="json",
         ).json()
     assert last["split_flagged"] and last["split_total"] == "19800.00" and "疑似拆分采购" in last["split_reason"]
@@ -261,7 +297,9 @@ def test_a_split_purchase_is_shown_on_the_request(api, cast, estate, ledger):
 
 @pytest.fixture
 def statement(estate, entries, cast):
-    return services.statement_publish(estate=estate, period_start=Q1[0], period_end=Q1[1], actor=cast["committee_member"])
+    return services.statement_publish(
+        estate=estate, period_start=Q1[0], period_end=Q1[1], actor=cast["committee_member"]
+    )
 
 
 def test_a_resident_reads_the_published_statement(api, cast, statement):
@@ -271,7 +309,8 @@ def test_a_resident_reads_the_published_statement(api, cast, statement):
 
 def test_a_resident_cannot_publish_a_statement(api, cast, estate, entries):
     response = api.as_user(cast["resident"]).post(
-        reverse("statement-publish"), {"estate": estate.pk, "period_start": "2026-01-01", "period_end": "2026-03-31"},
+        reverse("statement-publish"),
+        {"estate": estate.pk, "period_start": "2026-01-01", "period_end": "2026-03-31"},
         format="json",
     )
     assert response.status_code in (400, 403)
@@ -279,7 +318,8 @@ def test_a_resident_cannot_publish_a_statement(api, cast, estate, entries):
 
 def test_a_committee_member_publishes_a_statement(api, cast, estate, entries):
     response = api.as_user(cast["committee_member"]).post(
-        reverse("statement-publish"), {"estate": estate.pk, "period_start": "2026-01-01", "period_end": "2026-03-31"},
+        reverse("statement-publish"),
+        {"estate": estate.pk, "period_start": "2026-01-01", "period_end": "2026-03-31"},
         format="json",
     )
     assert response.status_code == 201 and response.json()["figures"]["closing_balance"] == "1500.00"
@@ -294,7 +334,12 @@ def test_the_statement_downloads_as_pdf_and_xlsx(api, cast, statement):
 
 
 def test_a_statement_preview_shows_any_period(api, cast, estate, entries):
-    body = api.as_user(cast["auditor"]).get(
-        reverse("statement-preview"), {"estate": estate.pk, "period_start": "2026-01-06", "period_end": "2026-01-07"}
-    ).json()
+    body = (
+        api.as_user(cast["auditor"])
+        .get(
+            reverse("statement-preview"),
+            {"estate": estate.pk, "period_start": "2026-01-06", "period_end": "2026-01-07"},
+        )
+        .json()
+    )
     assert body["income_total"] == "500.00"

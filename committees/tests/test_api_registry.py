@@ -19,8 +19,12 @@ def branches(world, estate):
     general = org(OrgKind.ESTATE_GENERAL_BRANCH, "南方上格林党总支", estate, community)
     return {
         "general": general,
-        "committee": org(OrgKind.FUNCTIONAL_BRANCH, "业委会党支部", estate, general, function=OrgFunction.OWNERS_COMMITTEE),
-        "property": org(OrgKind.FUNCTIONAL_BRANCH, "物业党支部", estate, general, function=OrgFunction.PROPERTY_COMPANY),
+        "committee": org(
+            OrgKind.FUNCTIONAL_BRANCH, "业委会党支部", estate, general, function=OrgFunction.OWNERS_COMMITTEE
+        ),
+        "property": org(
+            OrgKind.FUNCTIONAL_BRANCH, "物业党支部", estate, general, function=OrgFunction.PROPERTY_COMPANY
+        ),
     }
 
 
@@ -30,8 +34,11 @@ def test_a_secretary_enters_a_committee_from_before_the_platform(api, cast, esta
     response = api.as_user(cast["secretary_a"]).post(
         reverse("committee-list"),
         {
-            "estate": estate.pk, "term_start": "2022-05-01", "party_branch": branches["committee"].pk,
-            "filed_on": "2022-05-20", "filing_reference": "观街备〔2022〕12号",
+            "estate": estate.pk,
+            "term_start": "2022-05-01",
+            "party_branch": branches["committee"].pk,
+            "filed_on": "2022-05-20",
+            "filing_reference": "观街备〔2022〕12号",
             "members": [{"person": p.pk, "kind": k} for p, k in zip(members, kinds, strict=True)],
         },
         format="json",
@@ -46,7 +53,11 @@ def test_a_resident_cannot_enter_a_committee(api, cast, estate):
     members = people(5, estate)
     response = api.as_user(cast["resident"]).post(
         reverse("committee-list"),
-        {"estate": estate.pk, "term_start": "2022-05-01", "members": [{"person": p.pk, "kind": "member"} for p in members]},
+        {
+            "estate": estate.pk,
+            "term_start": "2022-05-01",
+            "members": [{"person": p.pk, "kind": "member"} for p in members],
+        },
         format="json",
     )
     assert response.status_code in (400, 403)
@@ -75,12 +86,14 @@ def test_a_supervision_group_is_formed_of_the_estates_owners(api, cast, estate, 
     elsewhere = Owner.objects.create(person=people(1, world["estate_b"])[0], place=world["estate_b"])
     client = api.as_user(cast["committee_member"])
     ok = client.post(
-        reverse("supervision-group-list"), {"estate": estate.pk, "term_start": "2025-01-01", "members": [here.pk]},
+        reverse("supervision-group-list"),
+        {"estate": estate.pk, "term_start": "2025-01-01", "members": [here.pk]},
         format="json",
     )
     assert ok.status_code == 201
     refused = client.post(
-        reverse("supervision-group-list"), {"estate": estate.pk, "term_start": "2025-01-01", "members": [elsewhere.pk]},
+        reverse("supervision-group-list"),
+        {"estate": estate.pk, "term_start": "2025-01-01", "members": [elsewhere.pk]},
         format="json",
     )
     assert refused.status_code == 400
@@ -96,8 +109,13 @@ def test_a_property_company_with_its_contract_branch_and_notes(api, cast, estate
     assert company.status_code == 201, company.json()
     contract = client.post(
         reverse("service-contract-list"),
-        {"estate": estate.pk, "company": company.json()["id"], "start": "2024-01-01", "end": "2026-12-31",
-         "fee_per_m2_month": "2.20"},
+        {
+            "estate": estate.pk,
+            "company": company.json()["id"],
+            "start": "2024-01-01",
+            "end": "2026-12-31",
+            "fee_per_m2_month": "2.20",
+        },
         format="json",
     )
     assert contract.status_code == 201
@@ -125,8 +143,15 @@ def test_a_project_reports_its_savings_and_is_major_over_the_threshold(api, cast
     client = api.as_user(cast["committee_member"])
     created = client.post(
         reverse("project-list"),
-        {"estate": estate.pk, "title": "消防主管网改造", "budget": "1280000.00", "contractor": "某消防工程公司",
-         "planned_start": "2025-03-01", "planned_end": "2025-08-31", "expert_team": [m.pk for m in experts]},
+        {
+            "estate": estate.pk,
+            "title": "消防主管网改造",
+            "budget": "1280000.00",
+            "contractor": "某消防工程公司",
+            "planned_start": "2025-03-01",
+            "planned_end": "2025-08-31",
+            "expert_team": [m.pk for m in experts],
+        },
         format="json",
     )
     assert created.status_code == 201, created.json()

@@ -67,7 +67,9 @@ def test_an_estate_whose_term_ended_without_an_election_shows_as_lapsed(world, e
 def test_filing_is_due_within_thirty_days(estate, cast):
     board = committee(estate, n=5, term_start=datetime.date(2026, 1, 1))
     assert board.filing_overdue(datetime.date(2026, 2, 1))
-    services.committee_file(committee=board, filed_on=datetime.date(2026, 1, 20), reference="观街备〔2026〕3号", actor=cast["street_staff"])
+    services.committee_file(
+        committee=board, filed_on=datetime.date(2026, 1, 20), reference="观街备〔2026〕3号", actor=cast["street_staff"]
+    )
     assert not board.filing_overdue(datetime.date(2026, 2, 1))
 
 
@@ -76,10 +78,19 @@ def test_a_filed_election_records_the_committee_through_the_signal(estate, cast)
 
     owners = [Owner.objects.create(person=p, place=estate) for p in people(5, estate)]
     vote = Vote.objects.create(
-        estate=estate, kind="committee_election", title="第二届业委会选举", matter=3, seats=5, status="filed",
-        notice_starts=datetime.date(2026, 1, 1), notice_days=15,
-        opens_at=datetime.datetime(2026, 2, 1, tzinfo=datetime.UTC), closes_at=datetime.datetime(2026, 2, 8, tzinfo=datetime.UTC),
-        objection_days=7, result_date=datetime.date(2026, 2, 9), filed_on=datetime.date(2026, 2, 20),
+        estate=estate,
+        kind="committee_election",
+        title="第二届业委会选举",
+        matter=3,
+        seats=5,
+        status="filed",
+        notice_starts=datetime.date(2026, 1, 1),
+        notice_days=15,
+        opens_at=datetime.datetime(2026, 2, 1, tzinfo=datetime.UTC),
+        closes_at=datetime.datetime(2026, 2, 8, tzinfo=datetime.UTC),
+        objection_days=7,
+        result_date=datetime.date(2026, 2, 9),
+        filed_on=datetime.date(2026, 2, 20),
         filing_reference="观街备〔2026〕9号",
     )
     vote_filed.send(sender=Vote, vote=vote, elected=[o.pk for o in owners], actor=cast["street_staff"])

@@ -53,7 +53,9 @@ def test_the_demo_committee_has_nine_members_six_party_members_and_the_secretary
 
 
 def test_the_demo_has_a_committee_meeting_for_each_month_of_the_past_year(estate):
-    held = Meeting.objects.filter(estate=estate, kind=MeetingKind.COMMITTEE).values_list("held_at__year", "held_at__month")
+    held = Meeting.objects.filter(estate=estate, kind=MeetingKind.COMMITTEE).values_list(
+        "held_at__year", "held_at__month"
+    )
     assert len(set(held)) == 12
 
 

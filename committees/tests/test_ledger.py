@@ -19,8 +19,16 @@ def test_every_posted_transaction_has_debits_equal_to_credits(estate, ledger, ca
     income(estate, "1200.50", DAY)
     cost(estate, "300.25", DAY)
     services.transaction_post(
-        estate=estate, date=DAY, memo="广告收入与代扣税费", voucher=voucher(), actor=cast["clerk"],
-        legs=[(ledger["1001"], D("900"), D("0")), (ledger["5001"], D("100"), D("0")), (ledger["4001"], D("0"), D("1000"))],
+        estate=estate,
+        date=DAY,
+        memo="广告收入与代扣税费",
+        voucher=voucher(),
+        actor=cast["clerk"],
+        legs=[
+            (ledger["1001"], D("900"), D("0")),
+            (ledger["5001"], D("100"), D("0")),
+            (ledger["4001"], D("0"), D("1000")),
+        ],
     )
     for tx in LedgerTransaction.objects.filter(estate=estate):
         legs = list(tx.legs.all())
@@ -30,7 +38,11 @@ def test_every_posted_transaction_has_debits_equal_to_credits(estate, ledger, ca
 def test_an_unbalanced_transaction_is_refused_and_nothing_is_written(estate, ledger, cast):
     with pytest.raises(ApplicationError) as err:
         services.transaction_post(
-            estate=estate, date=DAY, memo="错账", voucher=voucher(), actor=cast["clerk"],
+            estate=estate,
+            date=DAY,
+            memo="错账",
+            voucher=voucher(),
+            actor=cast["clerk"],
             legs=[(ledger["1001"], D("100.00"), D("0")), (ledger["4002"], D("0"), D("99.99"))],
         )
     assert err.value.code == "unbalanced"
@@ -40,7 +52,11 @@ def test_an_unbalanced_transaction_is_refused_and_nothing_is_written(estate, led
 def test_amounts_below_one_fen_are_refused(estate, ledger, cast):
     with pytest.raises(ApplicationError) as err:
         services.transaction_post(
-            estate=estate, date=DAY, memo="分以下", voucher=voucher(), actor=cast["clerk"],
+            estate=estate,
+            date=DAY,
+            memo="分以下",
+            voucher=voucher(),
+            actor=cast["clerk"],
             legs=[(ledger["1001"], D("1.005"), D("0")), (ledger["4002"], D("0"), D("1.005"))],
         )
     assert err.value.code == "sub_fen_amount"
@@ -149,8 +165,12 @@ def test_verify_ledger_finds_an_entry_altered_in_the_database(estate, ledger):
         if connection.vendor == "postgresql":
             # A superuser can switch triggers off for the session: the chain still tells.
             cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute("UPDATE committees_ledgerleg SET credit = 20 WHERE transaction_id = %s AND credit > 0", [tampered.pk])
-        cursor.execute("UPDATE committees_ledgerleg SET debit = 20 WHERE transaction_id = %s AND debit > 0", [tampered.pk])
+        cursor.execute(
+            "UPDATE committees_ledgerleg SET credit = 20 WHERE transaction_id = %s AND credit > 0", [tampered.pk]
+        )
+        cursor.execute(
+            "UPDATE committees_ledgerleg SET debit = 20 WHERE transaction_id = %s AND debit > 0", [tampered.pk]
+        )
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL session_replication_role = origin")
     result = selectors.ledger_verify(estate)
@@ -162,7 +182,10 @@ def test_verify_ledger_finds_an_entry_altered_in_the_database(estate, ledger):
 def test_a_date_in_a_published_period_is_refused(estate, ledger, cast):
     income(estate, "100", datetime.date(2026, 1, 5))
     services.statement_publish(
-        estate=estate, period_start=datetime.date(2026, 1, 1), period_end=datetime.date(2026, 3, 31), actor=cast["clerk"]
+        estate=estate,
+        period_start=datetime.date(2026, 1, 1),
+        period_end=datetime.date(2026, 3, 31),
+        actor=cast["clerk"],
     )
     with pytest.raises(Conflict) as err:
         income(estate, "50", datetime.date(2026, 3, 30))

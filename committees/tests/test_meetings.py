@@ -14,7 +14,11 @@ def seven(estate):
 
 def committee_meeting(estate, attendees):
     meeting = services.meeting_create(
-        estate=estate, kind=MeetingKind.COMMITTEE, title="业委会例会", held_at=aware(2026, 4, 8), actor=None,
+        estate=estate,
+        kind=MeetingKind.COMMITTEE,
+        title="业委会例会",
+        held_at=aware(2026, 4, 8),
+        actor=None,
         agenda=["审议停车收费方案"],
     )
     services.meeting_record_attendance(meeting=meeting, attendees=attendees, party_org=True, actor=None)

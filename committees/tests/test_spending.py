@@ -26,10 +26,16 @@ def passed_decision(estate, cast):
     board = committee(estate, n=5)
     members = [p.person for p in board.posts.all()]
     meeting = services.meeting_create(
-        estate=estate, kind=MeetingKind.COMMITTEE, title="业委会第3次会议", held_at=aware(2026, 2, 20), actor=cast["clerk"]
+        estate=estate,
+        kind=MeetingKind.COMMITTEE,
+        title="业委会第3次会议",
+        held_at=aware(2026, 2, 20),
+        actor=cast["clerk"],
     )
     services.meeting_record_attendance(meeting=meeting, attendees=members, party_org=True, actor=cast["clerk"])
-    return services.decision_record(meeting=meeting, text="同意更换消防泵", votes_for=4, votes_against=1, actor=cast["clerk"])
+    return services.decision_record(
+        meeting=meeting, text="同意更换消防泵", votes_for=4, votes_against=1, actor=cast["clerk"]
+    )
 
 
 @pytest.fixture
@@ -53,7 +59,11 @@ def test_spending_cannot_be_paid_before_its_approvals_are_complete(estate, funde
         services.spending_pay(request=request, date=DAY, voucher=voucher(), actor=cast["committee_member"])
     assert err.value.code == "approvals_incomplete"
     services.spending_approve(
-        request=request, stage=Stage.COMMITTEE, decision=passed_decision, seen="会议纪要", actor=cast["committee_member"]
+        request=request,
+        stage=Stage.COMMITTEE,
+        decision=passed_decision,
+        seen="会议纪要",
+        actor=cast["committee_member"],
     )
     services.spending_approve(request=request, stage=Stage.SUPERVISION, seen="报价单三份", actor=supervisor)
     with pytest.raises(Conflict):
@@ -156,3 +166,54 @@ def test_payment_is_refused_when_the_public_revenue_cannot_cover_it(estate, ledg
     with pytest.raises(Conflict) as err:
         services.spending_pay(request=request, date=DAY, voucher=voucher(), actor=cast["committee_member"])
     assert err.value.code == "insufficient_funds"
+
+
+def _resolution(estate, passed: bool):
+    from elections.models import Vote, VoteResult
+
+    vote = Vote.objects.create(
+        estate=estate,
+        kind="resolution",
+        title="使用公共收益更换消防泵",
+        matter=9,
+        status="final",
+        notice_starts=datetime.date(2026, 1, 1),
+        notice_days=15,
+        opens_at=datetime.datetime(2026, 1, 20, tzinfo=datetime.UTC),
+        closes_at=datetime.datetime(2026, 2, 5, tzinfo=datetime.UTC),
+        objection_days=7,
+    )
+    VoteResult.objects.create(
+        vote=vote,
+        round=1,
+        data={"passed": passed},
+        hash="0" * 64,
+        chain_head="0" * 64,
+        computed_at=datetime.datetime(2026, 2, 5, tzinfo=datetime.UTC),
+    )
+    return vote
+
+
+def test_a_passed_resolution_vote_of_the_owners_is_a_committee_stage_basis(estate, funded, cast):
+    request = request_for(estate, funded, "5000")
+    approval = services.spending_approve(
+        request=request,
+        stage=Stage.COMMITTEE,
+        resolution_vote=_resolution(estate, True),
+        seen="表决结果公告",
+        actor=cast["committee_member"],
+    )
+    assert approval.resolution_vote.passed is True
+
+
+def test_a_failed_resolution_vote_does_not_approve_spending(estate, funded, cast):
+    request = request_for(estate, funded, "5000")
+    with pytest.raises(ApplicationError) as err:
+        services.spending_approve(
+            request=request,
+            stage=Stage.COMMITTEE,
+            resolution_vote=_resolution(estate, False),
+            seen="表决结果公告",
+            actor=cast["committee_member"],
+        )
+    assert err.value.code == "vote_failed"

@@ -15,8 +15,9 @@ Q1 = (datetime.date(2026, 1, 1), datetime.date(2026, 3, 31))
 @pytest.fixture
 def history(estate, ledger, cast):
     """Last year's closing cash, then a quarter of income, costs and one large approved spending."""
-    services.ledger_open(estate=estate, actor=None, opening_balance=D("50000.00"), on=datetime.date(2025, 12, 31),
-                         voucher=voucher())
+    services.ledger_open(
+        estate=estate, actor=None, opening_balance=D("50000.00"), on=datetime.date(2025, 12, 31), voucher=voucher()
+    )
     for month in (1, 2, 3):
         income(estate, "3200.00", datetime.date(2026, month, 5), source="4002")
         income(estate, "1500.50", datetime.date(2026, month, 6), source="4001", memo="电梯广告")
@@ -30,17 +31,25 @@ def history(estate, ledger, cast):
     services.meeting_record_attendance(meeting=meeting, attendees=[p.person for p in board.posts.all()], actor=None)
     decision = services.decision_record(meeting=meeting, text="更换单元门禁", votes_for=5, actor=None)
     request = services.spending_request_create(
-        estate=estate, payee="门禁公司", purpose=ledger["5101"], amount=D("12000"), requested_on=datetime.date(2026, 2, 2),
+        estate=estate,
+        payee="门禁公司",
+        purpose=ledger["5101"],
+        amount=D("12000"),
+        requested_on=datetime.date(2026, 2, 2),
         actor=cast["committee_member"],
     )
-    services.spending_approve(request=request, stage=Stage.COMMITTEE, decision=decision, seen="纪要", actor=cast["committee_member"])
+    services.spending_approve(
+        request=request, stage=Stage.COMMITTEE, decision=decision, seen="纪要", actor=cast["committee_member"]
+    )
     from residents.models import Owner
 
     supervisor = cast["resident"]
     owner = Owner.objects.create(person=supervisor.person, place=estate)
     services.supervision_group_create(estate=estate, term_start=datetime.date(2025, 1, 1), members=[owner], actor=None)
     services.spending_approve(request=request, stage=Stage.SUPERVISION, seen="三家报价", actor=supervisor)
-    services.spending_pay(request=request, date=datetime.date(2026, 2, 15), voucher=voucher(), actor=cast["committee_member"])
+    services.spending_pay(
+        request=request, date=datetime.date(2026, 2, 15), voucher=voucher(), actor=cast["committee_member"]
+    )
     return request
 
 
@@ -65,7 +74,9 @@ def test_the_closing_balance_is_the_bank_balance_at_the_end_of_the_period(estate
 
 
 def test_a_published_statement_does_not_change_when_a_correction_is_posted_later(estate, history, cast):
-    statement = services.statement_publish(estate=estate, period_start=Q1[0], period_end=Q1[1], actor=cast["committee_member"])
+    statement = services.statement_publish(
+        estate=estate, period_start=Q1[0], period_end=Q1[1], actor=cast["committee_member"]
+    )
     frozen = dict(statement.figures)
     wrong = estate.ledger_transactions.get(sequence=2)  # a parking income of Q1
     correction = services.transaction_reverse(transaction=wrong, reason="重复入账", actor=cast["committee_member"])
@@ -80,7 +91,9 @@ def test_a_published_statement_does_not_change_when_a_correction_is_posted_later
 
 
 def test_a_published_statement_cannot_be_rewritten(estate, history, cast):
-    statement = services.statement_publish(estate=estate, period_start=Q1[0], period_end=Q1[1], actor=cast["committee_member"])
+    statement = services.statement_publish(
+        estate=estate, period_start=Q1[0], period_end=Q1[1], actor=cast["committee_member"]
+    )
     with pytest.raises(Conflict):
         services.statement_publish(estate=estate, period_start=Q1[0], period_end=Q1[1], actor=cast["committee_member"])
     statement.figures = {}
@@ -98,5 +111,11 @@ def test_a_period_not_yet_over_cannot_be_published(estate, ledger, cast):
 
 
 def test_quarter_of_finds_the_quarter_bounds():
-    assert selectors.quarter_of(datetime.date(2026, 11, 29)) == (datetime.date(2026, 10, 1), datetime.date(2026, 12, 31))
-    assert selectors.previous_quarter(datetime.date(2026, 1, 15)) == (datetime.date(2025, 10, 1), datetime.date(2025, 12, 31))
+    assert selectors.quarter_of(datetime.date(2026, 11, 29)) == (
+        datetime.date(2026, 10, 1),
+        datetime.date(2026, 12, 31),
+    )
+    assert selectors.previous_quarter(datetime.date(2026, 1, 15)) == (
+        datetime.date(2025, 10, 1),
+        datetime.date(2025, 12, 31),
+    )
