@@ -41,8 +41,20 @@ def ballot_hash(
 ) -> str:
     """Hash one ballot's canonical payload (all fields as text) together with the previous hash."""
     payload = [
-        str(vote_id), str(seq), key, channel, choice, approve, "1" if valid else "0", proxy_name,
-        proxy_mandate, paper_serial, reference, cast_at, receipt_hash, prev_hash,
+        str(vote_id),
+        str(seq),
+        key,
+        channel,
+        choice,
+        approve,
+        "1" if valid else "0",
+        proxy_name,
+        proxy_mandate,
+        paper_serial,
+        reference,
+        cast_at,
+        receipt_hash,
+        prev_hash,
     ]
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
 

@@ -1,7 +1,8 @@
 """Demo data of the voting engine for 南方上格林 (DOMAIN.md §8).
 
-- A filed owners' committee election from June 2023 (its result day is the committees demo's term start): 10 candidates for 9 seats, ballots through
-  all five channels, 9 elected of whom 6 are party members (the reference case).
+- A filed owners' committee election from June 2023 (its result day is the committees
+  demo's term start): 10 candidates for 9 seats, ballots through all five channels,
+  9 elected of whom 6 are party members (the reference case).
 - An open resolution (matter 4, renewing the property company) that the demo ``resident``
   can vote in now.
 
@@ -37,8 +38,10 @@ GROUP = [
     {"name": "赵警官", "body": GroupBody.POLICE, "leads": False},
     {"name": "刘芳", "body": GroupBody.RESIDENTS_COMMITTEE, "leads": False},
     {"name": "周经理", "body": GroupBody.DEVELOPER, "leads": False},
-] + [{"name": n, "body": GroupBody.OWNERS, "leads": False}
-     for n in ("张国强", "黄丽", "吴志文", "孙桂英", "马建国", "朱秀兰", "胡明")]
+] + [
+    {"name": n, "body": GroupBody.OWNERS, "leads": False}
+    for n in ("张国强", "黄丽", "吴志文", "孙桂英", "马建国", "朱秀兰", "胡明")
+]
 
 
 def load(*, stdout) -> None:
@@ -65,8 +68,9 @@ def _candidate_owners(estate: Place) -> list[tuple[Owner, bool]]:
     today = timezone.localdate()
     holders = (
         Ownership.objects.active_on(today)
-        .filter(unit__estate=estate, start__lt=datetime.date(2023, 1, 1), owner__kind="person",
-                owner__is_developer=False)
+        .filter(
+            unit__estate=estate, start__lt=datetime.date(2023, 1, 1), owner__kind="person", owner__is_developer=False
+        )
         .values_list("owner_id", flat=True)
     )
     owners = Owner.objects.filter(pk__in=holders).select_related("person").order_by("pk")
@@ -81,9 +85,15 @@ def _candidate_owners(estate: Place) -> list[tuple[Owner, bool]]:
 def _past_election(estate: Place, secretary: User, clerk: User) -> Vote:
     rng = random.Random(2020)
     vote = services.vote_create(
-        estate=estate, kind=VoteKind.COMMITTEE_ELECTION, title=ELECTION_TITLE, seats=9,
-        description="依法选举第二届业主委员会。应选 9 名，候选人 10 名。", notice_starts=datetime.date(2023, 5, 20),
-        opens_at=OPENS, closes_at=CLOSES, actor=secretary,
+        estate=estate,
+        kind=VoteKind.COMMITTEE_ELECTION,
+        title=ELECTION_TITLE,
+        seats=9,
+        description="依法选举第二届业主委员会。应选 9 名，候选人 10 名。",
+        notice_starts=datetime.date(2023, 5, 20),
+        opens_at=OPENS,
+        closes_at=CLOSES,
+        actor=secretary,
     )
     services.preparatory_group_record(vote=vote, members=GROUP, actor=secretary)
     step = datetime.datetime(2023, 4, 20, 9, 0, tzinfo=TZ)
@@ -91,14 +101,21 @@ def _past_election(estate: Place, secretary: User, clerk: User) -> Vote:
     candidates = []
     for i, (owner, is_party) in enumerate(_candidate_owners(estate)):
         c = services.candidate_nominate(
-            vote=vote, owner=owner, actor=secretary, is_party_member=is_party,
-            nominated_by=NominatedBy.PARTY if is_party else (NominatedBy.OWNERS if i % 2 else NominatedBy.RESIDENTS_COMMITTEE),
+            vote=vote,
+            owner=owner,
+            actor=secretary,
+            is_party_member=is_party,
+            nominated_by=NominatedBy.PARTY
+            if is_party
+            else (NominatedBy.OWNERS if i % 2 else NominatedBy.RESIDENTS_COMMITTEE),
             statement="热心小区公共事务，愿为业主服务。" if not is_party else "共产党员，愿带头做好业委会工作。",
         )
         services.candidate_review(candidate=c, eligible=True, reason="", actor=secretary)
         candidates.append(c.pk)
     services.vote_transition(vote=vote, to=VoteStatus.REVIEW, actor=secretary, now=step + datetime.timedelta(days=14))
-    services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=secretary, now=datetime.datetime(2023, 5, 20, 9, 0, tzinfo=TZ))
+    services.vote_transition(
+        vote=vote, to=VoteStatus.NOTICE, actor=secretary, now=datetime.datetime(2023, 5, 20, 9, 0, tzinfo=TZ)
+    )
     services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=secretary, now=OPENS)
 
     # 9 winners: the six party members and the first three others; the tenth gets fewer approvals.
@@ -114,7 +131,7 @@ def _past_election(estate: Place, secretary: User, clerk: User) -> Vote:
     channels = [Channel.CENTRAL, Channel.MOBILE_BOX, Channel.ONLINE, Channel.PHONE, Channel.WECHAT]
     for n, key in enumerate(voting):
         moment = OPENS + datetime.timedelta(minutes=20 * n)
-        approve = rng.sample(winners, rng.randint(6, 9)) if n % 7 else rng.sample(winners, 8) + [tenth]
+        approve = rng.sample(winners, rng.randint(6, 9)) if n % 7 else [*rng.sample(winners, 8), tenth]
         channel = channels[n % 5]
         unit_id = units[key]
         extra = {}
@@ -125,27 +142,45 @@ def _past_election(estate: Place, secretary: User, clerk: User) -> Vote:
         else:
             channel = Channel.PHONE if channel == Channel.ONLINE else channel
             extra["reference"] = f"{channel}-{n:04d}"
-        services.ballot_cast(vote=vote, channel=channel, unit_id=unit_id, approve=approve, now=moment,
-                             actor=None if "voting_code" in extra else clerk, **extra)
+        services.ballot_cast(
+            vote=vote,
+            channel=channel,
+            unit_id=unit_id,
+            approve=approve,
+            now=moment,
+            actor=None if "voting_code" in extra else clerk,
+            **extra,
+        )
     services.vote_close(vote=vote, actor=secretary, now=CLOSES)
     services.vote_tally(vote_id=vote.pk)  # the task would run on commit; the demo needs the result now
     done = CLOSES + datetime.timedelta(days=1)
     services.vote_transition(vote=vote, to=VoteStatus.PRELIMINARY, actor=secretary, now=done)
-    services.vote_transition(vote=vote, to=VoteStatus.FINAL, actor=secretary,
-                             now=done + datetime.timedelta(days=vote.objection_days + 1))
-    services.vote_transition(vote=vote, to=VoteStatus.FILED, actor=secretary,
-                             now=done + datetime.timedelta(days=vote.objection_days + 10),
-                             filing_reference="观街业备〔2023〕17号", filed_on=datetime.date(2023, 7, 10))
+    services.vote_transition(
+        vote=vote, to=VoteStatus.FINAL, actor=secretary, now=done + datetime.timedelta(days=vote.objection_days + 1)
+    )
+    services.vote_transition(
+        vote=vote,
+        to=VoteStatus.FILED,
+        actor=secretary,
+        now=done + datetime.timedelta(days=vote.objection_days + 10),
+        filing_reference="观街业备〔2023〕17号",
+        filed_on=datetime.date(2023, 7, 10),
+    )
     return vote
 
 
 def _open_resolution(estate: Place, secretary: User) -> Vote:
     now = timezone.now()
     vote = services.vote_create(
-        estate=estate, kind=VoteKind.RESOLUTION, title=RESOLUTION_TITLE, matter=4,
+        estate=estate,
+        kind=VoteKind.RESOLUTION,
+        title=RESOLUTION_TITLE,
+        matter=4,
         description="物业服务合同将于年底到期，业委会提议续聘现物业服务企业三年，服务标准和收费不变。",
         notice_starts=timezone.localdate() - datetime.timedelta(days=8),
-        opens_at=now - datetime.timedelta(hours=2), closes_at=now + datetime.timedelta(days=14), actor=secretary,
+        opens_at=now - datetime.timedelta(hours=2),
+        closes_at=now + datetime.timedelta(days=14),
+        actor=secretary,
     )
     services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=secretary)
     services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=secretary)

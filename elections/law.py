@@ -116,9 +116,19 @@ def decide(
     for cand in candidates:
         owners, area = approvals.get(cand["id"], (0, 0))
         ok = met and passes(threshold=threshold, area=area, owners=owners, **part)
-        rows.append({"id": cand["id"], "approve_area": area, "approve_owners": owners, "passed": ok,
-                     "elected": False, "is_party_member": bool(cand.get("is_party_member"))})
-    passing = sorted((r for r in rows if r["passed"]), key=lambda r: (-r["approve_owners"], -r["approve_area"], r["id"]))
+        rows.append(
+            {
+                "id": cand["id"],
+                "approve_area": area,
+                "approve_owners": owners,
+                "passed": ok,
+                "elected": False,
+                "is_party_member": bool(cand.get("is_party_member")),
+            }
+        )
+    passing = sorted(
+        (r for r in rows if r["passed"]), key=lambda r: (-r["approve_owners"], -r["approve_area"], r["id"])
+    )
     seats = seats or 0
     elected: list[dict] = []
     ties: list[int] = []

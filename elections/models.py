@@ -112,7 +112,9 @@ class Vote(models.Model):
         ordering = ["-opens_at", "-pk"]
         constraints = [
             models.CheckConstraint(condition=models.Q(matter__gte=1, matter__lte=9), name="vote_matter_1_to_9"),
-            models.CheckConstraint(condition=models.Q(closes_at__gt=models.F("opens_at")), name="vote_closes_after_opens"),
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")), name="vote_closes_after_opens"
+            ),
         ]
         indexes = [models.Index(fields=["status", "closes_at"])]
 
@@ -154,6 +156,9 @@ class VoteStep(models.Model):
     class Meta:
         ordering = ["vote_id", "at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.vote_id}: {self.from_status} → {self.to_status}"
+
 
 class GroupBody(models.TextChoices):
     OWNERS = "owners", _("业主代表")
@@ -175,6 +180,9 @@ class PreparatoryGroup(models.Model):
     objects = ScopedQuerySet.as_manager()
     scope_path = "vote__estate__"
 
+    def __str__(self) -> str:
+        return f"筹备组 · {self.vote_id}"
+
 
 class PreparatoryMember(models.Model):
     group = models.ForeignKey(PreparatoryGroup, on_delete=models.PROTECT, related_name="members")
@@ -184,6 +192,9 @@ class PreparatoryMember(models.Model):
 
     class Meta:
         ordering = ["group_id", "-leads", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.body})"
 
 
 class NominatedBy(models.TextChoices):
@@ -214,6 +225,9 @@ class Candidate(models.Model):
         ordering = ["vote_id", "pk"]
         constraints = [models.UniqueConstraint(fields=["vote", "owner"], name="candidate_once_per_vote")]
 
+    def __str__(self) -> str:
+        return f"候选人 {self.owner_id} · {self.vote_id}"
+
 
 class RollEntry(models.Model):
     """One counted owner of the roll frozen when voting opened; its area is carried here for the tally."""
@@ -226,6 +240,9 @@ class RollEntry(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["vote", "key"], name="roll_entry_key_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.vote_id}/{self.key}"
+
 
 class RollUnit(models.Model):
     vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="+")
@@ -236,6 +253,9 @@ class RollUnit(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["vote", "unit"], name="roll_unit_once_per_vote")]
 
+    def __str__(self) -> str:
+        return f"{self.vote_id}/{self.entry_id}/{self.unit_id}"
+
 
 class RollOwner(models.Model):
     vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="+")
@@ -244,6 +264,9 @@ class RollOwner(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["vote", "owner"])]
+
+    def __str__(self) -> str:
+        return f"{self.vote_id}/{self.entry_id}/{self.owner_id}"
 
 
 class Channel(models.TextChoices):
@@ -315,6 +338,9 @@ class Ballot(AppendOnly):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.vote_id}#{self.seq}"
+
 
 class BallotApproval(models.Model):
     """A candidate approved by a valid election ballot (one row each, for the tally's aggregate)."""
@@ -325,6 +351,9 @@ class BallotApproval(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ballot", "candidate"], name="approval_once")]
 
+    def __str__(self) -> str:
+        return f"{self.ballot_id} → {self.candidate_id}"
+
 
 class BallotVoid(AppendOnly):
     """A supervisor's voiding of a wrongly entered ballot; the re-entry is a new ballot."""
@@ -333,6 +362,9 @@ class BallotVoid(AppendOnly):
     reason = models.TextField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"作废 {self.ballot_id}"
 
 
 class RefusedBallot(AppendOnly):
@@ -350,6 +382,9 @@ class RefusedBallot(AppendOnly):
     class Meta:
         indexes = [models.Index(fields=["vote", "reason"])]
 
+    def __str__(self) -> str:
+        return f"{self.vote_id}: {self.reason}"
+
 
 class PaperSerial(models.Model):
     """A paper ballot's serial number: issued, then returned (entered) or void (spoiled)."""
@@ -362,6 +397,9 @@ class PaperSerial(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["vote", "serial"], name="paper_serial_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.vote_id}/{self.serial}"
 
 
 class VotingCode(models.Model):
@@ -379,6 +417,9 @@ class VotingCode(models.Model):
             models.UniqueConstraint(fields=["vote", "code_hash"], name="voting_code_hash_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.vote_id}/{self.unit_id}"
+
 
 class VoteResult(AppendOnly):
     """The stored tally of one counting round; immutable, with a hash of its canonical JSON."""
@@ -392,3 +433,6 @@ class VoteResult(AppendOnly):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["vote", "round"], name="vote_result_round_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.vote_id} round {self.round}"

@@ -62,9 +62,7 @@ def tally_counts(vote: Vote) -> Counts:
 
 
 def eligible_candidates(vote: Vote) -> list[dict]:
-    return list(
-        Candidate.objects.filter(vote=vote, eligible=True).order_by("pk").values("id", "is_party_member")
-    )
+    return list(Candidate.objects.filter(vote=vote, eligible=True).order_by("pk").values("id", "is_party_member"))
 
 
 def tally(vote: Vote) -> dict:
@@ -137,10 +135,36 @@ def unit_labels(vote: Vote, entry_ids: list[int] | None = None) -> dict[int, lis
 
 
 EXPORT_COLUMNS = [
-    "record", "key", "area", "is_developer", "units", "seq", "channel", "choice", "approve", "valid",
-    "voided", "proxy_name", "proxy_mandate", "paper_serial", "reference", "cast_at", "receipt_hash",
-    "prev_hash", "hash", "vote", "kind", "matter", "threshold", "seats", "total_area", "total_owners",
-    "candidate", "eligible", "is_party_member", "void_reason",
+    "record",
+    "key",
+    "area",
+    "is_developer",
+    "units",
+    "seq",
+    "channel",
+    "choice",
+    "approve",
+    "valid",
+    "voided",
+    "proxy_name",
+    "proxy_mandate",
+    "paper_serial",
+    "reference",
+    "cast_at",
+    "receipt_hash",
+    "prev_hash",
+    "hash",
+    "vote",
+    "kind",
+    "matter",
+    "threshold",
+    "seats",
+    "total_area",
+    "total_owners",
+    "candidate",
+    "eligible",
+    "is_party_member",
+    "void_reason",
 ]
 
 
@@ -150,35 +174,74 @@ def export_rows(vote: Vote) -> Iterator[dict]:
     Enough to recompute the result and the hash chain without the stored result.
     """
     yield {
-        "record": "vote", "vote": vote.pk, "kind": vote.kind, "matter": vote.matter, "threshold": vote.threshold,
-        "seats": vote.seats or "", "total_area": vote.roll_total_area, "total_owners": vote.roll_total_owners,
+        "record": "vote",
+        "vote": vote.pk,
+        "kind": vote.kind,
+        "matter": vote.matter,
+        "threshold": vote.threshold,
+        "seats": vote.seats or "",
+        "total_area": vote.roll_total_area,
+        "total_owners": vote.roll_total_owners,
     }
     for cand in Candidate.objects.filter(vote=vote).order_by("pk").values("id", "eligible", "is_party_member"):
         yield {
-            "record": "candidate", "candidate": cand["id"], "eligible": cand["eligible"],
+            "record": "candidate",
+            "candidate": cand["id"],
+            "eligible": cand["eligible"],
             "is_party_member": cand["is_party_member"],
         }
     labels = unit_labels(vote)
-    for entry_id, key, area, is_dev in RollEntry.objects.filter(vote=vote).order_by("pk").values_list(
-        "id", "key", "area", "is_developer"
+    for entry_id, key, area, is_dev in (
+        RollEntry.objects.filter(vote=vote).order_by("pk").values_list("id", "key", "area", "is_developer")
     ):
-        yield {"record": "roll", "key": key, "area": area, "is_developer": is_dev, "units": " ".join(labels.get(entry_id, []))}
+        yield {
+            "record": "roll",
+            "key": key,
+            "area": area,
+            "is_developer": is_dev,
+            "units": " ".join(labels.get(entry_id, [])),
+        }
     reasons = dict(BallotVoid.objects.filter(ballot__vote=vote).values_list("ballot_id", "reason"))
     for b in (
         Ballot.objects.filter(vote=vote)
         .order_by("seq")
         .values(
-            "id", "seq", "entry__key", "channel", "choice", "approve", "valid", "voided", "proxy_name",
-            "proxy_mandate", "paper_serial", "reference", "cast_at", "receipt_hash", "prev_hash", "hash",
+            "id",
+            "seq",
+            "entry__key",
+            "channel",
+            "choice",
+            "approve",
+            "valid",
+            "voided",
+            "proxy_name",
+            "proxy_mandate",
+            "paper_serial",
+            "reference",
+            "cast_at",
+            "receipt_hash",
+            "prev_hash",
+            "hash",
         )
         .iterator(chunk_size=5000)
     ):
         yield {
-            "record": "ballot", "key": b["entry__key"], "seq": b["seq"], "channel": b["channel"],
-            "choice": b["choice"], "approve": approve_text(b["approve"]), "valid": b["valid"],
-            "voided": b["voided"], "proxy_name": b["proxy_name"], "proxy_mandate": b["proxy_mandate"],
-            "paper_serial": b["paper_serial"], "reference": b["reference"], "cast_at": timestamp(b["cast_at"]),
-            "receipt_hash": b["receipt_hash"], "prev_hash": b["prev_hash"], "hash": b["hash"],
+            "record": "ballot",
+            "key": b["entry__key"],
+            "seq": b["seq"],
+            "channel": b["channel"],
+            "choice": b["choice"],
+            "approve": approve_text(b["approve"]),
+            "valid": b["valid"],
+            "voided": b["voided"],
+            "proxy_name": b["proxy_name"],
+            "proxy_mandate": b["proxy_mandate"],
+            "paper_serial": b["paper_serial"],
+            "reference": b["reference"],
+            "cast_at": timestamp(b["cast_at"]),
+            "receipt_hash": b["receipt_hash"],
+            "prev_hash": b["prev_hash"],
+            "hash": b["hash"],
             "void_reason": reasons.get(b["id"], ""),
         }
 

@@ -11,7 +11,6 @@ import datetime
 import hashlib
 import secrets
 from collections.abc import Iterable
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -54,7 +53,7 @@ from elections.signals import vote_filed
 from governance.audit import audit_record
 from governance.models import Place, PlaceKind
 from governance.scoping import Action, can
-from residents.models import Owner, OwnerKind, Ownership, PropertyUnit
+from residents.models import Owner, OwnerKind, Ownership, PartyMember, PropertyUnit
 from residents.selectors import voting_roll
 
 
@@ -125,7 +124,9 @@ def vote_create(
         matter, seats = Matter.COMMITTEE, _check_seats(seats)
     elif kind == VoteKind.RESOLUTION:
         if matter not in Matter.values:
-            raise ApplicationError(_("表决事项须为《民法典》第二百七十八条所列的第 1 至 9 项之一。"), code="matter_invalid")
+            raise ApplicationError(
+                _("表决事项须为《民法典》第二百七十八条所列的第 1 至 9 项之一。"), code="matter_invalid"
+            )
         seats = None
     else:
         raise ApplicationError(_("投票类型须为业主委员会选举或业主大会表决。"), code="kind_invalid")
@@ -148,8 +149,14 @@ def vote_create(
         extension_allowed=extension_allowed,
         created_by=actor,
     )
-    audit_record(actor=actor, action="vote.create", obj=vote, place=estate, summary=vote.title,
-                 data={"kind": kind, "matter": matter, "seats": seats})
+    audit_record(
+        actor=actor,
+        action="vote.create",
+        obj=vote,
+        place=estate,
+        summary=vote.title,
+        data={"kind": kind, "matter": matter, "seats": seats},
+    )
     return vote
 
 
@@ -197,8 +204,9 @@ def preparatory_group_record(*, vote: Vote, members: list[dict], actor) -> Prepa
         PreparatoryMember(group=group, name=m["name"].strip(), body=m["body"], leads=bool(m.get("leads")))
         for m in members
     )
-    audit_record(actor=actor, action="preparatory_group.record", obj=group, place=vote.estate,
-                 data={"members": len(members)})
+    audit_record(
+        actor=actor, action="preparatory_group.record", obj=group, place=vote.estate, data={"members": len(members)}
+    )
     return group
 
 
@@ -227,11 +235,18 @@ def candidate_nominate(
         raise ApplicationError(_("候选人须为本小区的业主。"), code="candidate_not_owner")
     if Candidate.objects.filter(vote=vote, owner=owner).exists():
         raise Conflict(_("该业主已是本次选举的候选人。"), code="candidate_exists")
+    # Party membership comes from the register when it knows it; otherwise as reported at nomination.
+    is_party_member = is_party_member or PartyMember.objects.filter(person_id=owner.person_id).exists()
     candidate = Candidate.objects.create(
         vote=vote, owner=owner, nominated_by=nominated_by, statement=statement, is_party_member=is_party_member
     )
-    audit_record(actor=actor, action="candidate.nominate", obj=candidate, place=vote.estate,
-                 data={"owner": owner.pk, "nominated_by": nominated_by})
+    audit_record(
+        actor=actor,
+        action="candidate.nominate",
+        obj=candidate,
+        place=vote.estate,
+        data={"owner": owner.pk, "nominated_by": nominated_by},
+    )
     return candidate
 
 
@@ -248,8 +263,13 @@ def candidate_review(*, candidate: Candidate, eligible: bool, reason: str, actor
         eligible=eligible, review_reason=reason or "", reviewed_by=actor, reviewed_at=timezone.now()
     )
     candidate.refresh_from_db()
-    audit_record(actor=actor, action="candidate.review", obj=candidate, place=vote.estate,
-                 data={"eligible": eligible, "reason": reason})
+    audit_record(
+        actor=actor,
+        action="candidate.review",
+        obj=candidate,
+        place=vote.estate,
+        data={"eligible": eligible, "reason": reason},
+    )
     return candidate
 
 
@@ -328,15 +348,20 @@ def _check_guard(vote: Vote, to: str, now: datetime.datetime, reason: str, filed
             _refuse(_("计票尚未完成。"), "not_counted")
         met = result.data["quorum"]["met"]
         if to == VoteStatus.PRELIMINARY and not met:
-            _refuse(_("参与表决的业主未达法定人数，不能公布结果；可延期一次（如议事规则允许）或宣告未通过。"), "quorum_not_met")
+            _refuse(
+                _("参与表决的业主未达法定人数，不能公布结果；可延期一次（如议事规则允许）或宣告未通过。"),
+                "quorum_not_met",
+            )
         if to == VoteStatus.FAILED and met:
             _refuse(_("已达法定人数，应公布初步结果。"), "quorum_met")
     elif to == VoteStatus.FINAL:
         if vote.objection_ends and timezone.localdate(now) <= vote.objection_ends:
-            _refuse(_("异议期至 %(date)s 结束，之后才能公布最终结果。") % {"date": vote.objection_ends}, "objection_window_open")
-    elif to == VoteStatus.FILED:
-        if vote.is_election and (not filing_reference.strip() or filed_on is None):
-            _refuse(_("备案须填写街道办事处的备案文号和备案日期。"), "filing_required")
+            _refuse(
+                _("异议期至 %(date)s 结束，之后才能公布最终结果。") % {"date": vote.objection_ends},
+                "objection_window_open",
+            )
+    elif to == VoteStatus.FILED and vote.is_election and (not filing_reference.strip() or filed_on is None):
+        _refuse(_("备案须填写街道办事处的备案文号和备案日期。"), "filing_required")
 
 
 @transaction.atomic
@@ -389,8 +414,13 @@ def vote_transition(
         fields.append("cancel_reason")
     vote.save(update_fields=fields)
     VoteStep.objects.create(vote=vote, from_status=previous, to_status=to, actor=actor, at=now, reason=reason)
-    audit_record(actor=actor, action="vote.transition", obj=vote, place=vote.estate,
-                 data={"from": previous, "to": to, "reason": reason})
+    audit_record(
+        actor=actor,
+        action="vote.transition",
+        obj=vote,
+        place=vote.estate,
+        data={"from": previous, "to": to, "reason": reason},
+    )
     if to == VoteStatus.COUNTING:
         from elections.tasks import vote_tally_task
 
@@ -432,10 +462,17 @@ def vote_extend(*, vote: Vote, closes_at: datetime.datetime, actor, now: datetim
     vote.original_closes_at, vote.closes_at = vote.closes_at, closes_at
     vote.extended, vote.status, vote.tally_state = True, VoteStatus.VOTING, TallyState.IDLE
     vote.save(update_fields=["original_closes_at", "closes_at", "extended", "status", "tally_state"])
-    VoteStep.objects.create(vote=vote, from_status=previous, to_status=vote.status, actor=actor, at=now,
-                            reason=_("延期至 %(at)s") % {"at": timezone.localtime(closes_at)})
-    audit_record(actor=actor, action="vote.extend", obj=vote, place=vote.estate,
-                 data={"closes_at": closes_at.isoformat()})
+    VoteStep.objects.create(
+        vote=vote,
+        from_status=previous,
+        to_status=vote.status,
+        actor=actor,
+        at=now,
+        reason=_("延期至 %(at)s") % {"at": timezone.localtime(closes_at)},
+    )
+    audit_record(
+        actor=actor, action="vote.extend", obj=vote, place=vote.estate, data={"closes_at": closes_at.isoformat()}
+    )
     return vote
 
 
@@ -539,7 +576,9 @@ def _check_content(vote: Vote, approve, choice) -> tuple[list[int], str, bool]:
         eligible = set(Candidate.objects.filter(vote=vote, eligible=True, pk__in=ids).values_list("pk", flat=True))
         unknown = [i for i in ids if i not in eligible]
         if unknown:
-            raise ApplicationError(_("选票上有不是本次选举候选人的编号：%(ids)s。") % {"ids": unknown}, code="unknown_candidate")
+            raise ApplicationError(
+                _("选票上有不是本次选举候选人的编号：%(ids)s。") % {"ids": unknown}, code="unknown_candidate"
+            )
         if len(ids) > (vote.seats or 0):
             return sorted(ids), "", False
         return sorted(ids), "", True
@@ -565,8 +604,21 @@ def _check_paper(vote: Vote, channel: str, serial: str) -> str:
 
 
 def _cast(
-    *, vote, channel, actor, owner_id, unit_id, approve, choice, proxy_name, proxy_mandate, paper_serial,
-    reference, voting_code, now, context,
+    *,
+    vote,
+    channel,
+    actor,
+    owner_id,
+    unit_id,
+    approve,
+    choice,
+    proxy_name,
+    proxy_mandate,
+    paper_serial,
+    reference,
+    voting_code,
+    now,
+    context,
 ) -> Ballot:
     # Lock the vote row: ballots of one vote are appended one at a time, so the hash chain
     # has one order and the duplicate check below sees every committed ballot. The unique
@@ -596,7 +648,9 @@ def _cast(
     approved, choice, valid = _check_content(vote, approve, choice)
     serial = _check_paper(vote, channel, paper_serial)
     if Ballot.objects.filter(vote=vote, entry=entry, voided=False).exists():
-        raise BallotRefused(_("该业主（%(key)s）已经投过票，每位业主只能投一票。") % {"key": entry.key}, code="duplicate")
+        raise BallotRefused(
+            _("该业主（%(key)s）已经投过票，每位业主只能投一票。") % {"key": entry.key}, code="duplicate"
+        )
 
     last = Ballot.objects.filter(vote=vote).aggregate(seq=Max("seq"))["seq"] or 0
     prev = Ballot.objects.filter(vote=vote, seq=last).values_list("hash", flat=True).first() or GENESIS
@@ -604,18 +658,41 @@ def _cast(
     r_hash = receipt_hash(receipt)
     seq = last + 1
     digest = ballot_hash(
-        vote_id=vote.pk, seq=seq, key=entry.key, channel=channel, choice=choice, approve=approve_text(approved),
-        valid=valid, proxy_name=proxy_name.strip(), proxy_mandate=proxy_mandate.strip(), paper_serial=serial,
-        reference=reference.strip(), cast_at=timestamp(now), receipt_hash=r_hash, prev_hash=prev,
+        vote_id=vote.pk,
+        seq=seq,
+        key=entry.key,
+        channel=channel,
+        choice=choice,
+        approve=approve_text(approved),
+        valid=valid,
+        proxy_name=proxy_name.strip(),
+        proxy_mandate=proxy_mandate.strip(),
+        paper_serial=serial,
+        reference=reference.strip(),
+        cast_at=timestamp(now),
+        receipt_hash=r_hash,
+        prev_hash=prev,
     )
     try:
         with transaction.atomic():
             ballot = Ballot.objects.create(
-                vote=vote, seq=seq, entry=entry, channel=channel, choice=choice, approve=approved, valid=valid,
-                cast_by_owner_id=owner_id, proxy_name=proxy_name.strip(), proxy_mandate=proxy_mandate.strip(),
-                paper_serial=serial, reference=reference.strip(),
+                vote=vote,
+                seq=seq,
+                entry=entry,
+                channel=channel,
+                choice=choice,
+                approve=approved,
+                valid=valid,
+                cast_by_owner_id=owner_id,
+                proxy_name=proxy_name.strip(),
+                proxy_mandate=proxy_mandate.strip(),
+                paper_serial=serial,
+                reference=reference.strip(),
                 entered_by=actor if getattr(actor, "is_authenticated", False) else None,
-                cast_at=now, receipt_hash=r_hash, prev_hash=prev, hash=digest,
+                cast_at=now,
+                receipt_hash=r_hash,
+                prev_hash=prev,
+                hash=digest,
             )
     except IntegrityError as exc:
         raise BallotRefused(_("该业主已经投过票，每位业主只能投一票。"), code="duplicate") from exc
@@ -623,8 +700,13 @@ def _cast(
         BallotApproval.objects.bulk_create(BallotApproval(ballot=ballot, candidate_id=c) for c in approved)
     if voting_code:
         VotingCode.objects.filter(vote=vote, code_hash=keyed_hash(voting_code)).update(used_at=now)
-    audit_record(actor=actor, action="ballot.cast", obj=ballot, place=vote.estate,
-                 data={"channel": channel, "seq": seq, "valid": valid})
+    audit_record(
+        actor=actor,
+        action="ballot.cast",
+        obj=ballot,
+        place=vote.estate,
+        data={"channel": channel, "seq": seq, "valid": valid},
+    )
     ballot.receipt = receipt
     return ballot
 
@@ -654,18 +736,33 @@ def ballot_cast(
     try:
         with transaction.atomic():
             return _cast(
-                vote=vote, channel=channel, actor=actor, owner_id=owner_id, unit_id=unit_id,
-                approve=list(approve or []), choice=choice or "", proxy_name=proxy_name or "",
-                proxy_mandate=proxy_mandate or "", paper_serial=paper_serial or "", reference=reference or "",
-                voting_code=voting_code, now=now, context=context,
+                vote=vote,
+                channel=channel,
+                actor=actor,
+                owner_id=owner_id,
+                unit_id=unit_id,
+                approve=list(approve or []),
+                choice=choice or "",
+                proxy_name=proxy_name or "",
+                proxy_mandate=proxy_mandate or "",
+                paper_serial=paper_serial or "",
+                reference=reference or "",
+                voting_code=voting_code,
+                now=now,
+                context=context,
             )
     except NotPermitted:
         raise
     except ApplicationError as exc:
         RefusedBallot.objects.create(
-            vote=vote, entry=context.get("entry"), channel=channel or "", reason=exc.code, message=exc.message,
+            vote=vote,
+            entry=context.get("entry"),
+            channel=channel or "",
+            reason=exc.code,
+            message=exc.message,
             payload={"owner": owner_id, "unit": unit_id, "paper_serial": paper_serial, "reference": reference},
-            actor=actor if getattr(actor, "is_authenticated", False) else None, at=timezone.now(),
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            at=timezone.now(),
         )
         raise
 
@@ -737,7 +834,9 @@ def voting_codes_issue(*, vote: Vote, actor) -> list[tuple[int, str]]:
     if vote.status not in (VoteStatus.NOTICE, VoteStatus.VOTING):
         raise Conflict(_("投票码在公示或投票阶段发放。"), code="wrong_status")
     have = set(VotingCode.objects.filter(vote=vote).values_list("unit_id", flat=True))
-    unit_ids = [u for u in PropertyUnit.objects.filter(estate=vote.estate).values_list("pk", flat=True) if u not in have]
+    unit_ids = [
+        u for u in PropertyUnit.objects.filter(estate=vote.estate).values_list("pk", flat=True) if u not in have
+    ]
     now = timezone.now()
     issued = [(u, _new_code()) for u in unit_ids]
     VotingCode.objects.bulk_create(
@@ -774,18 +873,34 @@ def vote_tally(*, vote_id: int) -> VoteResult | None:
             head = Ballot.objects.filter(vote=vote).order_by("-seq").values_list("hash", flat=True).first() or GENESIS
             round_no = (vote.results.aggregate(n=Max("round"))["n"] or 0) + 1
             result = VoteResult.objects.create(
-                vote=vote, round=round_no, data=data, hash=result_hash(data), chain_head=head, computed_at=timezone.now()
+                vote=vote,
+                round=round_no,
+                data=data,
+                hash=result_hash(data),
+                chain_head=head,
+                computed_at=timezone.now(),
             )
             vote.tally_state = TallyState.DONE
             vote.save(update_fields=["tally_state"])
-            audit_record(actor=None, action="vote.tally", obj=vote, place=vote.estate,
-                         data={"round": round_no, "hash": result.hash})
+            audit_record(
+                actor=None,
+                action="vote.tally",
+                obj=vote,
+                place=vote.estate,
+                data={"round": round_no, "hash": result.hash},
+            )
             if not data["quorum"]["met"] and (not vote.extension_allowed or vote.extended):
                 now = timezone.now()
                 vote.status = VoteStatus.FAILED
                 vote.save(update_fields=["status"])
-                VoteStep.objects.create(vote=vote, from_status=VoteStatus.COUNTING, to_status=VoteStatus.FAILED,
-                                        actor=None, at=now, reason=_("未达法定人数"))
+                VoteStep.objects.create(
+                    vote=vote,
+                    from_status=VoteStatus.COUNTING,
+                    to_status=VoteStatus.FAILED,
+                    actor=None,
+                    at=now,
+                    reason=_("未达法定人数"),
+                )
             return result
     except Exception:
         Vote.objects.filter(pk=vote_id, tally_state=TallyState.RUNNING).update(tally_state=TallyState.PENDING)
@@ -807,5 +922,3 @@ def close_due_votes(*, now: datetime.datetime | None = None) -> list[int]:
         vote_close(vote=vote, actor=None, now=now)
         closed.append(vote.pk)
     return closed
-
-

@@ -55,10 +55,20 @@ def verify_csv(text: str) -> Verification:
     for r in (r for r in rows if r["record"] == "ballot"):
         out.ballots += 1
         expected = ballot_hash(
-            vote_id=head["vote"], seq=r["seq"], key=r["key"], channel=r["channel"], choice=r["choice"],
-            approve=r["approve"], valid=_bool(r["valid"]), proxy_name=r["proxy_name"],
-            proxy_mandate=r["proxy_mandate"], paper_serial=r["paper_serial"], reference=r["reference"],
-            cast_at=r["cast_at"], receipt_hash=r["receipt_hash"], prev_hash=prev,
+            vote_id=head["vote"],
+            seq=r["seq"],
+            key=r["key"],
+            channel=r["channel"],
+            choice=r["choice"],
+            approve=r["approve"],
+            valid=_bool(r["valid"]),
+            proxy_name=r["proxy_name"],
+            proxy_mandate=r["proxy_mandate"],
+            paper_serial=r["paper_serial"],
+            reference=r["reference"],
+            cast_at=r["cast_at"],
+            receipt_hash=r["receipt_hash"],
+            prev_hash=prev,
         )
         if r["prev_hash"] != prev or r["hash"] != expected:
             out.problems.append(f"ballot seq {r['seq']}: hash does not match its content or the chain")
@@ -94,7 +104,10 @@ def verify_csv(text: str) -> Verification:
                 counts.approvals[cid] = (n + 1, a + area)
     out.chain_head = prev
     out.data = decide(
-        kind=head["kind"], threshold=head["threshold"], seats=int(head["seats"]) if head["seats"] else None,
-        candidates=candidates, counts=counts,
+        kind=head["kind"],
+        threshold=head["threshold"],
+        seats=int(head["seats"]) if head["seats"] else None,
+        candidates=candidates,
+        counts=counts,
     )
     return out

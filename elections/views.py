@@ -80,22 +80,33 @@ def vote_page(request, pk: int):
     vote = _visible_vote(request, pk)
     now = timezone.now()
     code = _code_for(request, vote)
-    may_vote = vote.status == VoteStatus.VOTING and vote.opens_at <= now < vote.closes_at and (
-        bool(code) or can(request.user, Action.VOTE, vote.estate)
+    may_vote = (
+        vote.status == VoteStatus.VOTING
+        and vote.opens_at <= now < vote.closes_at
+        and (bool(code) or can(request.user, Action.VOTE, vote.estate))
     )
     unit_label = ""
     if code:
         unit = (
-            PropertyUnit.objects.filter(pk__in=VotingCode.objects.filter(vote=vote, code_hash=keyed_hash(code))
-                                        .values("unit_id"))
+            PropertyUnit.objects.filter(
+                pk__in=VotingCode.objects.filter(vote=vote, code_hash=keyed_hash(code)).values("unit_id")
+            )
             .select_related("building")
             .first()
         )
         unit_label = unit.label if unit else ""
-    return render(request, "elections/vote.html", {
-        "vote": vote, "candidates": _candidates(vote), "may_vote": may_vote, "unit_label": unit_label,
-        "choices": Choice.choices, "result": vote.latest_result,
-    })
+    return render(
+        request,
+        "elections/vote.html",
+        {
+            "vote": vote,
+            "candidates": _candidates(vote),
+            "may_vote": may_vote,
+            "unit_label": unit_label,
+            "choices": Choice.choices,
+            "result": vote.latest_result,
+        },
+    )
 
 
 @require_POST
@@ -105,8 +116,11 @@ def cast(request, pk: int):
     code = _code_for(request, vote)
     try:
         ballot = services.ballot_cast(
-            vote=vote, channel=Channel.ONLINE, actor=request.user if request.user.is_authenticated else None,
-            voting_code=code, approve=[int(x) for x in request.POST.getlist("approve") if x.isdigit()],
+            vote=vote,
+            channel=Channel.ONLINE,
+            actor=request.user if request.user.is_authenticated else None,
+            voting_code=code,
+            approve=[int(x) for x in request.POST.getlist("approve") if x.isdigit()],
             choice=request.POST.get("choice", ""),
         )
     except ApplicationError as exc:
@@ -128,15 +142,27 @@ def bulletin(request, pk: int):
     checked, found = request.GET.get("receipt", "").strip(), None
     if checked:
         digest = receipt_hash(checked)
-        found = "counted" if digest in data["receipts"] else "voided" if digest in data["voided_receipts"] else "missing"
+        found = (
+            "counted" if digest in data["receipts"] else "voided" if digest in data["voided_receipts"] else "missing"
+        )
     candidates = {c.pk: c for c in _candidates(vote)} if vote.is_election else {}
     rows = []
     if data["totals"] and vote.is_election:
-        rows = [{**c, "name": candidates[c["id"]].owner.name if c["id"] in candidates else c["id"]}
-                for c in data["totals"]["candidates"]]
-    return render(request, "elections/bulletin.html", {
-        "vote": vote, "bulletin": data, "checked": checked, "found": found, "candidate_rows": rows,
-    })
+        rows = [
+            {**c, "name": candidates[c["id"]].owner.name if c["id"] in candidates else c["id"]}
+            for c in data["totals"]["candidates"]
+        ]
+    return render(
+        request,
+        "elections/bulletin.html",
+        {
+            "vote": vote,
+            "bulletin": data,
+            "checked": checked,
+            "found": found,
+            "candidate_rows": rows,
+        },
+    )
 
 
 def _unit_by_label(vote: Vote, label: str) -> PropertyUnit | None:
@@ -148,7 +174,9 @@ def _unit_by_label(vote: Vote, label: str) -> PropertyUnit | None:
     stairway = parts[1].removesuffix("单元") if len(parts) == 3 else ""
     if not building.endswith("栋"):
         building += "栋"
-    return PropertyUnit.objects.filter(estate=vote.estate, building__name=building, stairway=stairway, room=room).first()
+    return PropertyUnit.objects.filter(
+        estate=vote.estate, building__name=building, stairway=stairway, room=room
+    ).first()
 
 
 @login_required
@@ -166,30 +194,50 @@ def paper_entry(request, pk: int):
         unit = _unit_by_label(vote, request.POST.get("unit", ""))
         marks = request.POST.get("marks", "").replace("，", " ").replace(",", " ").split()
         if unit is None:
-            messages.error(request, _("找不到房屋“%(u)s”，请按“1栋-101”或“1栋-2单元-101”的格式输入。")
-                           % {"u": request.POST.get("unit", "")})
+            messages.error(
+                request,
+                _("找不到房屋“%(u)s”，请按“1栋-101”或“1栋-2单元-101”的格式输入。")
+                % {"u": request.POST.get("unit", "")},
+            )
             return redirect("elections:paper", pk=vote.pk)
         kwargs = {}
         if vote.is_election:
             try:
                 kwargs["approve"] = [number_of[int(m)] for m in marks]
             except (KeyError, ValueError):
-                messages.error(request, _("候选人序号须为 1 至 %(n)s 之间的数字，以空格分隔。") % {"n": len(candidates)})
+                messages.error(
+                    request, _("候选人序号须为 1 至 %(n)s 之间的数字，以空格分隔。") % {"n": len(candidates)}
+                )
                 return redirect("elections:paper", pk=vote.pk)
         else:
             kwargs["choice"] = {"1": "for", "2": "against", "3": "abstain"}.get(marks[0] if marks else "", "")
         try:
-            ballot = services.ballot_cast(vote=vote, channel=channel, actor=request.user, unit_id=unit.pk,
-                                          paper_serial=request.POST.get("serial", ""), **kwargs)
+            ballot = services.ballot_cast(
+                vote=vote,
+                channel=channel,
+                actor=request.user,
+                unit_id=unit.pk,
+                paper_serial=request.POST.get("serial", ""),
+                **kwargs,
+            )
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
             note = "" if ballot.valid else _("（超过应选名额，为无效票，计入参与人数）")
-            messages.success(request, _("已录入：编号 %(s)s，%(u)s，第 %(n)s 张%(note)s") % {
-                "s": ballot.paper_serial, "u": unit.label, "n": ballot.seq, "note": note})
+            messages.success(
+                request,
+                _("已录入：编号 %(s)s，%(u)s，第 %(n)s 张%(note)s")
+                % {"s": ballot.paper_serial, "u": unit.label, "n": ballot.seq, "note": note},
+            )
         return redirect("elections:paper", pk=vote.pk)
-    return render(request, "elections/paper.html", {
-        "vote": vote, "candidates": candidates, "channel": channel,
-        "channels": [(Channel.CENTRAL, Channel.CENTRAL.label), (Channel.MOBILE_BOX, Channel.MOBILE_BOX.label)],
-        "reconciliation": selectors.paper_reconciliation(vote),
-    })
+    return render(
+        request,
+        "elections/paper.html",
+        {
+            "vote": vote,
+            "candidates": candidates,
+            "channel": channel,
+            "channels": [(Channel.CENTRAL, Channel.CENTRAL.label), (Channel.MOBILE_BOX, Channel.MOBILE_BOX.label)],
+            "reconciliation": selectors.paper_reconciliation(vote),
+        },
+    )

@@ -28,11 +28,35 @@ class VoteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Vote
         fields = [
-            "id", "estate", "kind", "title", "description", "matter", "seats", "status", "threshold",
-            "notice_starts", "notice_days", "opens_at", "closes_at", "objection_days", "objection_ends",
-            "extension_allowed", "extended", "original_closes_at", "roll_frozen_at", "roll_total_area",
-            "roll_total_owners", "tally_state", "result_date", "filing_due", "filed_on", "filing_reference",
-            "cancel_reason", "passed", "created_at",
+            "id",
+            "estate",
+            "kind",
+            "title",
+            "description",
+            "matter",
+            "seats",
+            "status",
+            "threshold",
+            "notice_starts",
+            "notice_days",
+            "opens_at",
+            "closes_at",
+            "objection_days",
+            "objection_ends",
+            "extension_allowed",
+            "extended",
+            "original_closes_at",
+            "roll_frozen_at",
+            "roll_total_area",
+            "roll_total_owners",
+            "tally_state",
+            "result_date",
+            "filing_due",
+            "filed_on",
+            "filing_reference",
+            "cancel_reason",
+            "passed",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -95,8 +119,17 @@ class CandidateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Candidate
         fields = [
-            "id", "vote", "owner", "name", "nominated_by", "statement", "is_party_member", "eligible",
-            "review_reason", "reviewed_at", "nominated_at",
+            "id",
+            "vote",
+            "owner",
+            "name",
+            "nominated_by",
+            "statement",
+            "is_party_member",
+            "eligible",
+            "review_reason",
+            "reviewed_at",
+            "nominated_at",
         ]
         read_only_fields = fields
 
@@ -148,8 +181,19 @@ class BallotSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Ballot
-        fields = ["id", "seq", "key", "channel", "valid", "voided", "paper_serial", "reference", "cast_at",
-                  "receipt_hash", "hash"]
+        fields = [
+            "id",
+            "seq",
+            "key",
+            "channel",
+            "valid",
+            "voided",
+            "paper_serial",
+            "reference",
+            "cast_at",
+            "receipt_hash",
+            "hash",
+        ]
         read_only_fields = fields
 
 

@@ -5,4 +5,4 @@ from elections.api.views import VoteViewSet
 router = DefaultRouter()
 router.register("votes", VoteViewSet, basename="vote")
 
-urlpatterns = router.urls + []
+urlpatterns = [*router.urls]

@@ -81,8 +81,9 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
             return Response(PreparatoryGroupSerializer(group).data)
         serializer = PreparatoryGroupInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        group = services.preparatory_group_record(vote=vote, members=serializer.validated_data["members"],
-                                                  actor=request.user)
+        group = services.preparatory_group_record(
+            vote=vote, members=serializer.validated_data["members"], actor=request.user
+        )
         return Response(PreparatoryGroupSerializer(group).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CandidateCreateSerializer, responses=CandidateSerializer(many=True))
@@ -101,8 +102,9 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     @action(detail=True, methods=["post"], url_path=r"candidates/(?P<candidate_id>\d+)/review")
     def review(self, request, pk=None, candidate_id=None):
         vote = self._vote()
-        candidate = get_object_or_404(Candidate.objects.select_related("vote__estate", "owner__person"),
-                                      vote=vote, pk=candidate_id)
+        candidate = get_object_or_404(
+            Candidate.objects.select_related("vote__estate", "owner__person"), vote=vote, pk=candidate_id
+        )
         serializer = ReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         candidate = services.candidate_review(candidate=candidate, actor=request.user, **serializer.validated_data)
@@ -146,14 +148,28 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         data = serializer.validated_data
         proxy = data.get("proxy") or {}
         ballot = services.ballot_cast(
-            vote=vote, channel=data["channel"], actor=request.user, owner_id=data.get("owner"),
-            unit_id=data.get("unit"), approve=data["approve"], choice=data["choice"],
-            proxy_name=proxy.get("name", ""), proxy_mandate=proxy.get("mandate", ""),
-            paper_serial=data["paper_serial"], reference=data["reference"], voting_code=data["voting_code"] or None,
+            vote=vote,
+            channel=data["channel"],
+            actor=request.user,
+            owner_id=data.get("owner"),
+            unit_id=data.get("unit"),
+            approve=data["approve"],
+            choice=data["choice"],
+            proxy_name=proxy.get("name", ""),
+            proxy_mandate=proxy.get("mandate", ""),
+            paper_serial=data["paper_serial"],
+            reference=data["reference"],
+            voting_code=data["voting_code"] or None,
         )
         return Response(
-            {"receipt": ballot.receipt, "receipt_hash": ballot.receipt_hash, "ballot": ballot.pk, "seq": ballot.seq,
-             "valid": ballot.valid, "hash": ballot.hash},
+            {
+                "receipt": ballot.receipt,
+                "receipt_hash": ballot.receipt_hash,
+                "ballot": ballot.pk,
+                "seq": ballot.seq,
+                "valid": ballot.valid,
+                "hash": ballot.hash,
+            },
             status=status.HTTP_201_CREATED,
         )
 
@@ -175,8 +191,10 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
             serializer = PaperSerialsSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             services.paper_serials_issue(vote=vote, serials=serializer.validated_data["serials"], actor=request.user)
-        return Response(selectors.paper_reconciliation(vote),
-                        status=status.HTTP_201_CREATED if request.method == "POST" else status.HTTP_200_OK)
+        return Response(
+            selectors.paper_reconciliation(vote),
+            status=status.HTTP_201_CREATED if request.method == "POST" else status.HTTP_200_OK,
+        )
 
     @extend_schema(request=PaperSerialVoidSerializer, responses=None)
     @action(detail=True, methods=["post"], url_path="paper-serials/void")
@@ -196,8 +214,10 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
             (u.pk, u.label)
             for u in vote.estate.estate_units.filter(pk__in=[u for u, _c in issued]).select_related("building")
         )
-        return Response({"codes": [{"unit": u, "label": labels.get(u, ""), "code": c} for u, c in issued]},
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            {"codes": [{"unit": u, "label": labels.get(u, ""), "code": c} for u, c in issued]},
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(responses=None)
     @action(detail=True, methods=["get"])
@@ -206,9 +226,16 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         result = vote.latest_result
         if result is None:
             raise Conflict(_("尚未计票完成。"), code="not_counted")
-        body = {"vote": vote.pk, "status": vote.status, "round": result.round, "computed_at": result.computed_at,
-                "hash": result.hash, "chain_head": result.chain_head, **result.data,
-                "refused": selectors.refused_counts(vote)}
+        body = {
+            "vote": vote.pk,
+            "status": vote.status,
+            "round": result.round,
+            "computed_at": result.computed_at,
+            "hash": result.hash,
+            "chain_head": result.chain_head,
+            **result.data,
+            "refused": selectors.refused_counts(vote),
+        }
         return Response(body)
 
     @extend_schema(responses=None)
@@ -231,5 +258,3 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     def steps(self, request, pk=None):
         vote = self._vote()
         return Response(VoteStepSerializer(vote.steps.select_related("actor"), many=True).data)
-
-

@@ -102,8 +102,12 @@ def open_election(estate, candidate_owners, *, seats=5, party=(), **extra) -> Vo
     services.vote_transition(vote=vote, to=VoteStatus.NOMINATION, actor=None)
     for i, owner in enumerate(candidate_owners):
         c = services.candidate_nominate(
-            vote=vote, owner=owner, nominated_by=NominatedBy.PARTY if i in party else NominatedBy.OWNERS,
-            statement=f"候选人{i}的陈述", is_party_member=i in party, actor=None,
+            vote=vote,
+            owner=owner,
+            nominated_by=NominatedBy.PARTY if i in party else NominatedBy.OWNERS,
+            statement=f"候选人{i}的陈述",
+            is_party_member=i in party,
+            actor=None,
         )
         services.candidate_review(candidate=c, eligible=True, reason="", actor=None)
     services.vote_transition(vote=vote, to=VoteStatus.REVIEW, actor=None)

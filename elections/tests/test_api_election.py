@@ -38,12 +38,19 @@ def test_full_election_through_the_api(world, cast, api, register60, django_capt
     secretary, clerk = cast["secretary_a"], cast["clerk"]
     now = timezone.now()
     client = api.as_user(secretary)
-    created = client.post("/api/v1/votes/", {
-        "estate": world["estate_a"].pk, "kind": "committee_election", "title": "第三届业主委员会选举",
-        "seats": 9, "notice_starts": str(timezone.localdate() - datetime.timedelta(days=10)),
-        "opens_at": (now - datetime.timedelta(hours=1)).isoformat(),
-        "closes_at": (now + datetime.timedelta(days=2)).isoformat(),
-    }, format="json")
+    created = client.post(
+        "/api/v1/votes/",
+        {
+            "estate": world["estate_a"].pk,
+            "kind": "committee_election",
+            "title": "第三届业主委员会选举",
+            "seats": 9,
+            "notice_starts": str(timezone.localdate() - datetime.timedelta(days=10)),
+            "opens_at": (now - datetime.timedelta(hours=1)).isoformat(),
+            "closes_at": (now + datetime.timedelta(days=2)).isoformat(),
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.data
     vid = created.data["id"]
     base = f"/api/v1/votes/{vid}"
@@ -57,9 +64,16 @@ def test_full_election_through_the_api(world, cast, api, register60, django_capt
 
     candidates = []
     for i, (_unit, owner) in enumerate(register60[:10]):
-        r = client.post(f"{base}/candidates/", {"owner": owner.pk, "nominated_by": "party" if i < 6 else "owners",
-                                                "is_party_member": i < 6, "statement": f"我是{i}号候选人"},
-                        format="json")
+        r = client.post(
+            f"{base}/candidates/",
+            {
+                "owner": owner.pk,
+                "nominated_by": "party" if i < 6 else "owners",
+                "is_party_member": i < 6,
+                "statement": f"我是{i}号候选人",
+            },
+            format="json",
+        )
         assert r.status_code == 201, r.data
         candidates.append(r.data["id"])
     assert client.post(f"{base}/transition/", {"to": "review"}, format="json").status_code == 200
@@ -96,8 +110,11 @@ def test_full_election_through_the_api(world, cast, api, register60, django_capt
         receipts.append(r.data["receipt_hash"])
 
     # The same owner again, by phone: refused and logged.
-    dup = api.as_user(clerk).post(f"{base}/ballots/", {"channel": "phone", "reference": "again",
-                                                         "owner": voters[0][1].pk, "approve": []}, format="json")
+    dup = api.as_user(clerk).post(
+        f"{base}/ballots/",
+        {"channel": "phone", "reference": "again", "owner": voters[0][1].pk, "approve": []},
+        format="json",
+    )
     assert dup.status_code == 409 and dup.data["code"] == "duplicate"
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -138,11 +155,13 @@ def test_full_election_through_the_api(world, cast, api, register60, django_capt
     try:
         assert client.post(f"{base}/transition/", {"to": "filed"}, format="json").data["code"] == "filing_required"
         with django_capture_on_commit_callbacks(execute=True):
-            r = client.post(f"{base}/transition/", {"to": "filed", "filing_reference": "观街备〔2026〕12号",
-                                                    "filed_on": str(timezone.localdate())}, format="json")
+            r = client.post(
+                f"{base}/transition/",
+                {"to": "filed", "filing_reference": "观街备〔2026〕12号", "filed_on": str(timezone.localdate())},
+                format="json",
+            )
         assert r.status_code == 200 and r.data["status"] == "filed"
     finally:
         vote_filed.disconnect(receiver)
     assert received == [(vid, [o.pk for _u, o in register60[:9]], secretary)]
     call_command("verify_vote", str(vid))
-

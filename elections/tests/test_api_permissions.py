@@ -14,8 +14,12 @@ pytestmark = pytest.mark.django_db
 def _payload(world):
     now = timezone.now()
     return {
-        "estate": world["estate_a"].pk, "kind": "resolution", "title": "续聘物业服务企业", "matter": 4,
-        "notice_starts": str(timezone.localdate()), "opens_at": (now + datetime.timedelta(days=8)).isoformat(),
+        "estate": world["estate_a"].pk,
+        "kind": "resolution",
+        "title": "续聘物业服务企业",
+        "matter": 4,
+        "notice_starts": str(timezone.localdate()),
+        "opens_at": (now + datetime.timedelta(days=8)).isoformat(),
         "closes_at": (now + datetime.timedelta(days=10)).isoformat(),
     }
 
@@ -60,10 +64,13 @@ def test_resident_may_not_advance_a_vote(world, cast, api):
 
 def test_clerk_enters_a_paper_ballot_and_resident_may_not(world, cast, api, ten_owners):
     vote = open_resolution(world["estate_a"])
-    api.as_user(cast["secretary_a"]).post(f"/api/v1/votes/{vote.pk}/paper-serials/", {"serials": ["A1", "A2"]},
-                                          format="json")
+    api.as_user(cast["secretary_a"]).post(
+        f"/api/v1/votes/{vote.pk}/paper-serials/", {"serials": ["A1", "A2"]}, format="json"
+    )
     body = {"channel": Channel.CENTRAL, "paper_serial": "A1", "owner": ten_owners[0][1].pk, "choice": "for"}
-    assert api.as_user(cast["resident"]).post(f"/api/v1/votes/{vote.pk}/ballots/", body, format="json").status_code == 403
+    assert (
+        api.as_user(cast["resident"]).post(f"/api/v1/votes/{vote.pk}/ballots/", body, format="json").status_code == 403
+    )
     r = api.as_user(cast["clerk"]).post(f"/api/v1/votes/{vote.pk}/ballots/", body, format="json")
     assert r.status_code == 201 and r.data["receipt"]
 
@@ -71,7 +78,9 @@ def test_clerk_enters_a_paper_ballot_and_resident_may_not(world, cast, api, ten_
 def test_auditor_may_not_cast_or_void(world, cast, api, ten_owners):
     vote = open_resolution(world["estate_a"])
     body = {"channel": Channel.PHONE, "reference": "x", "owner": ten_owners[0][1].pk, "choice": "for"}
-    assert api.as_user(cast["auditor"]).post(f"/api/v1/votes/{vote.pk}/ballots/", body, format="json").status_code == 403
+    assert (
+        api.as_user(cast["auditor"]).post(f"/api/v1/votes/{vote.pk}/ballots/", body, format="json").status_code == 403
+    )
     ballot = api.as_user(cast["clerk"]).post(f"/api/v1/votes/{vote.pk}/ballots/", body, format="json").data["ballot"]
     void = f"/api/v1/votes/{vote.pk}/ballots/{ballot}/void/"
     assert api.as_user(cast["auditor"]).post(void, {"reason": "x"}, format="json").status_code == 403
@@ -93,10 +102,14 @@ def test_result_before_counting_is_a_conflict(world, cast, api, ten_owners):
 
 def test_invalid_preparatory_group_names_the_rule(world, cast, api):
     vote = make_vote(world["estate_a"], kind="committee_election", seats=5)
-    members = [{"name": "甲", "body": "street", "leads": False}, {"name": "乙", "body": "owners", "leads": False},
-               {"name": "丙", "body": "owners", "leads": False}]
-    r = api.as_user(cast["secretary_a"]).post(f"/api/v1/votes/{vote.pk}/preparatory-group/", {"members": members},
-                                              format="json")
+    members = [
+        {"name": "甲", "body": "street", "leads": False},
+        {"name": "乙", "body": "owners", "leads": False},
+        {"name": "丙", "body": "owners", "leads": False},
+    ]
+    r = api.as_user(cast["secretary_a"]).post(
+        f"/api/v1/votes/{vote.pk}/preparatory-group/", {"members": members}, format="json"
+    )
     assert r.status_code == 400 and "组长" in r.data["detail"]
 
 

@@ -10,8 +10,14 @@ from elections.tests.factories import open_resolution
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.mark.browser
@@ -29,8 +35,9 @@ def test_resident_votes_with_a_code_and_finds_the_receipt_on_the_bulletin(live_s
     unit = rows[1][0]
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-                                    args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS
+        )
         try:
             page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
             page.goto(f"{live_server.url}/votes/")

@@ -25,8 +25,9 @@ def test_two_clerks_at_once_get_one_accepted_and_one_refused(world, cast, ten_ow
     def enter(clerk, ref):
         try:
             barrier.wait()
-            services.ballot_cast(vote=vote, channel=Channel.PHONE, reference=ref, owner_id=owner.pk,
-                                 choice="for", actor=clerk)
+            services.ballot_cast(
+                vote=vote, channel=Channel.PHONE, reference=ref, owner_id=owner.pk, choice="for", actor=clerk
+            )
             outcomes.append("accepted")
         except services.BallotRefused as exc:
             outcomes.append(exc.code)
@@ -50,8 +51,17 @@ def test_unique_constraint_refuses_a_second_live_ballot_even_without_the_lock(wo
     from django.db import IntegrityError, transaction
 
     vote = open_resolution(world["estate_a"])
-    first = services.ballot_cast(vote=vote, channel=Channel.PHONE, reference="A", owner_id=ten_owners[0][1].pk,
-                                 choice="for", actor=cast["clerk"])
+    first = services.ballot_cast(
+        vote=vote, channel=Channel.PHONE, reference="A", owner_id=ten_owners[0][1].pk, choice="for", actor=cast["clerk"]
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
-        Ballot.objects.create(vote=vote, seq=2, entry=first.entry, channel="phone", cast_at=first.cast_at,
-                              receipt_hash="x" * 64, prev_hash=first.hash, hash="y" * 64)
+        Ballot.objects.create(
+            vote=vote,
+            seq=2,
+            entry=first.entry,
+            channel="phone",
+            cast_at=first.cast_at,
+            receipt_hash="x" * 64,
+            prev_hash=first.hash,
+            hash="y" * 64,
+        )

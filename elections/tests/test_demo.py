@@ -32,7 +32,12 @@ def test_demo_election_reproduces_the_reference_case_and_loads_once(django_captu
     assert len(data["candidates"]) == 10 and len(data["elected"]) == 9
     assert data["party_members"] == {"candidates": 6, "elected": 6}
     assert {c for c in Ballot.objects.filter(vote=election).values_list("channel", flat=True)} == {
-        "online", "phone", "wechat", "central", "mobile_box"}
+        "online",
+        "phone",
+        "wechat",
+        "central",
+        "mobile_box",
+    }
     call_command("verify_vote", str(election.pk), stdout=out)
     resolution = Vote.objects.get(title=demo.RESOLUTION_TITLE)
     assert resolution.status == VoteStatus.VOTING
@@ -51,6 +56,7 @@ def test_demo_resident_can_vote_in_the_open_resolution():
     residents_demo.load(stdout=out)
     demo.load(stdout=out)
     resolution = Vote.objects.get(title=demo.RESOLUTION_TITLE)
-    ballot = services.ballot_cast(vote=resolution, channel="online", choice="for",
-                                  actor=User.objects.get(username="resident"))
+    ballot = services.ballot_cast(
+        vote=resolution, channel="online", choice="for", actor=User.objects.get(username="resident")
+    )
     assert ballot.receipt

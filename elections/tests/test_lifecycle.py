@@ -42,8 +42,10 @@ def test_election_cannot_leave_draft_without_a_preparatory_group(estate, cast):
         (lambda m: m[:-1], "奇数"),
         (lambda m: [x for x in m if x["body"] != "police"] + [{"name": "业主8", "body": "owners"}], "派出所"),
         (lambda m: [{**x, "leads": x["body"] == "party"} for x in m], "街道代表"),
-        (lambda m: [x for x in m if x["body"] != "owners"][:5] + [x for x in m if x["body"] == "owners"][:2],
-         "业主代表"),
+        (
+            lambda m: [x for x in m if x["body"] != "owners"][:5] + [x for x in m if x["body"] == "owners"][:2],
+            "业主代表",
+        ),
     ],
 )
 def test_preparatory_group_breaking_a_rule_is_refused(estate, cast, change, rule):
@@ -94,8 +96,9 @@ def test_cancelling_after_counting_began_is_refused(estate, cast, ten_owners, dj
     assert refused.value.code == "out_of_order"
 
 
-def test_failed_quorum_cannot_be_posted_as_a_preliminary_result(estate, cast, ten_owners,
-                                                                 django_capture_on_commit_callbacks):
+def test_failed_quorum_cannot_be_posted_as_a_preliminary_result(
+    estate, cast, ten_owners, django_capture_on_commit_callbacks
+):
     vote = open_resolution(estate, extension_allowed=True)
     with django_capture_on_commit_callbacks(execute=True):
         services.vote_close(vote=vote, actor=cast["secretary_a"])
@@ -109,7 +112,7 @@ def test_failed_quorum_cannot_be_posted_as_a_preliminary_result(estate, cast, te
 def test_candidate_must_own_a_unit_in_the_estate(estate, world, cast, ten_owners):
     from elections.tests.factories import register
 
-    (_u, outsider), = register(world["building_b1"], [90])
+    ((_u, outsider),) = register(world["building_b1"], [90])
     vote = make_vote(estate, kind=VoteKind.COMMITTEE_ELECTION, seats=5)
     services.preparatory_group_record(vote=vote, members=VALID_GROUP, actor=cast["secretary_a"])
     services.vote_transition(vote=vote, to=VoteStatus.NOMINATION, actor=cast["secretary_a"])

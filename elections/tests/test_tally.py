@@ -15,8 +15,9 @@ def _cast_all(vote, owners, choices, clerk):
         if choice is None:
             continue
         kwargs = {"approve": choice} if vote.kind == VoteKind.COMMITTEE_ELECTION else {"choice": choice}
-        services.ballot_cast(vote=vote, channel=Channel.PHONE, reference=f"T{i}", owner_id=owner.pk,
-                             actor=clerk, **kwargs)
+        services.ballot_cast(
+            vote=vote, channel=Channel.PHONE, reference=f"T{i}", owner_id=owner.pk, actor=clerk, **kwargs
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -45,8 +46,13 @@ def test_one_square_metre_less_than_two_thirds_fails_the_quorum_and_the_vote(wor
     vote = open_resolution(world["estate_a"])
     _cast_all(vote, owners, ["for", "for", None], cast["clerk"])
     data = _close(vote, cast["secretary_a"])
-    assert data["quorum"] == {"total_area": "300.00", "total_owners": 3, "voted_area": "199.00",
-                              "voted_owners": 2, "met": False}
+    assert data["quorum"] == {
+        "total_area": "300.00",
+        "total_owners": 3,
+        "voted_area": "199.00",
+        "voted_owners": 2,
+        "met": False,
+    }
     vote.refresh_from_db()
     assert vote.status == VoteStatus.FAILED
 
@@ -173,8 +179,9 @@ def test_extension_beyond_the_limit_is_refused(world, cast):
     _cast_all(vote, owners, ["for", None, None], cast["clerk"])
     _close(vote, cast["secretary_a"])
     with pytest.raises(ApplicationError) as refused:
-        services.vote_extend(vote=vote, closes_at=vote.closes_at + datetime.timedelta(days=16),
-                             actor=cast["secretary_a"])
+        services.vote_extend(
+            vote=vote, closes_at=vote.closes_at + datetime.timedelta(days=16), actor=cast["secretary_a"]
+        )
     assert refused.value.code == "extension_too_long"
 
 

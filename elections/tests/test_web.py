@@ -56,13 +56,17 @@ def test_clerk_enters_paper_ballots_serial_first(client, estate, ten_owners, cas
     page = client.get(f"/votes/{vote.pk}/paper/").content.decode()
     assert page.index('name="serial"') < page.index('name="unit"') and "autofocus" in page
     unit = ten_owners[8][0]
-    r = client.post(f"/votes/{vote.pk}/paper/", {"serial": "Z1", "unit": unit.label, "marks": "1 2 3",
-                                                 "channel": "mobile_box"}, follow=True)
+    r = client.post(
+        f"/votes/{vote.pk}/paper/",
+        {"serial": "Z1", "unit": unit.label, "marks": "1 2 3", "channel": "mobile_box"},
+        follow=True,
+    )
     assert "已录入" in r.content.decode()
     ballot = Ballot.objects.get(vote=vote)
     assert ballot.channel == "mobile_box" and ballot.paper_serial == "Z1" and len(ballot.approve) == 3
-    r = client.post(f"/votes/{vote.pk}/paper/", {"serial": "Z1", "unit": ten_owners[9][0].label, "marks": "1"},
-                    follow=True)
+    r = client.post(
+        f"/votes/{vote.pk}/paper/", {"serial": "Z1", "unit": ten_owners[9][0].label, "marks": "1"}, follow=True
+    )
     assert "已录入过" in r.content.decode()
 
 

@@ -82,8 +82,12 @@ class Command(BaseCommand):
         per = -(-n_units // len(buildings))
         unit_rows = [
             PropertyUnit(
-                building=buildings[i // per], estate=estate, room=f"{i % per + 1:05d}",
-                area=Decimal(rng.randint(4000, 16000)) / 100, registered_area=None, area_source=AreaSource.REGISTERED,
+                building=buildings[i // per],
+                estate=estate,
+                room=f"{i % per + 1:05d}",
+                area=Decimal(rng.randint(4000, 16000)) / 100,
+                registered_area=None,
+                area_source=AreaSource.REGISTERED,
                 delivered=i >= 2000,  # the first 2,000 undelivered: the developer's, one counted owner
             )
             for i in range(n_units)
@@ -104,15 +108,22 @@ class Command(BaseCommand):
 
         now = timezone.now()
         vote = services.vote_create(
-            estate=Place.objects.get(pk=estate.pk), kind=VoteKind.RESOLUTION, title="基准表决", matter=5,
+            estate=Place.objects.get(pk=estate.pk),
+            kind=VoteKind.RESOLUTION,
+            title="基准表决",
+            matter=5,
             notice_starts=timezone.localdate() - datetime.timedelta(days=10),
-            opens_at=now - datetime.timedelta(hours=1), closes_at=now + datetime.timedelta(days=1), actor=None,
+            opens_at=now - datetime.timedelta(hours=1),
+            closes_at=now + datetime.timedelta(days=1),
+            actor=None,
         )
         services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=None)
         t1 = time.perf_counter()
         services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=None)
-        self._log(f"roll frozen: {vote.roll_total_owners:,} counted owners, {vote.roll_total_area} m² "
-                  f"in {time.perf_counter() - t1:.1f} s")
+        self._log(
+            f"roll frozen: {vote.roll_total_owners:,} counted owners, {vote.roll_total_area} m² "
+            f"in {time.perf_counter() - t1:.1f} s"
+        )
 
         t2 = time.perf_counter()
         entries = list(RollEntry.objects.filter(vote=vote).values_list("pk", "key"))
@@ -126,25 +137,51 @@ class Command(BaseCommand):
             serial = f"S{seq:08d}" if channel in ("central", "mobile_box") else ""
             reference = f"R{seq}" if channel in ("phone", "wechat") else ""
             digest = ballot_hash(
-                vote_id=vote.pk, seq=seq, key=key, channel=channel, choice=choice, approve=approve_text([]),
-                valid=True, proxy_name="", proxy_mandate="", paper_serial=serial, reference=reference,
-                cast_at=timestamp(cast_at), receipt_hash=r_hash, prev_hash=prev,
+                vote_id=vote.pk,
+                seq=seq,
+                key=key,
+                channel=channel,
+                choice=choice,
+                approve=approve_text([]),
+                valid=True,
+                proxy_name="",
+                proxy_mandate="",
+                paper_serial=serial,
+                reference=reference,
+                cast_at=timestamp(cast_at),
+                receipt_hash=r_hash,
+                prev_hash=prev,
             )
-            rows.append((vote.pk, seq, entry_id, channel, choice, "[]", True, serial, reference, cast_at, r_hash,
-                         prev, digest))
+            rows.append(
+                (vote.pk, seq, entry_id, channel, choice, "[]", True, serial, reference, cast_at, r_hash, prev, digest)
+            )
             prev = digest
-        columns = ("vote_id", "seq", "entry_id", "channel", "choice", "approve", "valid", "paper_serial",
-                   "reference", "cast_at", "receipt_hash", "prev_hash", "hash")
+        columns = (
+            "vote_id",
+            "seq",
+            "entry_id",
+            "channel",
+            "choice",
+            "approve",
+            "valid",
+            "paper_serial",
+            "reference",
+            "cast_at",
+            "receipt_hash",
+            "prev_hash",
+            "hash",
+        )
         with connection.cursor() as cursor:
-            copy_sql = (f"COPY elections_ballot ({', '.join(columns)}, proxy_name, proxy_mandate, voided) "
-                        "FROM STDIN")
+            copy_sql = f"COPY elections_ballot ({', '.join(columns)}, proxy_name, proxy_mandate, voided) FROM STDIN"
             with cursor.cursor.copy(copy_sql) as copy:
                 for row in rows:
                     copy.write_row((*row, "", "", False))
             cursor.execute("ANALYZE elections_ballot")
             cursor.execute("ANALYZE elections_rollentry")
-        self._log(f"ballots: {Ballot.objects.filter(vote=vote).count():,} loaded with COPY, hash-chained, "
-                  f"in {time.perf_counter() - t2:.1f} s")
+        self._log(
+            f"ballots: {Ballot.objects.filter(vote=vote).count():,} loaded with COPY, hash-chained, "
+            f"in {time.perf_counter() - t2:.1f} s"
+        )
 
         sql = _sql()
 
@@ -166,8 +203,10 @@ class Command(BaseCommand):
         data, row = orm(), raw()
         assert data["quorum"]["voted_owners"] == row[0] and Decimal(data["quorum"]["voted_area"]) == row[1]
         t_orm, t_sql = statistics.median(orm_times), statistics.median(sql_times)
-        self._log(f"tally (elections.selectors.tally, ORM aggregate + §4 in Python): median {t_orm * 1000:.1f} ms "
-                  f"over {repeat} runs")
+        self._log(
+            f"tally (elections.selectors.tally, ORM aggregate + §4 in Python): median {t_orm * 1000:.1f} ms "
+            f"over {repeat} runs"
+        )
         self._log(f"single SQL aggregate over the same rows:                 median {t_sql * 1000:.1f} ms")
         self._log(f"ratio: {t_orm / t_sql:.2f}x (target ≤ 1.5x)")
         self._log(f"result: quorum met {data['quorum']['met']}, for {data['for']}, passed {data['passed']}")

@@ -31,7 +31,9 @@ class Command(BaseCommand):
                 problems.append("the chain's head differs from the one stored with the result")
             for key in sorted(set(found.data) | set(result.data)):
                 if found.data.get(key) != result.data.get(key):
-                    problems.append(f"result field {key!r}: recomputed {found.data.get(key)!r}, stored {result.data.get(key)!r}")
+                    problems.append(
+                        f"result field {key!r}: recomputed {found.data.get(key)!r}, stored {result.data.get(key)!r}"
+                    )
         for problem in problems:
             self.stderr.write(problem)
         if problems:
