@@ -209,7 +209,7 @@ def _register(estate: Place, stdout) -> None:
     writer = csv.writer(buffer)
     writer.writerow(header)
     writer.writerows(rows)
-    report, summary = importer.import_register(
+    report, _summary = importer.import_register(
         io.BytesIO(buffer.getvalue().encode()), "demo-register.csv", estate, on=HISTORY_START
     )
     if not report.ok:  # a bug in the demo itself: say where

@@ -363,6 +363,7 @@ def register_import_submit(
     *, estate: Place, file, actor: User | None, on: datetime.date | None = None, run: bool = True
 ) -> ImportJob:
     """Accept a register file for an estate and queue its import; the job row shows its progress."""
+    estate = Place.objects.get(pk=estate.pk)  # fresh tree fields for the scope check
     if estate.kind != PlaceKind.ESTATE:
         raise ApplicationError(_("登记册只能导入到小区。"), code="not_an_estate")
     if actor is not None and not can(actor, Action.CHANGE, estate):

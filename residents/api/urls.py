@@ -12,11 +12,14 @@ router.register("party-members", views.PartyMemberViewSet, basename="party-membe
 router.register("skills", views.SkillViewSet, basename="skill")
 router.register("register-imports", views.ImportJobViewSet, basename="register-import")
 
-urlpatterns = router.urls + [
+urlpatterns = [
+    *router.urls,
     path("places/<int:pk>/voting-roll/", views.VotingRollView.as_view(), name="place-voting-roll"),
     path("places/<int:pk>/occupancy/", views.OccupancyView.as_view(), name="place-occupancy"),
     path("places/<int:pk>/occupancy/series/", views.OccupancySeriesView.as_view(), name="place-occupancy-series"),
     path(
-        "places/<int:pk>/party-participation/", views.PartyParticipationView.as_view(), name="place-party-participation"
+        "places/<int:pk>/party-participation/",
+        views.PartyParticipationView.as_view(),
+        name="place-party-participation",
     ),
 ]

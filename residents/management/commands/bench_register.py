@@ -90,7 +90,7 @@ def write_register(path: str, units: int, buildings: int) -> int:
             head = [building, stairway, room, "residential", area, "registered" if i % 10 else "surveyed"]
             bucket = i % 100
             if bucket < 3:
-                owners = [developer + ("yes", "")]
+                owners = [(*developer, "yes", "")]
                 delivered = "yes" if bucket else "no"
             elif bucket < 5:  # a buyer of several units: the same person as the unit before
                 n = i - 1
@@ -173,7 +173,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{r['units']:>8} {r['rows']:>8} {r['validate']:>10.2f} {r['write']:>8.2f} {r['import']:>8.2f} "
                 f"{r['rows'] / r['import']:>8.0f} {r['copy']:>11.3f} {r['import'] / r['copy']:>6.1f} "
-                f"{r['copy_tables']:>13.2f} {r['import'] / r['copy_tables']:>5.1f} {r['roll']:>7.2f} {r['peak_mib']:>8.1f}"
+                f"{r['copy_tables']:>13.2f} {r['import'] / r['copy_tables']:>5.1f} "
+                f"{r['roll']:>7.2f} {r['peak_mib']:>8.1f}"
             )
 
     def _copy_same_tables(self, estate) -> float:
@@ -274,7 +275,8 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{size} units, {rows} rows: import {result['import']:.2f} s "
                     f"(validate {result['validate']:.2f} s, write {result['write']:.2f} s), "
-                    f"COPY file {result['copy']:.3f} s, COPY tables {result['copy_tables']:.2f} s, roll {result['roll']:.2f} s for {result['owners']} counted owners, "
+                    f"COPY file {result['copy']:.3f} s, COPY tables {result['copy_tables']:.2f} s, "
+                    f"roll {result['roll']:.2f} s for {result['owners']} counted owners, "
                     f"peak +{result['peak_mib']:.1f} MiB"
                 )
                 raise _Rollback

@@ -1,0 +1,105 @@
+"""Import jobs: queued on commit, run by the task, claimed once, their progress and report shown."""
+
+import pytest
+from django.core.files.base import ContentFile
+
+from governance.models import AuditEvent
+from residents import services
+from residents.models import ImportJob, ImportState, PropertyUnit
+from residents.tasks import register_import
+
+from .factories import register_csv, register_row
+
+
+def _job(estate, rows, actor=None):
+    data = register_csv(rows).getvalue()
+    return services.register_import_submit(
+        estate=estate, file=ContentFile(data, name="register.csv"), actor=actor, run=False
+    )
+
+
+def test_a_valid_job_imports_and_records_its_summary(estate, cast):
+    job = _job(estate, [register_row(room=str(100 + i), n=i) for i in range(30)], actor=cast["secretary_a"])
+    register_import(job.pk)
+    job.refresh_from_db()
+    assert job.state == ImportState.DONE and job.percent == 100
+    assert (job.total_rows, job.processed_rows, job.total_units, job.written_units) == (30, 30, 30, 30)
+    assert job.summary["units_created"] == 30
+    assert AuditEvent.objects.get(action="register.import").actor == cast["secretary_a"]
+
+
+def test_an_invalid_job_imports_nothing_and_keeps_the_report(estate):
+    job = _job(estate, [register_row(), register_row(room="102", building="9栋")])
+    register_import(job.pk)
+    job.refresh_from_db()
+    assert job.state == ImportState.INVALID and job.error_count == 1
+    assert job.errors[0]["line"] == 3 and not PropertyUnit.objects.exists()
+
+
+def test_running_a_job_twice_imports_once(estate):
+    job = _job(estate, [register_row()])
+    register_import(job.pk)
+    register_import(job.pk)
+    assert AuditEvent.objects.filter(action="register.import").count() == 1
+
+
+def test_submitting_queues_the_task_on_commit(estate, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        job = services.register_import_submit(
+            estate=estate, file=ContentFile(register_csv([register_row()]).getvalue(), name="r.csv"), actor=None
+        )
+    assert len(callbacks) == 1
+    job.refresh_from_db()
+    assert job.state == ImportState.DONE
+
+
+def test_submitting_for_an_estate_outside_change_scope_is_refused(estate, cast):
+    from core.errors import NotPermitted
+
+    with pytest.raises(NotPermitted):
+        _job(estate, [register_row()], actor=cast["committee_member"].__class__.objects.get(username="reviewer"))
+
+
+@pytest.mark.urls("residents.tests.urls")
+def test_the_import_page_uploads_a_file_and_shows_the_report(client, cast, estate, django_capture_on_commit_callbacks):
+    client.force_login(cast["secretary_a"])
+    upload = ContentFile(register_csv([register_row(), register_row(room="102", area="abc")]).getvalue(), name="r.csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/register/imports/", {"estate": estate.pk, "file": upload})
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert "校验未通过" in page.content.decode() and "不是数字" in page.content.decode()
+
+
+@pytest.mark.urls("residents.tests.urls")
+def test_the_import_page_offers_only_estates_the_user_may_change(client, cast, estate, world):
+    client.force_login(cast["secretary_b"])
+    response = client.post("/register/imports/", {"estate": estate.pk, "file": ContentFile(b"x", name="r.csv")})
+    assert response.status_code == 200 and not ImportJob.objects.exists()
+
+
+@pytest.mark.urls("residents.tests.urls")
+def test_another_communitys_job_page_is_not_found(client, cast, estate):
+    job = _job(estate, [register_row()])
+    client.force_login(cast["secretary_b"])
+    assert client.get(f"/register/imports/{job.pk}/").status_code == 404
+
+
+def test_admin_upload_creates_and_runs_a_job(client, cast, estate, django_capture_on_commit_callbacks):
+    client.force_login(cast["admin"])
+    upload = ContentFile(register_csv([register_row()]).getvalue(), name="r.csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/residents/importjob/add/", {"estate": estate.pk, "file": upload, "on": ""})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert ImportJob.objects.get().state == ImportState.DONE and PropertyUnit.objects.count() == 1
+
+
+def test_admin_owner_list_shows_masked_numbers(client, cast, estate):
+    from .factories import PersonOwnerFactory
+
+    owner = PersonOwnerFactory(place=estate)
+    owner.person.set_id_number("110105194912310029")
+    owner.person.save()
+    client.force_login(cast["admin"])
+    page = client.get("/admin/residents/owner/").content.decode()
+    assert "1101**********0029" in page and "110105194912310029" not in page
