@@ -221,6 +221,9 @@ class MeetingAdmin(NoDeleteMixin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         obj, data, _change = request._gongzhi_meeting
+        for formset in formsets:
+            # The inlines are read-only: this saves nothing, but the admin's log reads the result.
+            formset.save()
         if obj.pk is None:
             return
         _report(

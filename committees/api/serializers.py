@@ -330,6 +330,7 @@ class LedgerTransactionSerializer(serializers.ModelSerializer):
 
     legs = LegSerializer(many=True, read_only=True)
     recorded_by_name = serializers.SerializerMethodField()
+    voucher = serializers.SerializerMethodField()
 
     class Meta:
         model = LedgerTransaction
@@ -351,6 +352,17 @@ class LedgerTransactionSerializer(serializers.ModelSerializer):
             "legs",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_voucher(self, tx) -> str | None:
+        """The voucher's download address, served only to those who may read the ledger."""
+        if not tx.voucher:
+            return None
+        from django.urls import reverse
+
+        url = reverse("ledger-transaction-voucher", args=[tx.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
 
     @extend_schema_field(serializers.CharField())
     def get_recorded_by_name(self, tx) -> str:

@@ -7,7 +7,7 @@ their reviews of spending (the ``discipline`` approval stage).
 """
 
 from django.db.models import Prefetch, Q
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -34,6 +34,7 @@ from committees.models import (
     SupervisionGroup,
 )
 from governance.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
+from governance.audit import audit_record
 from governance.models import Place, PlaceKind, Post
 from governance.scoping import Action
 
@@ -433,6 +434,16 @@ class LedgerTransactionViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, view
         body.is_valid(raise_exception=True)
         tx = services.transaction_reverse(transaction=original, actor=request.user, **body.validated_data)
         return Response(self._read(tx), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def voucher(self, request, pk=None):
+        """Download the entry's voucher (receipt or contract): only for those who may read the ledger."""
+        tx = self.get_object()
+        if not tx.voucher:
+            raise Http404
+        audit_record(actor=request.user, action="ledger.voucher_view", obj=tx, place=tx.estate)
+        return FileResponse(tx.voucher.open("rb"), as_attachment=True, filename=tx.voucher.name.rsplit("/", 1)[-1])
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])

@@ -48,3 +48,31 @@ def test_the_admin_has_no_bulk_delete_for_ledger_entries(admin_client_, estate, 
 )
 def test_every_committees_admin_page_lists(admin_client_, estate, ledger, model):
     assert admin_client_.get(reverse(f"admin:committees_{model}_changelist")).status_code == 200
+
+
+def test_a_meeting_added_in_the_admin_goes_through_the_service(admin_client_, estate):
+    from committees.models import Meeting
+    from governance.models import AuditEvent
+
+    response = admin_client_.post(
+        reverse("admin:committees_meeting_add"),
+        {
+            "estate": estate.pk,
+            "kind": "deliberation",
+            "title": "议事会：充电桩",
+            "held_at_0": "2026-03-01",
+            "held_at_1": "19:00:00",
+            "location": "党群服务站",
+            "agenda": '["充电桩选址"]',
+            "party_org_attended": "on",
+            "minutes": "",
+            "decisions-TOTAL_FORMS": "0",
+            "decisions-INITIAL_FORMS": "0",
+            "attachments-TOTAL_FORMS": "0",
+            "attachments-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    meeting = Meeting.objects.get()
+    assert meeting.party_org_attended and meeting.agenda == ["充电桩选址"]
+    assert AuditEvent.objects.filter(action="meeting.create").exists()

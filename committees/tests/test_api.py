@@ -343,3 +343,30 @@ def test_a_statement_preview_shows_any_period(api, cast, estate, entries):
         .json()
     )
     assert body["income_total"] == "500.00"
+
+
+def test_an_auditor_downloads_a_voucher_and_the_download_is_logged(api, cast, entries):
+    from governance.models import AuditEvent
+
+    client = api.as_user(cast["auditor"])
+    url = client.get(reverse("ledger-transaction-detail", args=[entries[0].pk])).json()["voucher"]
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
+    assert AuditEvent.objects.filter(action="ledger.voucher_view", object_id=str(entries[0].pk)).count() == 1
+
+
+def test_a_resident_cannot_download_a_voucher(api, cast, entries):
+    response = api.as_user(cast["resident"]).get(reverse("ledger-transaction-voucher", args=[entries[0].pk]))
+    assert response.status_code == 404
+
+
+def test_the_spending_list_runs_a_fixed_number_of_queries(api, cast, estate, ledger, django_assert_max_num_queries):
+    from committees import services
+
+    for i in range(4):
+        services.spending_request_create(
+            estate=estate, payee=f"公司{i}", purpose=ledger["5102"], amount=D("100"), actor=None
+        )
+    with django_assert_max_num_queries(6):
+        body = api.as_user(cast["auditor"]).get(reverse("spending-request-list")).json()
+    assert body["count"] == 4

@@ -77,3 +77,20 @@ def test_a_deliberation_council_records_its_decision_as_stated(estate):
     )
     decision = services.decision_record(meeting=meeting, text="建议增设充电桩", passed=True, actor=None)
     assert decision.passed and decision.members_total is None
+
+
+def test_scheduling_a_committee_meeting_tells_oversight_on_commit(estate, seven, django_capture_on_commit_callbacks):
+    from committees.signals import meeting_scheduled
+
+    received = []
+
+    def receiver(sender, meeting, **kwargs):
+        received.append(meeting.pk)
+
+    meeting_scheduled.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            meeting = committee_meeting(estate, seven[1])
+    finally:
+        meeting_scheduled.disconnect(receiver)
+    assert received == [meeting.pk]
