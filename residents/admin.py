@@ -129,8 +129,25 @@ class OccupancyAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Skill)
 class SkillAdmin(admin.ModelAdmin):
+    """The district's list of skills: staff read it, a superuser edits it."""
+
     list_display = ("code", "name")
     search_fields = ("code", "name")
+
+    def has_module_permission(self, request):
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_view_permission(self, request, obj=None):
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 class ParticipationInline(admin.TabularInline):
