@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -104,15 +104,25 @@ def committee_record(
     filed_on: datetime.date | None = None,
     filing_reference: str = "",
     entered_by_hand: bool = False,
+    seats: int | None = None,
 ) -> OwnersCommittee:
     """Record a new owners' committee of ``estate``; the current one's term and posts end.
 
     ``members`` pairs each person with a post kind (chair, vice_chair, member). A person who
     already holds a current committee post of that kind at the estate keeps it: it is not
-    duplicated. A committee has 5 to 11 members, an odd number, and at most one chair.
+    duplicated. A committee has 5 to 11 members, an odd number, and at most one chair; an
+    elected committee may have fewer members than its ``seats`` (vacancies), never more.
     """
     _require_estate(estate)
-    _check_committee_size(len(members))
+    if seats is None:
+        _check_committee_size(len(members))
+    else:
+        _check_committee_size(seats)
+        if not 0 < len(members) <= seats:
+            raise ApplicationError(
+                _("当选%(n)d人，应选%(seats)d席：人数不符。") % {"n": len(members), "seats": seats},
+                code="committee_size",
+            )
     if len({p.pk for p, _k in members}) != len(members):
         raise ApplicationError(_("同一人不能在业委会中重复任职。"), code="duplicate_member")
     for _person, kind in members:
@@ -139,19 +149,26 @@ def committee_record(
     for old in previous:
         committee_end(committee=old, on=term_start - datetime.timedelta(days=1), actor=actor, keep=keep.values())
 
-    committee = OwnersCommittee.objects.create(
-        estate=estate,
-        term_start=term_start,
-        term_end=term_end,
-        election=election,
-        party_branch=party_branch,
-        filed_on=filed_on,
-        filing_reference=filing_reference,
-        entered_by_hand=entered_by_hand,
-    )
+    try:
+        with transaction.atomic():
+            committee = OwnersCommittee.objects.create(
+                estate=estate,
+                term_start=term_start,
+                term_end=term_end,
+                election=election,
+                party_branch=party_branch,
+                filed_on=filed_on,
+                filing_reference=filing_reference,
+                entered_by_hand=entered_by_hand,
+            )
+    except IntegrityError as exc:  # another clerk recorded a committee at the same moment
+        raise Conflict(_("该小区刚刚已登记了新一届业委会，请刷新后核对。"), code="concurrent_committee") from exc
     posts = []
     for person, kind in members:
         post = keep.get((person.pk, kind))
+        if post is not None and post.end is not None and post.end < term_end:
+            # A re-elected member keeps their post, for the new term.
+            post = governance_services.post_end(post=post, end=term_end, actor=actor)
         if post is None:
             post = governance_services.post_create(
                 person=person,
@@ -200,8 +217,11 @@ def committee_record_from_election(*, vote, elected: Sequence[int], actor) -> Ow
     The elected owners become members; their first meeting elects the chair and vice-chairs
     (``committee_assign_post``). The committee's filing is the election's.
     """
+    from elections.models import VoteKind
     from residents.models import Owner
 
+    if vote.kind != VoteKind.COMMITTEE_ELECTION:
+        raise ApplicationError(_("只有业委会选举才产生业委会。"), code="not_an_election")
     if OwnersCommittee.objects.filter(election=vote).exists():
         return OwnersCommittee.objects.get(election=vote)
     owners = Owner.objects.select_related("person").in_bulk(list(elected))
@@ -217,6 +237,7 @@ def committee_record_from_election(*, vote, elected: Sequence[int], actor) -> Ow
         term_start=term_start,
         members=[(person, PostKind.MEMBER) for person in people],
         election=vote,
+        seats=vote.seats or len(people),
         filed_on=getattr(vote, "filed_on", None),
         filing_reference=getattr(vote, "filing_reference", "") or "",
         actor=actor,
@@ -295,7 +316,14 @@ def supervision_group_create(
     _require_estate(estate)
     if not members:
         raise ApplicationError(_("事务监督组至少需要一名成员。"), code="no_members")
-    foreign = [m for m in members if m.place_id != estate.pk]
+    from residents.models import Ownership
+
+    holding = set(
+        Ownership.objects.active_on(timezone.localdate())
+        .filter(owner__in=members, unit__estate=estate)
+        .values_list("owner_id", flat=True)
+    )
+    foreign = [m for m in members if m.place_id != estate.pk and m.pk not in holding]
     if foreign:
         raise ApplicationError(
             _("事务监督组成员必须是本小区业主：%(names)s 不是。") % {"names": "、".join(m.name for m in foreign)},

@@ -36,6 +36,8 @@ def test_a_re_elected_member_keeps_their_post(estate):
     chair_posts = [p for p in new.posts.all() if p.kind == PostKind.CHAIR]
     assert len(chair_posts) == 1
     assert members[0].posts.filter(body=PostBody.OWNERS_COMMITTEE, kind=PostKind.CHAIR).count() == 1
+    assert chair_posts[0].end == new.term_end
+    assert selectors.committee_summary(new, on=datetime.date(2025, 1, 1)).members == 5
 
 
 def test_the_summary_shows_party_share_one_shoulder_and_days_left(world, estate):
@@ -103,3 +105,18 @@ def test_a_filed_election_records_the_committee_through_the_signal(estate, cast)
     )
     summary = selectors.committee_summary(board, on=datetime.date(2026, 3, 1))
     assert summary.chair_id == owners[0].person_id and summary.members == 5
+
+
+def test_an_election_with_a_vacancy_records_a_committee_short_of_its_seats(estate):
+    from elections.models import Vote
+
+    owners = [Owner.objects.create(person=p, place=estate) for p in people(6, estate)]
+    vote = Vote.objects.create(
+        estate=estate, kind="committee_election", title="选举", matter=3, seats=7, status="filed",
+        notice_starts=datetime.date(2026, 1, 1), notice_days=15,
+        opens_at=datetime.datetime(2026, 2, 1, tzinfo=datetime.UTC),
+        closes_at=datetime.datetime(2026, 2, 8, tzinfo=datetime.UTC), objection_days=7,
+        result_date=datetime.date(2026, 2, 9),
+    )
+    board = services.committee_record_from_election(vote=vote, elected=[o.pk for o in owners], actor=None)
+    assert board.posts.count() == 6
