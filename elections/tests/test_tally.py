@@ -212,3 +212,23 @@ def test_verify_vote_names_a_ballot_altered_in_the_database(world, cast, capsys)
 def test_draft_vote_has_no_result(world, cast):
     vote = make_vote(world["estate_a"])
     assert vote.latest_result is None and vote.passed is None
+
+
+def test_verify_vote_on_an_exported_csv_detects_a_tampered_approval(world, cast, tmp_path, capsys):
+    from elections import selectors
+
+    owners = register(world["building_a1"], [100] * 6)
+    vote = open_election(world["estate_a"], [o for _u, o in owners[:6]], seats=5)
+    ids = sorted(vote.candidates.values_list("pk", flat=True))
+    _cast_all(vote, owners, [ids[:3], ids[:3], ids[1:4], ids[2:5], None, None], cast["clerk"])
+    _close(vote, cast["secretary_a"])
+    csv_text = selectors.export_csv(vote)
+    good = tmp_path / "good.csv"
+    good.write_text(csv_text, encoding="utf-8")
+    call_command("verify_vote", str(vote.pk), "--csv", str(good))
+    bad = tmp_path / "bad.csv"
+    approve = " ".join(str(i) for i in ids[:3])
+    bad.write_text(csv_text.replace(f",{approve},", f",{ids[5]},", 1), encoding="utf-8")
+    with pytest.raises(SystemExit):
+        call_command("verify_vote", str(vote.pk), "--csv", str(bad))
+    assert "seq 1" in capsys.readouterr().err

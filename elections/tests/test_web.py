@@ -74,3 +74,16 @@ def test_resident_cannot_open_the_paper_entry_page(client, estate, ten_owners, c
     vote = open_resolution(estate)
     client.force_login(cast["resident"])
     assert client.get(f"/votes/{vote.pk}/paper/").status_code == 404
+
+
+def test_admin_lists_votes_and_ballots_read_only(client, estate, ten_owners, cast):
+    from governance.tests.factories import UserFactory
+
+    vote = open_resolution(estate)
+    services.ballot_cast(
+        vote=vote, channel="phone", reference="T", owner_id=ten_owners[0][1].pk, choice="for", actor=cast["clerk"]
+    )
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    assert client.get("/admin/elections/vote/").status_code == 200
+    page = client.get(f"/admin/elections/ballot/{Ballot.objects.get().pk}/change/")
+    assert page.status_code == 200 and 'name="choice"' not in page.content.decode()
