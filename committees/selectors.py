@@ -373,3 +373,13 @@ def ledger_accounts(estate: Place) -> list:
     from committees.models import Account
 
     return list(Account.objects.filter(estate=estate).order_by("code"))
+
+
+def expert_candidates(estate: Place, skill_codes: list[str] | None = None):
+    """Party members of the estate's organizations with any of the given skills, for a project's expert team."""
+    from residents.models import PartyMember
+
+    members = PartyMember.objects.filter(organization__place__estate=estate)
+    if skill_codes:
+        members = members.filter(skills__code__in=skill_codes)
+    return members.distinct().select_related("person").prefetch_related("skills").order_by("person__name", "pk")

@@ -331,6 +331,29 @@ class ProjectViewSet(ScopedModelViewSet):
         experts = data.pop("expert_team", [])
         serializer.instance = services.project_create(actor=self.request.user, experts=experts, **data)
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=False, methods=["get"], url_path="expert-candidates")
+    def expert_candidates(self, request):
+        """Party members of an estate (``?estate=``) with the given skills (``?skill=engineer&skill=lawyer``)."""
+        estate = get_object_or_404(
+            Place.objects.restrict(request.user, Action.VIEW),
+            pk=request.query_params.get("estate"),
+            kind=PlaceKind.ESTATE,
+        )
+        members = selectors.expert_candidates(estate, request.query_params.getlist("skill"))
+        page = self.paginate_queryset(members)
+        return self.get_paginated_response(
+            [
+                {
+                    "id": m.pk,
+                    "name": m.person.name,
+                    "in_service": m.in_service,
+                    "skills": [k.code for k in m.skills.all()],
+                }
+                for m in page
+            ]
+        )
+
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         experts = data.pop("expert_team", None)

@@ -176,3 +176,22 @@ def test_a_resident_cannot_change_a_project(api, cast, estate):
         reverse("project-detail", args=[project.pk]), {"actual_cost": "1.00"}, format="json"
     )
     assert response.status_code == 403
+
+
+def test_expert_candidates_are_drawn_from_the_registers_skills(
+    api, cast, estate, branches, django_assert_max_num_queries
+):
+    from residents.models import Skill
+
+    engineer, _ = Skill.objects.get_or_create(code="engineer", defaults={"name": "工程师"})
+    lawyer, _ = Skill.objects.get_or_create(code="lawyer", defaults={"name": "律师"})
+    a, b, _c = (PartyMember.objects.create(person=p, organization=branches["general"]) for p in people(3, estate))
+    a.skills.set([engineer])
+    b.skills.set([engineer, lawyer])
+    with django_assert_max_num_queries(8):
+        body = (
+            api.as_user(cast["committee_member"])
+            .get(reverse("project-expert-candidates"), {"estate": estate.pk, "skill": "engineer"})
+            .json()
+        )
+    assert sorted(row["id"] for row in body["results"]) == sorted([a.pk, b.pk])

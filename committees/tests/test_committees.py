@@ -112,10 +112,17 @@ def test_an_election_with_a_vacancy_records_a_committee_short_of_its_seats(estat
 
     owners = [Owner.objects.create(person=p, place=estate) for p in people(6, estate)]
     vote = Vote.objects.create(
-        estate=estate, kind="committee_election", title="选举", matter=3, seats=7, status="filed",
-        notice_starts=datetime.date(2026, 1, 1), notice_days=15,
+        estate=estate,
+        kind="committee_election",
+        title="选举",
+        matter=3,
+        seats=7,
+        status="filed",
+        notice_starts=datetime.date(2026, 1, 1),
+        notice_days=15,
         opens_at=datetime.datetime(2026, 2, 1, tzinfo=datetime.UTC),
-        closes_at=datetime.datetime(2026, 2, 8, tzinfo=datetime.UTC), objection_days=7,
+        closes_at=datetime.datetime(2026, 2, 8, tzinfo=datetime.UTC),
+        objection_days=7,
         result_date=datetime.date(2026, 2, 9),
     )
     board = services.committee_record_from_election(vote=vote, elected=[o.pk for o in owners], actor=None)
