@@ -1,12 +1,33 @@
 """Receivers of signals sent by lower layers; each calls one service of this app."""
 
+import logging
+
 from django.dispatch import receiver
 
 from committees import services
+from core.errors import ApplicationError
 from elections.signals import vote_filed
+from governance.audit import audit_record
+
+logger = logging.getLogger(__name__)
 
 
 @receiver(vote_filed, dispatch_uid="committees.record_committee_from_election")
 def record_committee_from_election(sender, vote, elected, actor, **kwargs):
-    """A filed owners' election records the new committee."""
-    services.committee_record_from_election(vote=vote, elected=elected, actor=actor)
+    """A filed owners' election records the new committee.
+
+    The filing has already committed when this runs: a refusal is recorded for a person to
+    act on (enter the committee by hand), not raised into the filer's request.
+    """
+    try:
+        services.committee_record_from_election(vote=vote, elected=elected, actor=actor)
+    except ApplicationError as exc:
+        logger.warning("committee not recorded from election %s: %s", vote.pk, exc.message)
+        audit_record(
+            actor=actor,
+            action="committee.record_refused",
+            obj=vote,
+            place=vote.estate,
+            summary=exc.message,
+            data={"code": exc.code, "elected": list(elected)},
+        )

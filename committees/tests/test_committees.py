@@ -127,3 +127,25 @@ def test_an_election_with_a_vacancy_records_a_committee_short_of_its_seats(estat
     )
     board = services.committee_record_from_election(vote=vote, elected=[o.pk for o in owners], actor=None)
     assert board.posts.count() == 6
+
+
+def test_an_election_the_committee_cannot_be_recorded_from_is_logged_not_raised(estate, cast):
+    from elections.models import Vote
+    from governance.models import AuditEvent
+
+    vote = Vote.objects.create(
+        estate=estate,
+        kind="committee_election",
+        title="选举",
+        matter=3,
+        seats=4,
+        status="filed",
+        notice_starts=datetime.date(2026, 1, 1),
+        notice_days=15,
+        opens_at=datetime.datetime(2026, 2, 1, tzinfo=datetime.UTC),
+        closes_at=datetime.datetime(2026, 2, 8, tzinfo=datetime.UTC),
+        objection_days=7,
+    )
+    vote_filed.send(sender=Vote, vote=vote, elected=[], actor=cast["street_staff"])
+    assert not OwnersCommittee.objects.exists()
+    assert AuditEvent.objects.filter(action="committee.record_refused", object_id=str(vote.pk)).exists()
