@@ -13,4 +13,6 @@ urlpatterns = [
     path("<int:pk>/cast/", views.cast, name="cast"),
     path("<int:pk>/bulletin/", views.bulletin, name="bulletin"),
     path("<int:pk>/paper/", views.paper_entry, name="paper"),
+    path("<int:pk>/roll/", views.roll_notice, name="roll"),
+    path("<int:pk>/codes/", views.voting_codes, name="codes"),
 ]

@@ -105,6 +105,9 @@ def vote_page(request, pk: int):
             "unit_label": unit_label,
             "choices": Choice.choices,
             "result": vote.latest_result,
+            "may_enter": can(request.user, Action.ENTER_BALLOT, vote.estate)
+            or can(request.user, Action.RUN_VOTE, vote.estate),
+            "may_run": can(request.user, Action.RUN_VOTE, vote.estate),
         },
     )
 
@@ -241,3 +244,32 @@ def paper_entry(request, pk: int):
             "reconciliation": selectors.paper_reconciliation(vote),
         },
     )
+
+
+def roll_notice(request, pk: int):
+    """The frozen roll as a public notice: unit numbers and areas of each counted owner, never names."""
+    vote = _visible_vote(request, pk)
+    labels = selectors.unit_labels(vote)
+    entries = [
+        {"key": key, "area": area, "developer": dev, "units": labels.get(entry_id, [])}
+        for entry_id, key, area, dev in vote.roll.order_by("pk").values_list("id", "key", "area", "is_developer")
+    ]
+    return render(request, "elections/roll.html", {"vote": vote, "entries": entries})
+
+
+@login_required
+def voting_codes(request, pk: int):
+    """Issue the one-time voting codes and show them once, as a sheet to print on the unit notices."""
+    vote = get_object_or_404(Vote.objects.select_related("estate"), pk=pk)
+    if not can(request.user, Action.RUN_VOTE, vote.estate):
+        raise Http404
+    rows = []
+    if request.method == "POST":
+        try:
+            issued = dict(services.voting_codes_issue(vote=vote, actor=request.user))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("elections:codes", pk=vote.pk)
+        units = PropertyUnit.objects.filter(pk__in=issued).select_related("building").order_by("building__name", "room")
+        rows = [{"label": u.label, "area": u.area, "code": issued[u.pk]} for u in units]
+    return render(request, "elections/codes.html", {"vote": vote, "rows": rows, "posted": request.method == "POST"})

@@ -87,3 +87,25 @@ def test_admin_lists_votes_and_ballots_read_only(client, estate, ten_owners, cas
     assert client.get("/admin/elections/vote/").status_code == 200
     page = client.get(f"/admin/elections/ballot/{Ballot.objects.get().pk}/change/")
     assert page.status_code == 200 and 'name="choice"' not in page.content.decode()
+
+
+def test_roll_notice_names_units_and_areas_never_owners(
+    client, estate, ten_owners, cast, django_assert_max_num_queries
+):
+    vote = open_resolution(estate)
+    client.force_login(cast["resident"])
+    with django_assert_max_num_queries(12):
+        page = client.get(f"/votes/{vote.pk}/roll/").content.decode()
+    assert ten_owners[0][0].label in page and "100.00" in page
+    assert not any(owner.person.name in page for _u, owner in ten_owners)
+
+
+def test_secretary_prints_voting_codes_once(client, estate, ten_owners, cast):
+    vote = open_resolution(estate)
+    client.force_login(cast["secretary_a"])
+    first = client.post(f"/votes/{vote.pk}/codes/")
+    assert len(first.context["rows"]) == 10
+    again = client.post(f"/votes/{vote.pk}/codes/")
+    assert again.context["rows"] == []
+    client.force_login(cast["clerk"])
+    assert client.get(f"/votes/{vote.pk}/codes/").status_code == 404
