@@ -131,9 +131,18 @@ class Vote(models.Model):
 
     @property
     def passed(self) -> bool | None:
-        """Whether a resolution passed, by its latest result (``None`` before a result)."""
+        """Whether a resolution passed, by its latest counted result (``None`` before one, or for an election).
+
+        The result is final only once ``status`` is ``final`` or ``filed`` (see ``is_final``).
+        """
+        if self.is_election:
+            return None
         result = self.latest_result
         return None if result is None else bool(result.data.get("passed"))
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (VoteStatus.FINAL, VoteStatus.FILED)
 
     @property
     def latest_result(self) -> VoteResult | None:

@@ -62,6 +62,8 @@ class VoteSerializer(serializers.ModelSerializer):
 
     def get_passed(self, vote) -> bool | None:
         results = getattr(vote, "prefetched_results", None)
+        if vote.is_election:
+            return None
         if results is not None:
             return bool(results[-1].data.get("passed")) if results else None
         return vote.passed
