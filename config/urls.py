@@ -19,6 +19,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("register/", include("residents.urls")),
+    path("votes/", include("elections.urls")),
+    path("committees/", include("committees.urls")),
     path("", include("governance.urls")),
 ]
 
