@@ -106,8 +106,11 @@ def _committee(estate: Place) -> OwnersCommittee | None:
     residents_services.owner_for_person(person=chair, estate=estate, actor=None)
     if general is not None and not PartyMember.objects.filter(person=chair).exists():
         residents_services.party_member_register(person=chair, organization=general, actor=None)
-    party = _owner_people(estate, party=True, exclude={chair.pk}, n=5)
-    others = _owner_people(estate, party=False, exclude={chair.pk}, n=3)
+    # The demo ``resident`` sits on the supervision group, not on the committee.
+    resident = _actor("resident")
+    exclude = {chair.pk} | ({resident.person_id} if resident and resident.person_id else set())
+    party = _owner_people(estate, party=True, exclude=exclude, n=5)
+    others = _owner_people(estate, party=False, exclude=exclude, n=3)
     if len(party) + len(others) < 8:
         return None
     members = [(chair, PostKind.CHAIR), (party[0], PostKind.VICE_CHAIR)]
@@ -140,7 +143,7 @@ def _supervision_group(estate: Place, committee: OwnersCommittee | None) -> None
     )
     resident = _actor("resident")
     demo_owner = Owner.objects.filter(person_id=resident.person_id).first() if resident and resident.person_id else None
-    if demo_owner is not None and demo_owner not in owners:
+    if demo_owner is not None and demo_owner not in owners and demo_owner.person_id not in members_of_committee:
         owners.append(demo_owner)  # so that the demo ``resident`` can sign off spending
     if owners:
         services.supervision_group_create(
@@ -421,12 +424,18 @@ def _spendings(estate, months, today, committee_user, supervisor, reviewer) -> N
         )
         if decision is None or committee_user is None:
             continue
+
+        def at(day: int, hour: int, month=month) -> datetime.datetime:
+            when = datetime.datetime(month.year, month.month, day, hour, tzinfo=timezone.get_current_timezone())
+            return min(when, timezone.now())
+
         services.spending_approve(
             request=request,
             stage=Stage.COMMITTEE,
             decision=decision,
             seen=f"业委会会议决定、{desc}报价单三份",
             actor=committee_user,
+            at=at(9, 10),
         )
         stages = request.required_stages()
         if Stage.SUPERVISION in stages:
@@ -436,13 +445,13 @@ def _spendings(estate, months, today, committee_user, supervisor, reviewer) -> N
             ):
                 continue
             services.spending_approve(
-                request=request, stage=Stage.SUPERVISION, seen="比价记录、现场查看", actor=supervisor
+                request=request, stage=Stage.SUPERVISION, seen="比价记录、现场查看", actor=supervisor, at=at(12, 16)
             )
         if Stage.DISCIPLINE in stages:
             if reviewer is None:
                 continue
             services.spending_approve(
-                request=request, stage=Stage.DISCIPLINE, seen="合同草案、预算审核意见", actor=reviewer
+                request=request, stage=Stage.DISCIPLINE, seen="合同草案、预算审核意见", actor=reviewer, at=at(15, 15)
             )
         services.spending_pay(
             request=SpendingRequest.objects.get(pk=request.pk),

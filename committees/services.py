@@ -331,6 +331,17 @@ def supervision_group_create(
         )
     if term_end and term_end <= term_start:
         raise ApplicationError(_("任期结束日期须晚于开始日期。"), code="term_length")
+    committee_people = set(
+        Post.objects.current(max(term_start, timezone.localdate()))
+        .filter(place=estate, body=PostBody.OWNERS_COMMITTEE)
+        .values_list("person_id", flat=True)
+    )
+    on_committee = [m for m in members if m.person_id and m.person_id in committee_people]
+    if on_committee:
+        raise ApplicationError(
+            _("业委会委员不能兼任事务监督组成员：%(names)s。") % {"names": "、".join(m.name for m in on_committee)},
+            code="committee_member",
+        )
     group = SupervisionGroup.objects.create(estate=estate, term_start=term_start, term_end=term_end)
     group.members.set(members)
     audit_record(
@@ -1060,9 +1071,22 @@ def _is_supervisor(user, estate: Place, on: datetime.date) -> bool:
     ).exists()
 
 
+def _on_committee(person_id: int | None, estate: Place, on: datetime.date) -> bool:
+    return bool(person_id) and (
+        Post.objects.current(on).filter(place=estate, body=PostBody.OWNERS_COMMITTEE, person_id=person_id).exists()
+    )
+
+
 @transaction.atomic
 def spending_approve(
-    *, request: SpendingRequest, stage: str, actor, seen: str, decision: Decision | None = None, resolution_vote=None
+    *,
+    request: SpendingRequest,
+    stage: str,
+    actor,
+    seen: str,
+    decision: Decision | None = None,
+    resolution_vote=None,
+    at: datetime.datetime | None = None,
 ) -> SpendingApproval:
     """Record one approval of a spending request, in order: committee, supervision group, discipline reviewer.
 
@@ -1094,6 +1118,12 @@ def spending_approve(
         )
     if not seen.strip():
         raise ApplicationError(_("请写明审阅了哪些材料。"), code="seen_required")
+    now = timezone.now()
+    at = at or now
+    if timezone.is_naive(at) or at > now:
+        raise ApplicationError(_("审批时间须带时区，且不能晚于现在。"), code="bad_time")
+    if request.approvals.filter(approved_at__gt=at).exists():
+        raise ApplicationError(_("审批时间不能早于前一环节的审批。"), code="bad_time")
 
     if stage == Stage.COMMITTEE:
         if not can(actor, Action.CHANGE, estate):
@@ -1118,6 +1148,8 @@ def spending_approve(
     elif stage == Stage.SUPERVISION:
         if not _is_supervisor(actor, estate, timezone.localdate()):
             raise NotPermitted(_("只有本小区事务监督组的成员可以签字。"))
+        if _on_committee(getattr(actor, "person_id", None), estate, timezone.localdate()):
+            raise NotPermitted(_("业委会委员不能以事务监督组成员身份为本会的支出签字。"))
     elif stage == Stage.DISCIPLINE and not can(actor, Action.REVIEW, estate):
         raise NotPermitted(_("只有街道纪工委的审查人员可以提前介入审查。"))
 
@@ -1125,7 +1157,7 @@ def spending_approve(
         request=request,
         stage=stage,
         approver=actor,
-        approved_at=timezone.now(),
+        approved_at=at,
         seen=seen.strip(),
         decision=decision if stage == Stage.COMMITTEE else None,
         resolution_vote=resolution_vote if stage == Stage.COMMITTEE else None,

@@ -6,12 +6,23 @@ from django.shortcuts import get_object_or_404, render
 
 from committees import exports, selectors
 from committees.models import Meeting, Project, Statement
-from governance.models import Place, PlaceKind
+from governance.models import Place, PlaceKind, Post, PostKind
 from governance.scoping import Action, can
 
 
 def _estate(user, pk):
     return get_object_or_404(Place.objects.restrict(user, Action.VIEW_PUBLIC), pk=pk, kind=PlaceKind.ESTATE)
+
+
+RANK = {PostKind.CHAIR: 0, PostKind.VICE_CHAIR: 1, PostKind.MEMBER: 2}
+
+
+def _by_rank(posts):
+    """Chair first, then vice-chairs, then members (current posts only)."""
+    return sorted(
+        Post.objects.current().filter(pk__in=posts.values("pk")).select_related("person"),
+        key=lambda p: (RANK.get(p.kind, 9), p.pk),
+    )
 
 
 def _published_meetings(user):
@@ -27,7 +38,7 @@ def estate_public(request, estate_id: int):
         "estate": estate,
         "committee": committee,
         "summary": selectors.committee_summary(committee) if committee else None,
-        "posts": committee.posts.select_related("person").order_by("kind", "pk") if committee else [],
+        "posts": _by_rank(committee.posts.select_related("person")) if committee else [],
         "meetings": _published_meetings(request.user).filter(estate=estate).order_by("-held_at")[:24],
         "statements": Statement.objects.filter(estate=estate).order_by("-period_start"),
         "projects": Project.objects.filter(estate=estate).order_by("-planned_start"),

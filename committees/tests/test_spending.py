@@ -217,3 +217,64 @@ def test_a_failed_resolution_vote_does_not_approve_spending(estate, funded, cast
             actor=cast["committee_member"],
         )
     assert err.value.code == "vote_failed"
+
+
+def test_a_committee_member_cannot_join_the_supervision_group(estate, funded, cast, passed_decision):
+    member = passed_decision.meeting.committee.posts.first().person
+    user = UserFactory(person=member)
+    owner = Owner.objects.create(person=member, place=estate)
+    with pytest.raises(ApplicationError) as err:
+        services.supervision_group_create(
+            estate=estate, term_start=datetime.date(2025, 1, 1), members=[owner], actor=None
+        )
+    assert err.value.code == "committee_member"
+    assert user.person == member
+
+
+def test_an_approval_may_be_recorded_after_the_fact_but_not_in_the_future(estate, funded, cast, passed_decision):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    request = request_for(estate, funded, "5000")
+    with pytest.raises(ApplicationError):
+        services.spending_approve(
+            request=request,
+            stage=Stage.COMMITTEE,
+            decision=passed_decision,
+            seen="纪要",
+            actor=cast["committee_member"],
+            at=timezone.now() + dt.timedelta(days=1),
+        )
+    earlier = timezone.now() - dt.timedelta(days=3)
+    approval = services.spending_approve(
+        request=request,
+        stage=Stage.COMMITTEE,
+        decision=passed_decision,
+        seen="纪要",
+        actor=cast["committee_member"],
+        at=earlier,
+    )
+    assert approval.approved_at == earlier
+
+
+def test_a_supervisor_who_has_since_joined_the_committee_cannot_sign_off(estate, funded, cast, supervisor):
+    others = [p for p in committee(estate, n=5, term_start=datetime.date(2025, 6, 1)).posts.all()]
+    services.committee_record(
+        estate=estate,
+        term_start=datetime.date(2026, 1, 1),
+        members=[(supervisor.person, "chair")] + [(p.person, "member") for p in others[:4]],
+        actor=None,
+    )
+    board = estate.owners_committees.get(status="current")
+    meeting = services.meeting_create(
+        estate=estate, kind=MeetingKind.COMMITTEE, title="会", held_at=aware(2026, 2, 1), actor=None
+    )
+    services.meeting_record_attendance(meeting=meeting, attendees=[p.person for p in board.posts.all()], actor=None)
+    decision = services.decision_record(meeting=meeting, text="同意", votes_for=5, actor=None)
+    request = request_for(estate, funded, "20000")
+    services.spending_approve(
+        request=request, stage=Stage.COMMITTEE, decision=decision, seen="纪要", actor=cast["committee_member"]
+    )
+    with pytest.raises(NotPermitted):
+        services.spending_approve(request=request, stage=Stage.SUPERVISION, seen="报价", actor=supervisor)
