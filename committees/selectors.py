@@ -315,10 +315,12 @@ class LedgerCheck:
     problem: str = ""
 
 
-def ledger_verify(estate: Place, *, batch: int = 2000) -> LedgerCheck:
+def ledger_verify(estate: Place, *, batch: int = 2000, check_vouchers: bool = False) -> LedgerCheck:
     """Recompute the hash chain of the estate's ledger; report the first entry that does not match.
 
-    Also checks that sequence numbers run without gaps and every entry balances.
+    Also checks that sequence numbers run without gaps, that every entry balances, that no
+    entry recorded in the audit trail or counted in a published statement has gone from the
+    end of the chain, and (``check_vouchers``) that each voucher file still has its digest.
     """
     previous_hash = GENESIS
     expected = 1
@@ -346,11 +348,39 @@ def ledger_verify(estate: Place, *, batch: int = 2000) -> LedgerCheck:
                 return LedgerCheck(False, checked, tx.sequence, "debits do not equal credits")
             if digest_of(tx, tx_legs) != tx.hash:
                 return LedgerCheck(False, checked, tx.sequence, "content does not match its hash")
+            if check_vouchers and tx.voucher and _voucher_digest(tx) != tx.voucher_sha256:
+                return LedgerCheck(False, checked, tx.sequence, "voucher file does not match its digest")
             previous_hash = tx.hash
             expected += 1
             checked += 1
         last_seq = chunk[-1].sequence
+    # Entries cut from the end leave an intact chain: compare with the records that counted them.
+    from committees.models import Statement
+    from governance.models import AuditEvent
+
+    published = (
+        Statement.objects.filter(estate=estate)
+        .order_by("-last_sequence")
+        .values_list("last_sequence", flat=True)
+        .first()
+        or 0
+    )
+    if published > checked:
+        return LedgerCheck(False, checked, checked + 1, "entries counted in a published statement are missing")
+    posted = AuditEvent.objects.filter(place=estate, action="ledger.post").count()
+    if posted > checked:
+        return LedgerCheck(False, checked, checked + 1, "entries recorded in the audit trail are missing")
     return LedgerCheck(True, checked)
+
+
+def _voucher_digest(tx) -> str:
+    from committees.ledger import file_sha256
+
+    try:
+        with tx.voucher.open("rb") as handle:
+            return file_sha256(handle)
+    except OSError:
+        return "missing"
 
 
 def balances_by_account(account_ids: list[int]) -> dict[int, Decimal]:

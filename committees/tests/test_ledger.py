@@ -190,3 +190,33 @@ def test_a_date_in_a_published_period_is_refused(estate, ledger, cast):
     with pytest.raises(Conflict) as err:
         income(estate, "50", datetime.date(2026, 3, 30))
     assert err.value.code == "period_closed"
+
+
+def _raw(sql, params):
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = origin")
+
+
+def test_verify_ledger_finds_entries_cut_from_the_end_of_the_chain(estate, ledger):
+    income(estate, "100", DAY)
+    last = income(estate, "200", DAY)
+    _raw("DELETE FROM committees_ledgerleg WHERE transaction_id = %s", [last.pk])
+    _raw("DELETE FROM committees_ledgertransaction WHERE id = %s", [last.pk])
+    result = selectors.ledger_verify(estate)
+    assert (result.ok, result.broken_sequence) == (False, 2)
+    assert "audit trail" in result.problem
+
+
+def test_verify_ledger_finds_a_voucher_file_replaced_on_disk(estate, ledger):
+    tx = income(estate, "100", DAY)
+    with open(tx.voucher.path, "wb") as handle:
+        handle.write(b"a different receipt")
+    assert selectors.ledger_verify(estate).ok  # the chain alone does not read files
+    result = selectors.ledger_verify(estate, check_vouchers=True)
+    assert (result.ok, result.broken_sequence, result.problem) == (False, 1, "voucher file does not match its digest")
+    with pytest.raises(CommandError, match="voucher"):
+        call_command("verify_ledger", str(estate.pk), "--vouchers")

@@ -11,14 +11,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("estate", help="the estate's id (or its exact name)")
+        parser.add_argument("--vouchers", action="store_true", help="also check each voucher file against its digest")
 
-    def handle(self, *args, estate, **options):
+    def handle(self, *args, estate, vouchers=False, **options):
         lookup = {"pk": int(estate)} if estate.isdigit() else {"name": estate}
         try:
             place = Place.objects.get(kind=PlaceKind.ESTATE, **lookup)
         except (Place.DoesNotExist, Place.MultipleObjectsReturned) as exc:
             raise CommandError(f"no single estate matches {estate!r}") from exc
-        result = selectors.ledger_verify(place)
+        result = selectors.ledger_verify(place, check_vouchers=vouchers)
         if not result.ok:
             raise CommandError(
                 f"{place.name}: ledger broken at entry #{result.broken_sequence}: {result.problem} "
