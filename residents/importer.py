@@ -1,14 +1,16 @@
 """Bulk import of an estate's register from CSV (UTF-8 with or without BOM, or GB18030) or XLSX.
 
-Two passes. The first streams the file row by row (the standard ``csv`` reader, or openpyxl
-in read-only mode: neither holds the sheet in memory), checks every row and the rows
-against each other, and keeps one compact entry per unit and per owner. A file with any
-error imports nothing and yields a report naming each bad line. The second pass writes the
-whole register in one transaction with a fixed number of queries per batch: new rows go in
-with PostgreSQL ``COPY`` (``bulk_create`` elsewhere), changed units are updated by their
-natural key (estate, building, stairway, room), and a unit whose owners changed has its
-ownerships ended and new ones started on the import's date. Importing the same file again
-finds nothing to change.
+Two passes, memory flat however large the file. The first streams the file row by row
+(the standard ``csv`` reader, or openpyxl in read-only mode: neither holds the sheet in
+memory), checks each row, and stages the good ones (``ImportRow``, by ``COPY`` on
+PostgreSQL) with ID and phone numbers as encrypted tokens and keyed hashes; one SQL pass
+with window functions then checks the rows against each other. A file with any error
+imports nothing and yields a report naming each bad line. The second pass reads the staged
+rows back in unit order and writes the register in one transaction, a batch of units at a
+time with a fixed number of queries per batch: new rows go in with ``COPY`` (``bulk_create``
+elsewhere), changed units are updated by their natural key (estate, building, stairway,
+room), and a unit whose owners changed has its ownerships ended and new ones started on the
+import's date. Importing the same file again finds nothing to change.
 
 The documented columns: building, stairway, room, use, area, area_source, delivered,
 owner_name, owner_id_number, owner_phone, is_developer, share.
@@ -22,6 +24,7 @@ import datetime
 import io
 import logging
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -30,13 +33,14 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.crypto import EncryptedCharField, encrypt, keyed_hash, mask_id_number
+from core.crypto import EncryptedCharField, decrypt, encrypt, keyed_hash, mask_id_number
 from governance.audit import audit_record
 from governance.models import Person, Place, PlaceKind
 from residents.identifiers import is_credit_code, is_resident_id
 from residents.models import (
     AreaSource,
     ImportJob,
+    ImportRow,
     ImportState,
     Owner,
     OwnerKind,
@@ -77,17 +81,6 @@ class RegisterFileError(Exception):
 
 
 @dataclass(slots=True)
-class UnitSpec:
-    line: int
-    use: str
-    area: Decimal
-    source: str
-    delivered: bool
-    owners: list = field(default_factory=list)  # [(owner_key, share or None)]
-    share_sum: Decimal = Decimal(0)
-
-
-@dataclass(slots=True)
 class OwnerSpec:
     line: int
     kind: str
@@ -102,8 +95,8 @@ class Report:
     rows: int = 0
     errors: list = field(default_factory=list)
     error_count: int = 0
-    units: dict = field(default_factory=dict)
-    owners: dict = field(default_factory=dict)
+    units: int = 0
+    batch: uuid.UUID | None = None
 
     @property
     def ok(self) -> bool:
@@ -292,59 +285,134 @@ def _check_row(line: int, row: dict, buildings: dict[str, int], estate: Place, r
     )
 
 
-def _check_against_others(line: int, parsed, report: Report) -> None:
-    key, use, area, source, delivered, owner, share = parsed
-    known = report.owners.get(owner.ident)
-    if known is None:
-        report.owners[owner.ident] = owner
-    elif known.name != owner.name or known.is_developer != owner.is_developer:
-        report.add(
-            line,
-            "owner_name",
-            _("证件号码与第 %(line)s 行相同，但姓名或是否建设单位不同。") % {"line": known.line},
-        )
-        return
-    unit = report.units.get(key)
-    if unit is None:
-        unit = report.units[key] = UnitSpec(line, use, area, source, delivered)
-    else:
-        for column, mine, theirs, label in (
-            ("area", area, unit.area, _("面积")),
-            ("area_source", source, unit.source, _("面积来源")),
-            ("use", use, unit.use, _("用途")),
-            ("delivered", delivered, unit.delivered, _("是否交付")),
-        ):
-            if mine != theirs:
+def _staged(line: int, parsed, batch) -> tuple:
+    """The staging row of a checked row: identifiers as keyed hashes and encrypted tokens only."""
+    (building_id, stairway, room), use, area, source, delivered, owner, share = parsed
+    is_person = owner.kind == OwnerKind.PERSON
+    return (
+        batch, line, building_id, stairway, room, use, area, source, delivered,
+        owner.kind, owner.name, keyed_hash(owner.ident), "" if is_person else owner.ident,
+        encrypt(owner.ident) if is_person else "", encrypt(owner.phone), keyed_hash(owner.phone),
+        owner.is_developer, share,
+    )  # fmt: skip
+
+
+STAGED_COLUMNS = [
+    "batch", "line", "building_id", "stairway", "room", "use", "area", "area_source", "delivered",
+    "owner_kind", "owner_name", "owner_hash", "owner_code", "id_token", "phone_token", "phone_hash",
+    "is_developer", "share",
+]  # fmt: skip
+
+# The checks across rows, in one pass over the staged rows: the same room with different
+# attributes, the same owner twice on a unit, co-owners' shares above 1, one ID number
+# under two names. Portable SQL (window functions): PostgreSQL and SQLite alike.
+CROSS_CHECK_SQL = """
+SELECT line, u_line, area, u_area, area_source, u_source, use, u_use, delivered, u_delivered,
+       uo_n, uo_line, share_sum, owner_name, o_name, is_developer, o_dev, o_line
+FROM (
+  SELECT line, area, area_source, {use} AS use, delivered, owner_name, is_developer,
+    FIRST_VALUE(line) OVER u AS u_line, FIRST_VALUE(area) OVER u AS u_area,
+    FIRST_VALUE(area_source) OVER u AS u_source, FIRST_VALUE({use}) OVER u AS u_use,
+    FIRST_VALUE(delivered) OVER u AS u_delivered,
+    ROW_NUMBER() OVER uo AS uo_n, FIRST_VALUE(line) OVER uo AS uo_line,
+    SUM(COALESCE(share, 0)) OVER u AS share_sum,
+    FIRST_VALUE(owner_name) OVER o AS o_name, FIRST_VALUE(is_developer) OVER o AS o_dev,
+    FIRST_VALUE(line) OVER o AS o_line
+  FROM residents_importrow WHERE batch = %s
+  WINDOW u AS (PARTITION BY building_id, stairway, room ORDER BY line ROWS UNBOUNDED PRECEDING),
+         uo AS (PARTITION BY building_id, stairway, room, owner_hash ORDER BY line ROWS UNBOUNDED PRECEDING),
+         o AS (PARTITION BY owner_hash ORDER BY line ROWS UNBOUNDED PRECEDING)
+) checked
+WHERE owner_name <> o_name OR is_developer <> o_dev OR area <> u_area OR area_source <> u_source
+   OR use <> u_use OR delivered <> u_delivered OR uo_n > 1 OR share_sum > 1
+ORDER BY line
+"""
+
+
+def _two_places(value) -> Decimal:
+    # SQLite hands numeric columns back as int or float.
+    return Decimal(str(value)).quantize(TWO_PLACES)
+
+
+def _yes_no(value) -> str:
+    return "yes" if value else "no"
+
+
+def _cross_check(report: Report) -> None:
+    """Report each staged row that disagrees with an earlier row of the same unit or owner."""
+    sql = CROSS_CHECK_SQL.format(use=connection.ops.quote_name("use"))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_batch_param(report.batch)])
+        for (
+            line, u_line, area, u_area, source, u_source, use, u_use, delivered, u_delivered,
+            uo_n, uo_line, share_sum, name, o_name, dev, o_dev, o_line,
+        ) in cursor.fetchall():  # fmt: skip
+            if name != o_name or bool(dev) != bool(o_dev):
                 report.add(
-                    line,
-                    column,
-                    _("与第 %(line)s 行是同一房屋，但%(label)s不同（%(theirs)s 与 %(mine)s）。")
-                    % {"line": unit.line, "label": label, "theirs": theirs, "mine": mine},
+                    line, "owner_name", _("证件号码与第 %(line)s 行相同，但姓名或是否建设单位不同。") % {"line": o_line}
                 )
-                return
-        if any(k == owner.ident for k, _s in unit.owners):
-            report.add(
-                line, "owner_id_number", _("与第 %(line)s 行重复：同一业主重复登记同一房屋。") % {"line": unit.line}
-            )
-            return
-    if share is not None:
-        unit.share_sum += share
-        if unit.share_sum > 1:
-            report.add(line, "share", _("该房屋各共有人的份额合计超过 1。"))
-            return
-    unit.owners.append((owner.ident, share))
+                continue
+            for column, mine, theirs, label in (
+                ("area", _two_places(area), _two_places(u_area), _("面积")),
+                ("area_source", source, u_source, _("面积来源")),
+                ("use", use, u_use, _("用途")),
+                ("delivered", _yes_no(delivered), _yes_no(u_delivered), _("是否交付")),
+            ):
+                if mine != theirs:
+                    report.add(
+                        line,
+                        column,
+                        _("与第 %(line)s 行是同一房屋，但%(label)s不同（%(theirs)s 与 %(mine)s）。")
+                        % {"line": u_line, "label": label, "theirs": theirs, "mine": mine},
+                    )
+                    break
+            else:
+                if uo_n > 1:
+                    report.add(
+                        line,
+                        "owner_id_number",
+                        _("与第 %(line)s 行重复：同一业主重复登记同一房屋。") % {"line": uo_line},
+                    )
+                elif Decimal(str(share_sum)) > 1:
+                    report.add(line, "share", _("该房屋各共有人的份额合计超过 1。"))
+
+
+def _batch_param(batch):
+    # SQLite keeps UUIDs as 32 hex characters, PostgreSQL as uuid.
+    return batch if connection.vendor == "postgresql" else batch.hex
+
+
+def discard(report: Report) -> None:
+    """Delete a report's staged rows."""
+    if report.batch is not None:
+        ImportRow.objects.filter(batch=report.batch).delete()
 
 
 def validate(fh, name: str, estate: Place, progress=None) -> Report:
-    """Check every row of a register file for ``estate``; the report names each bad line and why."""
-    report = Report()
+    """Check every row of a register file for ``estate``; the report names each bad line and why.
+
+    Good rows are staged (``ImportRow``) in batches as the file streams by, so memory stays
+    flat; the checks across rows then run in the database. A report with errors has its
+    staged rows discarded already; a good one keeps them for ``write``.
+    """
+    report = Report(batch=uuid.uuid4())
+    # Rows left behind by an import whose process died: no import runs for a day.
+    ImportRow.objects.filter(created_at__lt=timezone.now() - datetime.timedelta(days=1)).delete()
     buildings = dict(Place.objects.filter(kind=PlaceKind.BUILDING, estate=estate).values_list("name", "id"))
+    pending: list[tuple] = []
+
+    def flush():
+        insert_rows(ImportRow, STAGED_COLUMNS, pending, returning=False)
+        pending.clear()
+
     try:
         for line, row in read_rows(fh, name):
             report.rows += 1
             parsed = _check_row(line, row, buildings, estate, report)
-            if parsed is not None:
-                _check_against_others(line, parsed, report)
+            if parsed is not None and report.ok:
+                pending.append(_staged(line, parsed, report.batch))
+                if len(pending) >= BATCH:
+                    flush()
             if progress and report.rows % BATCH == 0:
                 progress(report.rows)
     except RegisterFileError as exc:
@@ -353,6 +421,16 @@ def validate(fh, name: str, estate: Place, progress=None) -> Report:
         report.add(report.rows + 2, "", _("无法读取文件：%s") % exc)
     if report.rows == 0 and report.ok:
         report.add(1, "", _("文件中没有数据行。"))
+    if report.ok:
+        flush()
+        _cross_check(report)
+    if report.ok:
+        report.units = (
+            ImportRow.objects.filter(batch=report.batch).values("building_id", "stairway", "room").distinct().count()
+        )
+    else:
+        report.errors.sort(key=lambda e: e["line"])
+        discard(report)
     return report
 
 
@@ -364,22 +442,26 @@ def _chunks(items: list, size: int = BATCH) -> Iterator[list]:
         yield items[i : i + size]
 
 
-def insert_rows(model, columns: list[str], rows: list[tuple]) -> list[int]:
-    """Insert rows given as tuples of ``columns`` (attribute names, clear values); return their new ids.
+def insert_rows(model, columns: list[str], rows: list[tuple], *, returning: bool = True, encrypted: bool = False):
+    """Insert rows given as tuples of ``columns`` (attribute names); return their new ids.
 
     On PostgreSQL: ids drawn from the sequence in one query, then ``COPY`` (encrypted
-    columns are encrypted here, other columns take their model default). Elsewhere:
-    ``bulk_create``. No model instances on the fast path: building them costs more than
-    the database's work.
+    columns are encrypted here unless ``encrypted`` says the values are tokens already;
+    other columns take their model default). Elsewhere: ``bulk_create``. No model
+    instances on the fast path: building them costs more than the database's work.
     """
     if not rows:
         return []
+    meta = model._meta
+    given = [meta.get_field(c) for c in columns]
+    secret = [isinstance(f, EncryptedCharField) for f in given]
     if connection.vendor != "postgresql":
+        if encrypted and any(secret):
+            # The model encrypts on save: hand it clear values.
+            rows = [tuple(decrypt(v) if s else v for s, v in zip(secret, row, strict=True)) for row in rows]
         objs = [model(**dict(zip(columns, row, strict=True))) for row in rows]
         model.objects.bulk_create(objs, batch_size=1000)
         return [o.pk for o in objs]
-    meta = model._meta
-    given = [meta.get_field(c) for c in columns]
     now = timezone.now()
     fixed = []
     for f in meta.concrete_fields:
@@ -389,78 +471,33 @@ def insert_rows(model, columns: list[str], rows: list[tuple]) -> list[int]:
             fixed.append((f, now))
         else:
             fixed.append((f, f.get_db_prep_save(f.get_default(), connection)))
-    convert = [encrypt if isinstance(f, EncryptedCharField) else None for f in given]
+    convert = [encrypt if s and not encrypted else None for s in secret]
     needs_convert = any(convert)
     extra = tuple(v for _f, v in fixed)
     names = ", ".join(connection.ops.quote_name(f.column) for f in [*given, *(f for f, _v in fixed)])
     table = connection.ops.quote_name(meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [meta.db_table, len(rows)]
-        )
-        ids = [r[0] for r in cursor.fetchall()]
-        with cursor.cursor.copy(f"COPY {table} (id, {names}) FROM STDIN") as copy:
-            for pk, row in zip(ids, rows, strict=True):
+        ids = []
+        if returning:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [meta.db_table, len(rows)],
+            )
+            ids = [r[0] for r in cursor.fetchall()]
+            names = "id, " + names
+        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for i, row in enumerate(rows):
                 if needs_convert:
                     row = tuple(c(v) if c else v for c, v in zip(convert, row, strict=True))
-                copy.write_row((pk, *row, *extra))
+                copy.write_row((ids[i], *row, *extra) if returning else (*row, *extra))
     return ids
-
-
-def _area_fields(spec: UnitSpec) -> dict:
-    return {
-        "registered_area": spec.area if spec.source == AreaSource.REGISTERED else None,
-        "surveyed_area": spec.area if spec.source == AreaSource.SURVEYED else None,
-        "contract_area": spec.area if spec.source == AreaSource.CONTRACT else None,
-        "area": spec.area,
-        "area_source": spec.source,
-        "use": spec.use,
-        "delivered": spec.delivered,
-    }
-
-
-UNIT_COMPARED = ("use", "registered_area", "surveyed_area", "contract_area", "delivered")
-UNIT_UPDATED = [*UNIT_COMPARED, "area", "area_source", "updated_at"]
-UNIT_VALUES = ("use", "registered_area", "surveyed_area", "contract_area", "area", "area_source", "delivered")
-UNIT_COLUMNS = ["building_id", "stairway", "room", "estate_id", *UNIT_VALUES]
-
-
-def _write_units(estate: Place, report: Report, progress) -> tuple[dict, dict]:
-    """Create new units and update changed ones; return unit ids by key, and the counts."""
-    existing = {
-        (b, s, r): (pk, vals)
-        for pk, b, s, r, *vals in PropertyUnit.objects.filter(estate=estate)
-        .order_by()
-        .values_list("id", "building_id", "stairway", "room", *UNIT_COMPARED)
-    }
-    ids: dict = {}
-    to_create, to_update = [], []
-    now = timezone.now()
-    for key, spec in report.units.items():
-        values = _area_fields(spec)
-        if key in existing:
-            pk, current = existing[key]
-            ids[key] = pk
-            if tuple(values[f] for f in UNIT_COMPARED) != tuple(current):
-                to_update.append(PropertyUnit(pk=pk, updated_at=now, **values))
-        else:
-            to_create.append((key, tuple(values[f] for f in UNIT_VALUES)))
-    written = 0
-    for batch in _chunks(to_create):
-        new_ids = insert_rows(PropertyUnit, UNIT_COLUMNS, [(*key, estate.pk, *values) for key, values in batch])
-        ids.update(zip((key for key, _v in batch), new_ids, strict=True))
-        written += len(batch)
-        progress(written)
-    for batch in _chunks(to_update):
-        PropertyUnit.objects.bulk_update(batch, UNIT_UPDATED)
-    return ids, {"units_created": len(to_create), "units_updated": len(to_update)}
 
 
 def _matching(model, column: str, values: list, fields: tuple[str, ...]) -> list[tuple]:
     """Rows of ``model`` whose ``column`` is one of ``values``, as ``(column, *fields)`` tuples.
 
     On PostgreSQL one query with the values as a single array parameter (``= ANY``): binding
-    100,000 separate parameters of an ``IN`` list costs seconds on the client.
+    thousands of separate parameters of an ``IN`` list costs more on the client.
     """
     if not values:
         return []
@@ -480,152 +517,252 @@ def _matching(model, column: str, values: list, fields: tuple[str, ...]) -> list
         return cursor.fetchall()
 
 
+UNIT_COMPARED = ("use", "registered_area", "surveyed_area", "contract_area", "delivered")
+UNIT_UPDATED = [*UNIT_COMPARED, "area", "area_source", "updated_at"]
+UNIT_VALUES = ("use", "registered_area", "surveyed_area", "contract_area", "area", "area_source", "delivered")
+UNIT_COLUMNS = ["building_id", "stairway", "room", "estate_id", *UNIT_VALUES]
 PERSON_COLUMNS = ["name", "id_number", "id_number_hash", "phone", "phone_hash", "place_id"]
 OWNER_COLUMNS = ["kind", "person_id", "org_name", "credit_code", "credit_code_hash", "is_developer", "place_id"]
 OWNERSHIP_COLUMNS = ["unit_id", "owner_id", "start", "end", "share", "registered"]
+READ_COLUMNS = (
+    "building_id", "stairway", "room", "use", "area", "area_source", "delivered", "owner_kind", "owner_name",
+    "owner_hash", "owner_code", "id_token", "phone_token", "phone_hash", "is_developer", "share",
+)  # fmt: skip
 
 
-def _write_owners(estate: Place, report: Report) -> tuple[dict, dict]:
-    """Find or create the owner of each identifier (persons by ID-number hash); return owner ids by identifier."""
-    persons = {k: o for k, o in report.owners.items() if o.kind == OwnerKind.PERSON}
-    orgs = {k: o for k, o in report.owners.items() if o.kind == OwnerKind.ORGANIZATION}
-    owner_ids: dict[str, int] = {}
-    counts = {"persons_created": 0, "persons_updated": 0, "owners_created": 0, "owners_updated": 0}
+@dataclass(slots=True)
+class _Unit:
+    key: tuple
+    values: dict
+    owners: list  # [(owner_hash, share)]
 
-    hash_of = {k: keyed_hash(k) for k in persons}
-    found: dict[str, tuple] = {}
-    for h, pk, name, phone_hash in _matching(
-        Person, "id_number_hash", list(hash_of.values()), ("id", "name", "phone_hash")
-    ):
-        found.setdefault(h, (pk, name, phone_hash))
-    new_people, changed_people = [], []
-    person_of: dict[str, int] = {}
-    for key, spec in persons.items():
-        hit = found.get(hash_of[key])
-        if hit is None:
-            new_people.append((key, (spec.name, key, hash_of[key], spec.phone, keyed_hash(spec.phone), estate.pk)))
-            continue
-        pk, name, phone_hash = hit
-        person_of[key] = pk
-        phone_changed = spec.phone and keyed_hash(spec.phone) != phone_hash
-        if name != spec.name or phone_changed:
-            person = Person(pk=pk, name=spec.name)
-            if phone_changed:
-                person.set_phone(spec.phone)
-            changed_people.append((person, phone_changed))
-    for batch in _chunks(new_people):
-        new_ids = insert_rows(Person, PERSON_COLUMNS, [row for _k, row in batch])
-        person_of.update(zip((k for k, _row in batch), new_ids, strict=True))
-    for person, phone_changed in changed_people:
-        # Rare (a renamed owner, a new phone): one update each keeps the encrypted columns right.
-        fields = ["name", "phone", "phone_hash"] if phone_changed else ["name"]
-        person.save(update_fields=fields)
-    counts["persons_created"], counts["persons_updated"] = len(new_people), len(changed_people)
 
-    # Only people found already can have an owner record; those just created have none.
-    owner_of_person = {
-        person_id: pk for person_id, pk in _matching(Owner, "person_id", list(person_of.values()), ("id",))
+def _area_values(use, area, source, delivered) -> dict:
+    return {
+        "use": use,
+        "registered_area": area if source == AreaSource.REGISTERED else None,
+        "surveyed_area": area if source == AreaSource.SURVEYED else None,
+        "contract_area": area if source == AreaSource.CONTRACT else None,
+        "area": area,
+        "area_source": source,
+        "delivered": delivered,
     }
-    new_owners = []
-    for key, person_id in person_of.items():
-        if person_id in owner_of_person:
-            owner_ids[key] = owner_of_person[person_id]
-        else:
-            new_owners.append((key, (OwnerKind.PERSON, person_id, "", "", "", False, estate.pk)))
 
-    org_hash = {k: keyed_hash(k) for k in orgs}
-    org_found = {
-        h: (pk, name, dev)
-        for h, pk, name, dev in _matching(
-            Owner, "credit_code_hash", list(org_hash.values()), ("id", "org_name", "is_developer")
+
+class _Writer:
+    """Merge staged rows into the register, one batch of units at a time (bounded memory)."""
+
+    def __init__(self, estate: Place, on: datetime.date, progress):
+        self.estate, self.on, self.progress = estate, on, progress
+        self.counts = dict.fromkeys(
+            (
+                "units_created", "units_updated", "persons_created", "persons_updated", "owners_created",
+                "owners_updated", "ownerships_started", "ownerships_ended", "ownerships_corrected",
+                "units_changing_hands",
+            ),
+            0,
+        )  # fmt: skip
+        self.changed_units: list[int] = []
+        self.written = 0
+
+    def run(self, batch) -> None:
+        units: list[_Unit] = []
+        owners: dict[str, tuple] = {}
+        current = None
+        rows = (
+            ImportRow.objects.filter(batch=batch)
+            .order_by("building_id", "stairway", "room", "line")
+            .values_list(*READ_COLUMNS)
         )
-    }
-    for key, spec in orgs.items():
-        hit = org_found.get(org_hash[key])
-        if hit is None:
-            row = (OwnerKind.ORGANIZATION, None, spec.name, key, org_hash[key], spec.is_developer, estate.pk)
-            new_owners.append((key, row))
-            continue
-        pk, name, dev = hit
-        owner_ids[key] = pk
-        if name != spec.name or dev != spec.is_developer:
-            Owner.objects.filter(pk=pk).update(org_name=spec.name, is_developer=spec.is_developer)
-            counts["owners_updated"] += 1
-    for batch in _chunks(new_owners):
-        new_ids = insert_rows(Owner, OWNER_COLUMNS, [row for _k, row in batch])
-        owner_ids.update(zip((k for k, _row in batch), new_ids, strict=True))
-    counts["owners_created"] = len(new_owners)
-    return owner_ids, counts
+        for row in rows.iterator(chunk_size=BATCH):
+            (
+                b,
+                stairway,
+                room,
+                use,
+                area,
+                source,
+                delivered,
+                kind,
+                name,
+                h,
+                code,
+                id_token,
+                phone_token,
+                phone_hash,
+                dev,
+                share,
+            ) = row
+            key = (b, stairway, room)
+            if current is None or current.key != key:
+                if len(units) >= BATCH:
+                    self.flush(units, owners)
+                    units, owners = [], {}
+                current = _Unit(key, _area_values(use, area, source, delivered), [])
+                units.append(current)
+            current.owners.append((h, share))
+            owners.setdefault(h, (kind, name, code, id_token, phone_token, phone_hash, dev))
+        if units:
+            self.flush(units, owners)
 
+    def flush(self, units: list[_Unit], owners: dict) -> None:
+        unit_ids = self._units(units)
+        owner_ids = self._owners(owners)
+        self._ownerships(units, unit_ids, owner_ids)
+        self.written += len(units)
+        self.progress(self.written)
 
-def _write_ownerships(
-    estate: Place, report: Report, unit_ids: dict, owner_ids: dict, on: datetime.date
-) -> tuple[dict, list]:
-    """End and start ownerships where a unit's owners (or shares) differ from the file."""
-    current: dict[int, list] = {}
-    for pk, unit_id, owner_id, share, start in (
-        Ownership.objects.active_on(on)
-        .filter(unit__estate=estate)
-        .order_by()
-        .values_list("id", "unit_id", "owner_id", "share", "start")
-    ):
-        current.setdefault(unit_id, []).append((pk, owner_id, share, start))
-    to_end, to_drop, to_create, changed_units = [], [], [], []
-    for key, spec in report.units.items():
-        unit_id = unit_ids[key]
-        wanted = {owner_ids[k]: share for k, share in spec.owners}
-        held = current.get(unit_id, [])
-        if {o: s for _pk, o, s, _st in held} == wanted:
-            continue
-        changed_units.append(unit_id)
-        for pk, _o, _s, start in held:
-            # An ownership that started on the import's own day is a same-day correction, not history.
-            (to_drop if start >= on else to_end).append(pk)
-        registered = spec.source == AreaSource.REGISTERED
-        to_create.extend((unit_id, o, on, None, share, registered) for o, share in wanted.items())
-    for batch in _chunks(to_end):
-        Ownership.objects.filter(pk__in=batch).update(end=on)
-    for batch in _chunks(to_drop):
-        Ownership.objects.filter(pk__in=batch).delete()
-    for batch in _chunks(to_create):
-        insert_rows(Ownership, OWNERSHIP_COLUMNS, batch)
-    counts = {
-        "ownerships_started": len(to_create),
-        "ownerships_ended": len(to_end),
-        "ownerships_corrected": len(to_drop),
-        "units_changing_hands": len(changed_units),
-    }
-    return counts, changed_units
+    def _units(self, units: list[_Unit]) -> dict:
+        buildings = list({u.key[0] for u in units})
+        rooms = list({u.key[2] for u in units})
+        existing = {}
+        for pk, b, s, r, *vals in (
+            PropertyUnit.objects.filter(estate=self.estate, building_id__in=buildings, room__in=rooms)
+            .order_by()
+            .values_list("id", "building_id", "stairway", "room", *UNIT_COMPARED)
+        ):
+            existing[(b, s, r)] = (pk, tuple(vals))
+        ids, to_create, to_update = {}, [], []
+        now = timezone.now()
+        for unit in units:
+            values = unit.values
+            if unit.key in existing:
+                pk, current = existing[unit.key]
+                ids[unit.key] = pk
+                if tuple(values[f] for f in UNIT_COMPARED) != current:
+                    to_update.append(PropertyUnit(pk=pk, updated_at=now, **values))
+            else:
+                to_create.append((*unit.key, self.estate.pk, *(values[f] for f in UNIT_VALUES)))
+        new_ids = insert_rows(PropertyUnit, UNIT_COLUMNS, to_create)
+        ids.update(zip((row[:3] for row in to_create), new_ids, strict=True))
+        if to_update:
+            PropertyUnit.objects.bulk_update(to_update, UNIT_UPDATED, batch_size=1000)
+        self.counts["units_created"] += len(to_create)
+        self.counts["units_updated"] += len(to_update)
+        return ids
+
+    def _owners(self, owners: dict) -> dict:
+        """Find or create the owner of each hash (people by ID-number hash, organizations by credit code)."""
+        people = {h: o for h, o in owners.items() if o[0] == OwnerKind.PERSON}
+        orgs = {h: o for h, o in owners.items() if o[0] == OwnerKind.ORGANIZATION}
+        owner_ids: dict[str, int] = {}
+        found = {}
+        for h, pk, name, phone_hash in _matching(Person, "id_number_hash", list(people), ("id", "name", "phone_hash")):
+            found.setdefault(h, (pk, name, phone_hash))
+        person_of, new_people = {}, []
+        for h, (_kind, name, _code, id_token, phone_token, phone_hash, _dev) in people.items():
+            hit = found.get(h)
+            if hit is None:
+                new_people.append((h, (name, id_token, h, phone_token, phone_hash, self.estate.pk)))
+                continue
+            pk, old_name, old_phone_hash = hit
+            person_of[h] = pk
+            phone_changed = bool(phone_hash) and phone_hash != old_phone_hash
+            if name != old_name or phone_changed:
+                # Rare (a renamed owner, a new phone): one update each keeps the encrypted columns right.
+                person = Person(pk=pk, name=name)
+                fields = ["name"]
+                if phone_changed:
+                    person.phone, person.phone_hash = decrypt(phone_token), phone_hash
+                    fields += ["phone", "phone_hash"]
+                person.save(update_fields=fields)
+                self.counts["persons_updated"] += 1
+        new_ids = insert_rows(Person, PERSON_COLUMNS, [row for _h, row in new_people], encrypted=True)
+        person_of.update(zip((h for h, _row in new_people), new_ids, strict=True))
+        self.counts["persons_created"] += len(new_people)
+
+        # Only people found already can have an owner record; those just created have none.
+        found_people = [person_of[h] for h in found if h in person_of]
+        owner_of_person = dict(_matching(Owner, "person_id", found_people, ("id",)))
+        new_owners = []
+        for h, person_id in person_of.items():
+            if person_id in owner_of_person:
+                owner_ids[h] = owner_of_person[person_id]
+            else:
+                new_owners.append((h, (OwnerKind.PERSON, person_id, "", "", "", False, self.estate.pk)))
+        org_found = {
+            h: (pk, name, dev)
+            for h, pk, name, dev in _matching(Owner, "credit_code_hash", list(orgs), ("id", "org_name", "is_developer"))
+        }
+        for h, (_kind, name, code, _i, _p, _ph, dev) in orgs.items():
+            hit = org_found.get(h)
+            if hit is None:
+                new_owners.append((h, (OwnerKind.ORGANIZATION, None, name, code, h, dev, self.estate.pk)))
+                continue
+            pk, old_name, old_dev = hit
+            owner_ids[h] = pk
+            if old_name != name or old_dev != dev:
+                Owner.objects.filter(pk=pk).update(org_name=name, is_developer=dev)
+                self.counts["owners_updated"] += 1
+        new_ids = insert_rows(Owner, OWNER_COLUMNS, [row for _h, row in new_owners])
+        owner_ids.update(zip((h for h, _row in new_owners), new_ids, strict=True))
+        self.counts["owners_created"] += len(new_owners)
+        return owner_ids
+
+    def _ownerships(self, units: list[_Unit], unit_ids: dict, owner_ids: dict) -> None:
+        """End and start ownerships where a unit's owners (or shares) differ from the file."""
+        on = self.on
+        current: dict[int, list] = {}
+        for unit_id, pk, owner_id, share, start in (
+            Ownership.objects.active_on(on)
+            .filter(unit_id__in=list(unit_ids.values()))
+            .order_by()
+            .values_list("unit_id", "id", "owner_id", "share", "start")
+        ):
+            current.setdefault(unit_id, []).append((pk, owner_id, share, start))
+        to_end, to_drop, to_create = [], [], []
+        for unit in units:
+            unit_id = unit_ids[unit.key]
+            wanted = {owner_ids[h]: share for h, share in unit.owners}
+            held = current.get(unit_id, [])
+            if {o: s for _pk, o, s, _st in held} == wanted:
+                continue
+            self.changed_units.append(unit_id)
+            for pk, _o, _s, start in held:
+                # An ownership that started on the import's own day is a same-day correction, not history.
+                (to_drop if start >= on else to_end).append(pk)
+            registered = unit.values["area_source"] == AreaSource.REGISTERED
+            to_create.extend((unit_id, o, on, None, share, registered) for o, share in wanted.items())
+        if to_end:
+            Ownership.objects.filter(pk__in=to_end).update(end=on)
+        if to_drop:
+            Ownership.objects.filter(pk__in=to_drop).delete()
+        insert_rows(Ownership, OWNERSHIP_COLUMNS, to_create)
+        self.counts["ownerships_started"] += len(to_create)
+        self.counts["ownerships_ended"] += len(to_end)
+        self.counts["ownerships_corrected"] += len(to_drop)
+        self.counts["units_changing_hands"] = len(self.changed_units)
 
 
 def write(
     estate: Place, report: Report, *, on: datetime.date, actor, job: ImportJob | None = None, progress=None
 ) -> dict:
-    """Write a validated register in one transaction; return what changed."""
-    progress = progress or (lambda n: None)
-    with transaction.atomic():
-        # One import per estate at a time: a second would race for the same natural keys.
-        Place.objects.select_for_update().filter(pk=estate.pk).first()
-        unit_ids, counts = _write_units(estate, report, progress)
-        owner_ids, owner_counts = _write_owners(estate, report)
-        ownership_counts, changed_units = _write_ownerships(estate, report, unit_ids, owner_ids, on)
-        summary = {
-            "rows": report.rows,
-            "units": len(report.units),
-            "on": on.isoformat(),
-            **counts,
-            **owner_counts,
-            **ownership_counts,
-        }
-        audit_record(
-            actor=actor,
-            action="register.import",
-            obj=job,
-            place=estate,
-            summary=_("导入登记册：%(units)s 户，新增 %(created)s 户，%(changed)s 户产权变更")
-            % {"units": len(report.units), "created": counts["units_created"], "changed": len(changed_units)},
-            data={**summary, "changed_unit_ids": changed_units[:1000]},
-        )
+    """Write a validated register in one transaction, batch by batch; return what changed."""
+    try:
+        with transaction.atomic():
+            # One import per estate at a time: a second would race for the same natural keys.
+            Place.objects.select_for_update().filter(pk=estate.pk).first()
+            writer = _Writer(estate, on, progress or (lambda n: None))
+            writer.run(report.batch)
+            summary = {"rows": report.rows, "units": report.units, "on": on.isoformat(), **writer.counts}
+            audit_record(
+                actor=actor,
+                action="register.import",
+                obj=job,
+                place=estate,
+                summary=_("导入登记册：%(units)s 户，新增 %(created)s 户，%(changed)s 户产权变更")
+                % {
+                    "units": report.units,
+                    "created": writer.counts["units_created"],
+                    "changed": len(writer.changed_units),
+                },
+                data={**summary, "changed_unit_ids": writer.changed_units[:1000]},
+            )
+            discard(report)
+    except Exception:
+        if not connection.in_atomic_block:  # the staged rows were committed by ``validate``
+            discard(report)
+        raise
     return summary
 
 
@@ -679,7 +816,7 @@ def run_job(*, job: ImportJob, actor=None) -> ImportJob:
             report = validate(
                 fh, job.file_name or job.file.name, job.estate, progress=lambda n: progress.set(processed_rows=n)
             )
-        progress.set(processed_rows=report.rows, total_rows=report.rows, total_units=len(report.units))
+        progress.set(processed_rows=report.rows, total_rows=report.rows, total_units=report.units)
         if not report.ok:
             job.errors, job.error_count, job.state = report.errors, report.error_count, ImportState.INVALID
         else:
@@ -692,7 +829,7 @@ def run_job(*, job: ImportJob, actor=None) -> ImportJob:
                 job=job,
                 progress=lambda n: progress.set(written_units=n),
             )
-            job.written_units, job.state = len(report.units), ImportState.DONE
+            job.written_units, job.state = report.units, ImportState.DONE
     except Exception as exc:  # the job row must say it failed, whatever failed
         logger.exception("register import %s failed", job.pk)
         job.state, job.errors, job.error_count = ImportState.FAILED, [{"line": 0, "column": "", "message": str(exc)}], 1

@@ -415,3 +415,41 @@ class ImportJob(models.Model):
         if self.state == ImportState.IMPORTING and self.total_units:
             return 50 + self.written_units * 50 // self.total_units
         return 0
+
+
+class ImportRow(models.Model):
+    """One checked row of a register file, staged while its import runs, then deleted.
+
+    Staging the rows keeps the import's memory flat however large the file: the checks
+    across rows and the merge read them back in order. ID and phone numbers are staged as
+    their encrypted tokens and keyed hashes, never in clear.
+    """
+
+    batch = models.UUIDField()
+    line = models.PositiveIntegerField()
+    building_id = models.BigIntegerField()
+    stairway = models.CharField(max_length=20, blank=True)
+    room = models.CharField(max_length=40)
+    use = models.CharField(max_length=16)
+    area = models.DecimalField(max_digits=10, decimal_places=2)
+    area_source = models.CharField(max_length=16)
+    delivered = models.BooleanField()
+    owner_kind = models.CharField(max_length=16)
+    owner_name = models.CharField(max_length=100)
+    owner_hash = models.CharField(max_length=64)
+    # An organization's credit code (public); empty for a person.
+    owner_code = models.CharField(max_length=18, blank=True)
+    id_token = models.TextField(blank=True)
+    phone_token = models.TextField(blank=True)
+    phone_hash = models.CharField(max_length=64, blank=True)
+    is_developer = models.BooleanField()
+    share = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["batch", "building_id", "stairway", "room", "line"], name="importrow_unit_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch} · {self.line}"

@@ -203,3 +203,36 @@ def test_command_exits_non_zero_naming_the_bad_line(estate, tmp_path, capsys):
         call_command("import_register", str(estate.pk), str(path))
     assert "第 3 行 [area]" in capsys.readouterr().err
     assert not PropertyUnit.objects.exists()
+
+
+def test_staged_rows_hold_no_clear_id_or_phone_numbers(estate):
+    from residents.models import ImportRow
+
+    report = importer.validate(register_csv([register_row(n=1)]), "r.csv", estate)
+    staged = ImportRow.objects.filter(batch=report.batch).values()[0]
+    assert person_id(1) not in str(staged) and "13800138000" not in str(staged)
+    importer.write(estate, report, on=DAY, actor=None)
+    assert not ImportRow.objects.exists()
+
+
+def test_an_invalid_file_leaves_nothing_staged(estate):
+    from residents.models import ImportRow
+
+    _import(estate, register_csv([register_row(), register_row(room="102", area="x")]))
+    assert not ImportRow.objects.exists()
+
+
+def test_rows_of_one_unit_far_apart_in_the_file_are_one_unit(estate):
+    rows = [register_row(room="101", n=1, share="0.5")]
+    rows += [register_row(room=str(200 + i), n=10 + i) for i in range(20)]
+    rows += [register_row(room="101", n=2, name="李四", share="0.5")]
+    report, summary = _import(estate, register_csv(rows))
+    assert report.ok and summary["units_created"] == 21
+    assert PropertyUnit.objects.get(room="101").ownerships.count() == 2
+
+
+def test_the_same_id_number_under_two_names_is_refused(estate):
+    rows = [register_row(room="101", n=1, name="张三"), register_row(room="102", n=1, name="张叁")]
+    report, _summary = _import(estate, register_csv(rows))
+    assert [(e["line"], e["column"]) for e in report.errors] == [(3, "owner_name")]
+    assert "第 2 行" in report.errors[0]["message"]
