@@ -9,17 +9,24 @@ one process and one run:
 - loads the same file with PostgreSQL ``COPY`` into a table of its columns, the floor
   of what any loader of these rows could do;
 
-and prints rows per second for each, their ratio, and the peak memory of the import
-(resident set size sampled every 5 ms, above what the process held before). Everything
-runs inside a transaction that is rolled back: the database is left as it was.
-PostgreSQL only.
+- copies the rows the import wrote back into their own tables with ``COPY`` (every
+  index, constraint and foreign key in place): the database's floor for this import;
+
+and prints rows per second for each, their ratios, and the peak memory of the import
+(resident set size sampled every 5 ms, above what the process held before; with several
+sizes each runs in a fresh process, so that the peaks compare). Everything runs inside a
+transaction that is rolled back: the database is left as it was. PostgreSQL only.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime
+import json
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -150,16 +157,28 @@ class Command(BaseCommand):
             default=[100_000],
             help="Register sizes to run, e.g. --units 25000 50000 100000 (memory should stay flat).",
         )
+        parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
 
-    def handle(self, *args, units, **options):
+    def handle(self, *args, units, child, **options):
         if connection.vendor != "postgresql":
             raise CommandError("bench_register needs PostgreSQL (set DATABASE_URL).")
-        results = []
-        with tempfile.TemporaryDirectory() as tmp:
+        if child or len(units) == 1:
+            results = [self._one(size) for size in units]
+            if child:
+                self.stdout.write("RESULT " + json.dumps(results))
+                return
+        else:
+            # Each size in a fresh process, so that their peak memory compares.
+            results = []
             for size in units:
-                path = os.path.join(tmp, f"register-{size}.csv")
-                rows = write_register(path, size, buildings=max(1, -(-size // UNITS_PER_BUILDING)))
-                results.append(self._run(path, size, rows))
+                out = subprocess.run(
+                    [sys.executable, sys.argv[0], "bench_register", "--child", "--units", str(size)],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                self.stdout.write(out.rsplit("RESULT ", 1)[0].rstrip())
+                results.extend(json.loads(out.rsplit("RESULT ", 1)[1]))
         self.stdout.write("")
         self.stdout.write(
             "import = validate + write; COPY file = the CSV into a bare table of its columns; "
@@ -176,6 +195,12 @@ class Command(BaseCommand):
                 f"{r['copy_tables']:>13.2f} {r['import'] / r['copy_tables']:>5.1f} "
                 f"{r['roll']:>7.2f} {r['peak_mib']:>8.1f}"
             )
+
+    def _one(self, size: int) -> dict:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, f"register-{size}.csv")
+            rows = write_register(path, size, buildings=max(1, -(-size // UNITS_PER_BUILDING)))
+            return self._run(path, size, rows)
 
     def _copy_same_tables(self, estate) -> float:
         """Time COPY of the rows the import wrote (units, people, owners, ownerships) back into their tables.
