@@ -320,7 +320,7 @@ class LegSerializer(serializers.ModelSerializer):
 
 
 class LegInputSerializer(serializers.Serializer):
-    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.all())
+    account = ScopedPrimaryKeyRelatedField(queryset=Account.objects.all(), action=Action.VIEW)
     debit = serializers.DecimalField(default=Decimal("0"), **MONEY)
     credit = serializers.DecimalField(default=Decimal("0"), **MONEY)
 
@@ -382,7 +382,7 @@ class LedgerPostSerializer(serializers.Serializer):
     legs = serializers.JSONField()
 
     def validate_legs(self, value):
-        serializer = LegInputSerializer(data=value, many=True)
+        serializer = LegInputSerializer(data=value, many=True, context=self.context)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
@@ -411,7 +411,7 @@ class SpendingApprovalSerializer(serializers.ModelSerializer):
 
 class SpendingRequestSerializer(serializers.ModelSerializer):
     estate = estate_field()
-    purpose = serializers.PrimaryKeyRelatedField(queryset=Account.objects.all())
+    purpose = ScopedPrimaryKeyRelatedField(queryset=Account.objects.all(), action=Action.VIEW)
     approvals = SpendingApprovalSerializer(many=True, read_only=True)
     required_stages = serializers.ListField(child=serializers.CharField(), read_only=True)
 
@@ -441,7 +441,9 @@ class SpendingRequestSerializer(serializers.ModelSerializer):
 class ApproveSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=Stage.choices)
     seen = serializers.CharField(help_text=_("审批人审阅了哪些材料。"))
-    decision = serializers.PrimaryKeyRelatedField(queryset=Decision.objects.all(), required=False, allow_null=True)
+    decision = ScopedPrimaryKeyRelatedField(
+        queryset=Decision.objects.all(), action=Action.VIEW_PUBLIC, required=False, allow_null=True
+    )
     resolution_vote = serializers.IntegerField(required=False, allow_null=True)
 
 

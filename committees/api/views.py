@@ -532,7 +532,7 @@ class SpendingRequestViewSet(ScopedModelViewSet):
     def approve(self, request, pk=None):
         """Sign one approval stage: committee decision, supervision sign-off or discipline review."""
         spending = self.get_object()
-        body = s.ApproveSerializer(data=request.data)
+        body = s.ApproveSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         vote_id = data.pop("resolution_vote", None)

@@ -220,3 +220,13 @@ def test_verify_ledger_finds_a_voucher_file_replaced_on_disk(estate, ledger):
     assert (result.ok, result.broken_sequence, result.problem) == (False, 1, "voucher file does not match its digest")
     with pytest.raises(CommandError, match="voucher"):
         call_command("verify_ledger", str(estate.pk), "--vouchers")
+
+
+@pytest.mark.postgres
+def test_postgresql_refuses_a_raw_update_of_a_published_statement(estate, ledger, cast):
+    income(estate, "100", datetime.date(2026, 1, 5))
+    statement = services.statement_publish(
+        estate=estate, period_start=datetime.date(2026, 1, 1), period_end=datetime.date(2026, 3, 31), actor=None
+    )
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE committees_statement SET figures = '{}' WHERE id = %s", [statement.pk])

@@ -1,4 +1,8 @@
+from fractions import Fraction
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from committees import services
 from committees.models import Matter, MeetingKind
@@ -94,3 +98,15 @@ def test_scheduling_a_committee_meeting_tells_oversight_on_commit(estate, seven,
     finally:
         meeting_scheduled.disconnect(receiver)
     assert received == [meeting.pk]
+
+
+@given(total=st.integers(1, 11), data=st.data())
+def test_the_committee_rule_holds_for_every_attendance_and_vote(total, data):
+    present = data.draw(st.integers(0, total))
+    votes_for = data.draw(st.integers(0, present))
+    quorate, passed = services.committee_meeting_outcome(
+        members_total=total, members_present=present, votes_for=votes_for
+    )
+    # The law's words: "more than half" attend; "at least half of all members" agree.
+    assert quorate == (Fraction(present, total) > Fraction(1, 2))
+    assert passed == (quorate and Fraction(votes_for, total) >= Fraction(1, 2))
