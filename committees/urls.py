@@ -7,6 +7,7 @@ from committees import views
 app_name = "committees"
 
 urlpatterns = [
+    path("", views.overview, name="overview"),
     path("estates/<int:estate_id>/", views.estate_public, name="estate-public"),
     path("meetings/<int:pk>/", views.meeting_detail, name="meeting-detail"),
     path("statements/<int:pk>/", views.statement_detail, name="statement-detail"),

@@ -1,11 +1,20 @@
 """Web pages for an estate's residents: the committee, published minutes and published statements."""
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from committees import exports, selectors
-from committees.models import Meeting, Project, Statement
+from committees.models import (
+    CommitteeStatus,
+    Meeting,
+    OwnersCommittee,
+    Project,
+    SpendingRequest,
+    SpendingStatus,
+    Statement,
+)
 from governance.models import Place, PlaceKind, Post, PostKind
 from governance.scoping import Action, can
 
@@ -27,6 +36,30 @@ def _by_rank(posts):
 
 def _published_meetings(user):
     return Meeting.objects.restrict(user, Action.VIEW_PUBLIC).filter(minutes_published_at__isnull=False)
+
+
+@login_required
+def overview(request):
+    """For staff: the committees in scope (terms, party share, 一肩挑, filing) and spending needing attention."""
+    committees = list(
+        OwnersCommittee.objects.restrict(request.user, Action.VIEW)
+        .filter(status=CommitteeStatus.CURRENT)
+        .select_related("estate")
+        .order_by("term_end")
+    )
+    summaries = selectors.committee_summaries(committees)
+    spending = (
+        SpendingRequest.objects.restrict(request.user, Action.VIEW)
+        .filter(Q(split_flagged=True) | Q(status=SpendingStatus.PENDING))
+        .exclude(status=SpendingStatus.PAID)
+        .select_related("estate", "purpose")
+        .order_by("-requested_on")[:50]
+    )
+    return render(
+        request,
+        "committees/overview.html",
+        {"rows": [(c, summaries[c.pk]) for c in committees], "spending": spending},
+    )
 
 
 @login_required

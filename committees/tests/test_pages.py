@@ -65,3 +65,27 @@ def test_a_resident_cannot_open_unpublished_minutes(cast, published):
 
 def test_residents_of_another_estate_do_not_see_the_page(cast, estate, published):
     assert login(cast["secretary_b"]).get(reverse("committees:estate-public", args=[estate.pk])).status_code == 404
+
+
+def test_the_overview_shows_committees_and_flagged_spending_in_a_fixed_number_of_queries(
+    cast, world, estate, ledger, django_assert_max_num_queries
+):
+    from decimal import Decimal
+
+    committee(world["estate_b"], n=5, term_start=datetime.date(2019, 1, 1), term_end=datetime.date(2023, 12, 31))
+    committee(estate, n=7, term_start=datetime.date(2024, 1, 1))
+    for day in (1, 9):
+        services.spending_request_create(
+            estate=estate,
+            payee="绿化公司",
+            purpose=ledger["5109"],
+            amount=Decimal("9900"),
+            requested_on=datetime.date(2026, 3, day),
+            actor=None,
+        )
+    client = login(cast["auditor"])
+    with django_assert_max_num_queries(14):
+        page = client.get(reverse("committees:overview"))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "已届满未换届" in text and "疑似拆分采购" in text and "南方上格林" in text
