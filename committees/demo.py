@@ -68,6 +68,7 @@ def load(*, stdout) -> None:
         return
     with transaction.atomic():
         committee = _committee(estate)
+        _officers(committee)
         _supervision_group(estate, committee)
         _property_company(estate)
         _fire_main(estate)
@@ -130,22 +131,78 @@ def _committee(estate: Place) -> OwnersCommittee | None:
     )
 
 
+def _officers(committee: OwnersCommittee | None) -> None:
+    """The first meeting's election of officers, if the committee (e.g. from an election) has none yet.
+
+    The chair is the general-branch secretary when elected (一肩挑), else the first elected
+    party member; the vice-chair is the next party member.
+    """
+    if committee is None:
+        return
+    from residents.models import PartyMember
+
+    posts = list(Post.objects.current().filter(pk__in=committee.posts.values("pk")).select_related("person"))
+    if any(p.kind == PostKind.CHAIR for p in posts):
+        return
+    secretaries = set(
+        Post.objects.current()
+        .filter(place=committee.estate, body=PostBody.PARTY, kind=PostKind.SECRETARY)
+        .values_list("person_id", flat=True)
+    )
+    party = set(PartyMember.objects.filter(person__in=[p.person for p in posts]).values_list("person_id", flat=True))
+    ranked = sorted(posts, key=lambda p: (p.person_id not in secretaries, p.person_id not in party, p.pk))
+    # The first meeting, within 7 days of the election.
+    on = min(committee.term_start + datetime.timedelta(days=6), timezone.localdate())
+    services.committee_assign_post(committee=committee, person=ranked[0].person, kind=PostKind.CHAIR, on=on, actor=None)
+    if len(ranked) > 1:
+        services.committee_assign_post(
+            committee=committee, person=ranked[1].person, kind=PostKind.VICE_CHAIR, on=on, actor=None
+        )
+
+
+SUPERVISOR_USERNAME = "supervisor"
+
+
+def _supervisor_user(person) -> User | None:
+    """A demo login for a member of the supervision group, so that the sign-off can be tried."""
+    from governance import services as governance_services
+    from governance.demo import DEMO_PASSWORD
+    from governance.models import Role, RoleAssignment
+
+    user = User.objects.filter(username=SUPERVISOR_USERNAME).first()
+    if user is None and not User.objects.filter(person=person).exists():
+        user = governance_services.user_create(
+            username=SUPERVISOR_USERNAME, password=DEMO_PASSWORD, person=person, actor=None
+        )
+    admin = User.objects.filter(is_superuser=True).order_by("pk").first()
+    if user is not None and admin is not None:
+        estate = Place.objects.get(kind=PlaceKind.ESTATE, name=REFERENCE_ESTATE)
+        if not RoleAssignment.objects.filter(user=user, role=Role.RESIDENT, place=estate).exists():
+            governance_services.role_assignment_create(user=user, role=Role.RESIDENT, place=estate, actor=admin)
+    return user
+
+
 def _supervision_group(estate: Place, committee: OwnersCommittee | None) -> None:
     if SupervisionGroup.objects.filter(estate=estate).exists():
         return
     from residents.models import Owner
 
-    members_of_committee = set(committee.posts.values_list("person_id", flat=True)) if committee else set()
-    owners = list(
+    members_of_committee = set(
+        Post.objects.current().filter(place=estate, body=PostBody.OWNERS_COMMITTEE).values_list("person_id", flat=True)
+    )
+    candidates = (
         Owner.objects.filter(place=estate, person__isnull=False, is_developer=False, person__party_member__isnull=True)
         .exclude(person_id__in=members_of_committee)
-        .order_by("-pk")[:2]
+        .exclude(person__user__isnull=False)
+        .order_by("-pk")
     )
+    owners = list(candidates[:3])
     resident = _actor("resident")
     demo_owner = Owner.objects.filter(person_id=resident.person_id).first() if resident and resident.person_id else None
-    if demo_owner is not None and demo_owner not in owners and demo_owner.person_id not in members_of_committee:
+    if demo_owner is not None and demo_owner.person_id not in members_of_committee:
         owners.append(demo_owner)  # so that the demo ``resident`` can sign off spending
     if owners:
+        _supervisor_user(owners[0].person)
         services.supervision_group_create(
             estate=estate,
             term_start=TERM_START + datetime.timedelta(days=13),
@@ -333,7 +390,7 @@ def _ledger(estate: Place) -> None:
     today = timezone.localdate()
     months = _months(today)
     start = months[0] - datetime.timedelta(days=1)
-    committee_user, reviewer, supervisor = _actor("committee"), _actor("reviewer"), _actor("resident")
+    committee_user, reviewer, supervisor = _actor("committee"), _actor("reviewer"), _actor(SUPERVISOR_USERNAME)
     services.ledger_open(
         estate=estate,
         opening_balance=D("186420.35"),

@@ -109,9 +109,13 @@ def committee_record(
     """Record a new owners' committee of ``estate``; the current one's term and posts end.
 
     ``members`` pairs each person with a post kind (chair, vice_chair, member). A person who
-    already holds a current committee post of that kind at the estate keeps it: it is not
-    duplicated. A committee has 5 to 11 members, an odd number, and at most one chair; an
-    elected committee may have fewer members than its ``seats`` (vacancies), never more.
+    already holds a current committee post of that kind at the estate keeps it (not duplicated);
+    an officer elected again as a plain member keeps their office until the new committee
+    reassigns posts (``committee_assign_post``). Every other current committee post at the
+    estate, from a recorded committee or from before the platform, ends the day before.
+
+    A committee has 5 to 11 members, an odd number, and at most one chair; an elected
+    committee may have fewer members than its ``seats`` (vacancies), never more.
     """
     _require_estate(estate)
     if seats is None:
@@ -140,14 +144,29 @@ def committee_record(
 
     # Lock the estate's committees: two filings at once must not leave two current committees.
     previous = list(OwnersCommittee.objects.select_for_update().filter(estate=estate, status=CommitteeStatus.CURRENT))
-    keep: dict[tuple[int, str], Post] = {
-        (post.person_id, post.kind): post
-        for post in Post.objects.current(term_start).filter(
-            place=estate, body=PostBody.OWNERS_COMMITTEE, person__in=[p for p, _k in members]
-        )
-    }
+    held: dict[int, list[Post]] = {}
+    for post in Post.objects.current(term_start).filter(place=estate, body=PostBody.OWNERS_COMMITTEE).order_by("pk"):
+        held.setdefault(post.person_id, []).append(post)
+    keep: dict[int, Post] = {}
+    for person, kind in members:
+        posts_held = held.get(person.pk, [])
+        match = next((p for p in posts_held if p.kind == kind), None)
+        if match is None and kind == PostKind.MEMBER and posts_held:
+            # A re-elected officer stays in office until the new committee reassigns its posts.
+            match = posts_held[0]
+        if match is not None:
+            keep[person.pk] = match
+    day_before = term_start - datetime.timedelta(days=1)
     for old in previous:
-        committee_end(committee=old, on=term_start - datetime.timedelta(days=1), actor=actor, keep=keep.values())
+        committee_end(committee=old, on=day_before, actor=actor, keep=keep.values())
+    # Posts from before the platform (no committee record) end with the old term too.
+    kept = {post.pk for post in keep.values()}
+    for posts_held in held.values():
+        for post in posts_held:
+            if post.pk not in kept and (post.start is None or post.start <= day_before):
+                post.refresh_from_db(fields=["end"])
+                if post.end is None or post.end > day_before:
+                    governance_services.post_end(post=post, end=day_before, actor=actor)
 
     try:
         with transaction.atomic():
@@ -165,7 +184,7 @@ def committee_record(
         raise Conflict(_("该小区刚刚已登记了新一届业委会，请刷新后核对。"), code="concurrent_committee") from exc
     posts = []
     for person, kind in members:
-        post = keep.get((person.pk, kind))
+        post = keep.get(person.pk)
         if post is not None and post.end is not None and post.end < term_end:
             # A re-elected member keeps their post, for the new term.
             post = governance_services.post_end(post=post, end=term_end, actor=actor)

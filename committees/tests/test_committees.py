@@ -149,3 +149,34 @@ def test_an_election_the_committee_cannot_be_recorded_from_is_logged_not_raised(
     vote_filed.send(sender=Vote, vote=vote, elected=[], actor=cast["street_staff"])
     assert not OwnersCommittee.objects.exists()
     assert AuditEvent.objects.filter(action="committee.record_refused", object_id=str(vote.pk)).exists()
+
+
+def test_a_new_committee_ends_posts_from_before_the_platform_and_keeps_a_re_elected_chair(estate):
+    chair, leaver = people(2, estate)
+    old_chair = post_create(
+        person=chair,
+        kind=PostKind.CHAIR,
+        body=PostBody.OWNERS_COMMITTEE,
+        place=estate,
+        start=datetime.date(2020, 8, 1),
+        actor=None,
+    )
+    old_member = post_create(
+        person=leaver,
+        kind=PostKind.MEMBER,
+        body=PostBody.OWNERS_COMMITTEE,
+        place=estate,
+        start=datetime.date(2020, 8, 1),
+        actor=None,
+    )
+    others = people(4, estate)
+    board = services.committee_record(
+        estate=estate,
+        term_start=datetime.date(2023, 6, 18),
+        members=[(chair, PostKind.MEMBER)] + [(p, PostKind.MEMBER) for p in others],
+        actor=None,
+    )
+    old_member.refresh_from_db()
+    assert old_member.end == datetime.date(2023, 6, 17)
+    assert old_chair in board.posts.all()
+    assert selectors.committee_summary(board, on=datetime.date(2024, 1, 1)).chair_id == chair.pk

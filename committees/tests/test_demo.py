@@ -16,6 +16,7 @@ from committees.models import (
     SpendingRequest,
     Statement,
 )
+from elections import demo as elections_demo
 from governance import demo as governance_demo
 from governance.models import Place
 from residents import demo as residents_demo
@@ -25,7 +26,7 @@ from residents import demo as residents_demo
 def loaded(django_db_setup, django_db_blocker, tmp_path_factory):
     """Load the three demos once for the module (the register is large), inside a rolled-back transaction."""
     from django.db import transaction
-    from django.test import override_settings
+    from django.test import TestCase, override_settings
 
     with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
         atomic = transaction.atomic()
@@ -33,6 +34,9 @@ def loaded(django_db_setup, django_db_blocker, tmp_path_factory):
         try:
             governance_demo.load(stdout=io.StringIO())
             residents_demo.load(stdout=io.StringIO())
+            # The filed election records the committee through ``vote_filed``, sent on commit.
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                elections_demo.load(stdout=io.StringIO())
             demo.load(stdout=io.StringIO())
             yield Place.objects.get(kind="estate", name="南方上格林")
         finally:
@@ -45,11 +49,23 @@ def estate(loaded, db):
     return loaded
 
 
-def test_the_demo_committee_has_nine_members_six_party_members_and_the_secretary_as_chair(estate):
+def test_the_demo_committee_comes_from_the_filed_election_with_nine_members_six_party_members(estate):
     committee = OwnersCommittee.objects.get(estate=estate, status="current")
     summary = selectors.committee_summary(committee)
+    assert committee.election is not None and committee.election.seats == 9
     assert (summary.members, summary.party_members) == (9, 6)
-    assert summary.chair_is_secretary and not summary.lapsed
+    assert summary.chair_id is not None and not summary.lapsed
+
+
+def test_the_demo_supervision_group_is_independent_of_the_committee_and_can_sign(estate):
+    from committees.models import SpendingApproval, SupervisionGroup
+
+    group = SupervisionGroup.objects.get(estate=estate)
+    committee_people = set(
+        OwnersCommittee.objects.get(estate=estate, status="current").posts.values_list("person_id", flat=True)
+    )
+    assert not committee_people & set(group.members.values_list("person_id", flat=True))
+    assert SpendingApproval.objects.filter(stage="supervision", approver__username="supervisor").exists()
 
 
 def test_the_demo_has_a_committee_meeting_for_each_month_of_the_past_year(estate):
@@ -82,3 +98,9 @@ def test_loading_the_demo_twice_changes_nothing(estate):
     before = [m.objects.count() for m in models]
     demo.load(stdout=io.StringIO())
     assert [m.objects.count() for m in models] == before
+
+
+def test_the_demo_officers_were_elected_at_the_first_meeting(estate):
+    committee = OwnersCommittee.objects.get(estate=estate, status="current")
+    chair = committee.posts.get(kind="chair")
+    assert (chair.start - committee.term_start).days <= 7
