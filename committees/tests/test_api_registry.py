@@ -195,3 +195,30 @@ def test_expert_candidates_are_drawn_from_the_registers_skills(
             .json()
         )
     assert sorted(row["id"] for row in body["results"]) == sorted([a.pk, b.pk])
+
+
+def test_a_committee_is_filed_and_its_officers_assigned_through_the_api(api, cast, estate):
+    board = committee(estate, n=5, term_start=datetime.date(2026, 1, 1))
+    member = next(p.person for p in board.posts.all() if p.kind == "member")
+    client = api.as_user(cast["secretary_a"])
+    filed = client.post(
+        reverse("committee-file", args=[board.pk]),
+        {"filed_on": "2026-01-20", "reference": "观街备〔2026〕1号"},
+        format="json",
+    )
+    assert filed.status_code == 200 and filed.json()["filing_reference"] == "观街备〔2026〕1号"
+    assigned = client.post(
+        reverse("committee-assign-post", args=[board.pk]),
+        {"person": member.pk, "kind": "vice_chair", "on": "2026-01-07"},
+        format="json",
+    )
+    assert assigned.status_code == 200
+    assert any(p["person"] == member.pk and p["kind"] == "vice_chair" for p in assigned.json()["posts"])
+
+
+def test_a_resident_cannot_file_a_committee(api, cast, estate):
+    board = committee(estate, n=5)
+    response = api.as_user(cast["resident"]).post(
+        reverse("committee-file", args=[board.pk]), {"filed_on": "2026-01-20", "reference": "x"}, format="json"
+    )
+    assert response.status_code == 403
