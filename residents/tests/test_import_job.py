@@ -103,3 +103,33 @@ def test_admin_owner_list_shows_masked_numbers(client, cast, estate):
     client.force_login(cast["admin"])
     page = client.get("/admin/residents/owner/").content.decode()
     assert "1101**********0029" in page and "110105194912310029" not in page
+
+
+@pytest.fixture
+def shared_media(settings, tmp_path, monkeypatch):
+    """A media folder that a worker process started after this fixture sees too."""
+    root = tmp_path / "shared-media"
+    settings.MEDIA_ROOT = root
+    monkeypatch.setenv("MEDIA_ROOT", str(root))
+    return root
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_a_queued_import_and_the_job_shows_it(world, shared_media, celery_worker_process):
+    import time
+
+    rows = [register_row(room=str(100 + i), n=i) for i in range(50)]
+    job = services.register_import_submit(
+        estate=world["estate_a"], file=ContentFile(register_csv(rows).getvalue(), name="r.csv"), actor=None
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.finished:
+            break
+        time.sleep(0.2)
+    assert job.state == ImportState.DONE and job.summary["units_created"] == 50
+    assert PropertyUnit.objects.filter(estate=world["estate_a"]).count() == 50
