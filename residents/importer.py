@@ -860,5 +860,7 @@ def run_job(*, job: ImportJob, actor=None) -> ImportJob:
     finally:
         progress.close()
         job.finished_at = timezone.now()
+        # The uploaded file holds ID and phone numbers in clear: keep it no longer than the import.
+        job.file.delete(save=False)
         job.save()
     return job

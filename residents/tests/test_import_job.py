@@ -28,6 +28,16 @@ def test_a_valid_job_imports_and_records_its_summary(estate, cast):
     assert AuditEvent.objects.get(action="register.import").actor == cast["secretary_a"]
 
 
+def test_the_uploaded_file_is_deleted_once_the_job_has_run(estate):
+    job = _job(estate, [register_row()])
+    path = job.file.path
+    register_import(job.pk)
+    job.refresh_from_db()
+    import os
+
+    assert not job.file and not os.path.exists(path) and job.file_name == "register.csv"
+
+
 def test_an_invalid_job_imports_nothing_and_keeps_the_report(estate):
     job = _job(estate, [register_row(), register_row(room="102", building="9栋")])
     register_import(job.pk)
