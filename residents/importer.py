@@ -564,11 +564,34 @@ def _area_values(use, area, source, delivered) -> dict:
     }
 
 
+def _people_to_look_up(report: Report) -> set | None:
+    """The ID-number hashes that need looking up batch by batch; ``None`` for all of them.
+
+    When no staged person exists yet (a first import), only the people who own units in
+    more than one batch can be found: the ones an earlier batch created. One query each way.
+    """
+    batch = _batch_param(report.batch)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM residents_importrow r JOIN governance_person p "
+            "ON p.id_number_hash = r.owner_hash WHERE r.batch = %s AND r.owner_kind = %s)",
+            [batch, OwnerKind.PERSON],
+        )
+        if cursor.fetchone()[0]:
+            return None
+        cursor.execute(
+            "SELECT owner_hash FROM residents_importrow WHERE batch = %s AND owner_kind = %s "
+            "GROUP BY owner_hash HAVING COUNT(*) > 1",
+            [batch, OwnerKind.PERSON],
+        )
+        return {h for (h,) in cursor.fetchall()}
+
+
 class _Writer:
     """Merge staged rows into the register, one batch of units at a time (bounded memory)."""
 
-    def __init__(self, estate: Place, on: datetime.date, progress):
-        self.estate, self.on, self.progress = estate, on, progress
+    def __init__(self, estate: Place, on: datetime.date, progress, look_up: set | None = None):
+        self.estate, self.on, self.progress, self.look_up = estate, on, progress, look_up
         self.counts = dict.fromkeys(
             (
                 "units_created", "units_updated", "persons_created", "persons_updated", "owners_created",
@@ -663,7 +686,8 @@ class _Writer:
         orgs = {h: o for h, o in owners.items() if o[0] == OwnerKind.ORGANIZATION}
         owner_ids: dict[str, int] = {}
         found = {}
-        for h, pk, name, phone_hash in _matching(Person, "id_number_hash", list(people), ("id", "name", "phone_hash")):
+        wanted = list(people) if self.look_up is None else [h for h in people if h in self.look_up]
+        for h, pk, name, phone_hash in _matching(Person, "id_number_hash", wanted, ("id", "name", "phone_hash")):
             found.setdefault(h, (pk, name, phone_hash))
         person_of, new_people = {}, []
         for h, (_kind, name, _code, id_token, phone_token, phone_hash, _dev) in people.items():
@@ -758,12 +782,13 @@ def write(
         with transaction.atomic():
             # One import per estate at a time: a second would race for the same natural keys.
             Place.objects.select_for_update().filter(pk=estate.pk).first()
+            look_up = _people_to_look_up(report)
             if connection.vendor == "postgresql":
                 # The rows this transaction adds are unknown to the planner's statistics, which
                 # then scans whole tables for each batch's lookups; the indexes are the way.
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL enable_seqscan = off")
-            writer = _Writer(estate, on, progress or (lambda n: None))
+            writer = _Writer(estate, on, progress or (lambda n: None), look_up)
             writer.run(report.batch)
             summary = {"rows": report.rows, "units": report.units, "on": on.isoformat(), **writer.counts}
             audit_record(

@@ -236,3 +236,15 @@ def test_the_same_id_number_under_two_names_is_refused(estate):
     report, _summary = _import(estate, register_csv(rows))
     assert [(e["line"], e["column"]) for e in report.errors] == [(3, "owner_name")]
     assert "第 2 行" in report.errors[0]["message"]
+
+
+def test_a_buyer_whose_units_fall_in_different_batches_is_one_person(estate, monkeypatch):
+    monkeypatch.setattr(importer, "BATCH", 2)
+    rows = [register_row(building="1栋", room="101", n=1)]
+    rows += [register_row(building="1栋", room=str(102 + i), n=10 + i) for i in range(4)]
+    rows += [register_row(building="2栋", room="101", n=1)]
+    report, summary = _import(estate, register_csv(rows))
+    assert report.ok and summary["persons_created"] == 5 and summary["units_created"] == 6
+    assert voting_roll(estate, on=DAY).total_owners == 5
+    again, summary = _import(estate, register_csv(rows))
+    assert again.ok and summary["persons_created"] == 0 and Person.objects.count() == 5
