@@ -73,6 +73,8 @@ YES = {"yes", "y", "true", "1", "是"}
 NO = {"no", "n", "false", "0", "否"}
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 TWO_PLACES = Decimal("0.01")
+USES = frozenset(UnitUse.values)
+AREA_SOURCES = frozenset(AreaSource.values)
 MAX_AREA = Decimal("99999999.99")
 
 
@@ -207,7 +209,7 @@ def _check_row(line: int, row: dict, buildings: dict[str, int], estate: Place, r
     elif len(room) > 40 or len(stairway) > 20:
         report.add(line, "room", _("单元号或房号过长（单元最多 20 字，房号最多 40 字）。"))
     use = row.get("use", "").lower()
-    if use not in UnitUse.values:
+    if use not in USES:
         report.add(
             line, "use", _("用途“%(value)s”无效，应为 residential、commercial、parking 或 other。") % {"value": use}
         )
@@ -222,7 +224,7 @@ def _check_row(line: int, row: dict, buildings: dict[str, int], estate: Place, r
     elif area != area.quantize(TWO_PLACES) or area > MAX_AREA:
         report.add(line, "area", _("面积“%(value)s”最多两位小数，且不超过 99999999.99。") % {"value": raw_area})
     source = row.get("area_source", "").lower()
-    if source not in AreaSource.values:
+    if source not in AREA_SOURCES:
         report.add(
             line,
             "area_source",
