@@ -265,3 +265,16 @@ def test_register_import_is_refused_outside_change_scope(api, cast, world):
         "/api/v1/register-imports/", {"estate": world["estate_a"].pk, "file": upload}, format="multipart"
     )
     assert response.status_code == 400  # the estate is not one they may change
+
+
+def test_a_tenant_resident_sees_the_unit_they_live_in(api, cast, register):
+    ResidentFactory(unit=register["theirs"], person=cast["resident"].person, relation="tenant")
+    ids = _ids(api.as_user(cast["resident"]).get("/api/v1/units/"))
+    assert ids == sorted([register["mine"].pk, register["theirs"].pk])
+
+
+def test_a_former_residents_unit_is_no_longer_theirs(api, cast, register):
+    ResidentFactory(
+        unit=register["theirs"], person=cast["resident"].person, relation="tenant", end=datetime.date(2021, 1, 1)
+    )
+    assert _ids(api.as_user(cast["resident"]).get("/api/v1/units/")) == [register["mine"].pk]
