@@ -70,7 +70,6 @@ def test_submitting_for_an_estate_outside_change_scope_is_refused(estate, cast):
         _job(estate, [register_row()], actor=cast["committee_member"].__class__.objects.get(username="reviewer"))
 
 
-@pytest.mark.urls("residents.tests.urls")
 def test_the_import_page_uploads_a_file_and_shows_the_report(client, cast, estate, django_capture_on_commit_callbacks):
     client.force_login(cast["secretary_a"])
     upload = ContentFile(register_csv([register_row(), register_row(room="102", area="abc")]).getvalue(), name="r.csv")
@@ -81,14 +80,12 @@ def test_the_import_page_uploads_a_file_and_shows_the_report(client, cast, estat
     assert "校验未通过" in page.content.decode() and "不是数字" in page.content.decode()
 
 
-@pytest.mark.urls("residents.tests.urls")
 def test_the_import_page_offers_only_estates_the_user_may_change(client, cast, estate, world):
     client.force_login(cast["secretary_b"])
     response = client.post("/register/imports/", {"estate": estate.pk, "file": ContentFile(b"x", name="r.csv")})
     assert response.status_code == 200 and not ImportJob.objects.exists()
 
 
-@pytest.mark.urls("residents.tests.urls")
 def test_another_communitys_job_page_is_not_found(client, cast, estate):
     job = _job(estate, [register_row()])
     client.force_login(cast["secretary_b"])
