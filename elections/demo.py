@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from elections import services
 from elections.models import Channel, GroupBody, NominatedBy, RollEntry, Vote, VoteKind, VoteStatus
-from governance.models import Place, PlaceKind, User
+from governance.models import OrgKind, Place, PlaceKind, PostKind, User
 from residents.models import Owner, Ownership, PropertyUnit
 
 REFERENCE_ESTATE = "南方上格林"
@@ -74,7 +74,16 @@ def _candidate_owners(estate: Place) -> list[tuple[Owner, bool]]:
         .values_list("owner_id", flat=True)
     )
     owners = Owner.objects.filter(pk__in=holders).select_related("person").order_by("pk")
-    party = [o for o in owners.filter(person__party_member__isnull=False)[:6]]
+    # The general-branch secretary stands first among the party members (一肩挑 in the reference case).
+    secretary = owners.filter(
+        person__posts__kind=PostKind.SECRETARY,
+        person__posts__organization__kind=OrgKind.ESTATE_GENERAL_BRANCH,
+        person__posts__place=estate,
+    ).first()
+    party = [secretary] if secretary and hasattr(secretary.person, "party_member") else []
+    party += [o for o in owners.filter(person__party_member__isnull=False).exclude(pk__in=[p.pk for p in party])][
+        : 6 - len(party)
+    ]
     others = [o for o in owners.filter(person__party_member__isnull=True)[:4]]
     if len(party) < 6:  # no party register yet: mark as reported at nomination
         extra = [o for o in owners if o not in others][: 6 - len(party)]

@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from governance.demo import CHAIR_NAME
 from governance.models import Organization, OrgFunction, OrgKind, Person, Place, PlaceKind, User
 from residents import importer, services
 from residents.identifiers import make_credit_code, make_resident_id
@@ -91,6 +92,20 @@ def _demo_resident_person() -> Person | None:
     return user.person if user and user.person_id else None
 
 
+def _chair_person(estate: Place) -> Person | None:
+    """The general-branch secretary of the governance demo, who owns a flat and chairs the committee (一肩挑)."""
+    return Person.objects.filter(name=CHAIR_NAME, place=estate).first()
+
+
+def _give_identity(person: Person, serial: int, birth: datetime.date) -> None:
+    if not person.id_number:
+        from governance import services as governance_services
+
+        governance_services.person_update(
+            person=person, id_number=make_resident_id("500105", birth, serial), actor=None
+        )
+
+
 def _register(estate: Place, stdout) -> None:
     """Build the register as a clerk's CSV file and import it."""
     if PropertyUnit.objects.filter(estate=estate).exists():
@@ -99,12 +114,13 @@ def _register(estate: Place, stdout) -> None:
     buildings = {b.name: b for b in Place.objects.filter(kind=PlaceKind.BUILDING, estate=estate)}
     resident_person = _demo_resident_person()
     if resident_person is not None and not resident_person.id_number:
-        resident_id = make_resident_id("500105", datetime.date(1985, 6, 1), 777)
+        _give_identity(resident_person, 777, datetime.date(1985, 6, 1))
         from governance import services as governance_services
 
-        governance_services.person_update(
-            person=resident_person, id_number=resident_id, phone="13912340000", actor=None
-        )
+        governance_services.person_update(person=resident_person, phone="13912340000", actor=None)
+    chair_person = _chair_person(estate)
+    if chair_person is not None:
+        _give_identity(chair_person, 73, chair_person.birth_date or datetime.date(1953, 5, 12))
     header = importer.COLUMNS
     rows: list[list[str]] = []
     person_serial = 0
@@ -138,12 +154,11 @@ def _register(estate: Place, stdout) -> None:
             plan.append((flat, [(*a, "0.5"), (*b, "0.5")], True))  # co-owned by a couple
         else:
             plan.append((flat, [new_owner()], True))
-    if resident_person is not None:
-        # The demo resident owns one ordinary flat, so that they can vote.
-        for j, (flat, _owners, delivered) in enumerate(plan):
-            if j >= 122 and delivered:
-                plan[j] = (flat, [(resident_person.name, resident_person.id_number, resident_person.phone)], True)
-                break
+    # The demo resident owns one ordinary flat, so that they can vote; so does the chair.
+    for k, person in enumerate(p for p in (resident_person, chair_person) if p is not None):
+        j = 122 + k
+        flat, _owners, _delivered = plan[j]
+        plan[j] = (flat, [(person.name, person.id_number, person.phone)], True)
     for (building, stairway, room), owners, delivered in plan:
         area = Decimal(rng.randrange(6800, 14300)) / 100
         source = rng.choices(("registered", "surveyed", "contract"), weights=(85, 10, 5))[0]
@@ -286,6 +301,12 @@ def _party_members(estate: Place) -> None:
     ).first()
     if branch is None or PartyMember.objects.filter(organization=branch).exists():
         return
+    chair = _chair_person(estate)
+    general = Organization.objects.filter(kind=OrgKind.ESTATE_GENERAL_BRANCH, place=estate).first()
+    if chair is not None and general is not None and not PartyMember.objects.filter(person=chair).exists():
+        services.party_member_register(
+            person=chair, organization=general, registered_on=datetime.date(1978, 7, 1), actor=None
+        )
     rng = random.Random(360)
     taken = set(PartyMember.objects.values_list("person_id", flat=True))
     owners = [

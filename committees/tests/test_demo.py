@@ -57,6 +57,17 @@ def test_the_demo_committee_comes_from_the_filed_election_with_nine_members_six_
     assert summary.chair_id is not None and not summary.lapsed
 
 
+def test_the_demo_chair_is_the_general_branch_secretary_aged_73(estate):
+    import datetime
+
+    from governance.selectors import secretary_chair_share
+
+    committee = OwnersCommittee.objects.get(estate=estate, status="current")
+    chair = committee.posts.get(kind="chair").person
+    assert secretary_chair_share(estate)["estates_secretary_is_chair"] == 1
+    assert chair.age_on(datetime.date(2026, 11, 29)) == 73
+
+
 def test_the_demo_supervision_group_is_independent_of_the_committee_and_can_sign(estate):
     from committees.models import SpendingApproval, SupervisionGroup
 
