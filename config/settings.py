@@ -150,7 +150,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Choice sets that share a field name across apps get their own schema names.
+    "ENUM_NAME_OVERRIDES": {
+        "PlaceKindEnum": "governance.models.PlaceKind",
+        "OrgKindEnum": "governance.models.OrgKind",
+        "PostBodyEnum": "governance.models.PostBody",
+        "OwnerKindEnum": "residents.models.OwnerKind",
+        "ImportStateEnum": "residents.models.ImportState",
+        "VoteKindEnum": "elections.models.VoteKind",
+        "VoteStatusEnum": "elections.models.VoteStatus",
+        "GroupBodyEnum": "elections.models.GroupBody",
+        "MeetingKindEnum": "committees.models.meetings.MeetingKind",
+        "AccountKindEnum": "committees.models.ledger.AccountKind",
+        "CommitteeStatusEnum": "committees.models.committee.CommitteeStatus",
+        "SpendingStatusEnum": "committees.models.spending.SpendingStatus",
+        "CommitteePostKindEnum": ["chair", "vice_chair", "member"],
+    },
 }
 
 # Celery: with no broker configured, tasks run eagerly in-process.

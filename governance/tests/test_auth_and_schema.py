@@ -40,3 +40,10 @@ def test_the_api_documentation_page_is_served_without_the_network():
 def test_the_session_login_page_is_in_chinese():
     response = Client().get("/login/")
     assert "登录" in response.content.decode()
+
+
+def test_the_schema_generates_without_warnings_and_validates(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert (tmp_path / "schema.yaml").read_text().startswith("openapi: 3")
