@@ -34,8 +34,14 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Benchmarks (PostgreSQL): the register import against COPY, the tally against one SQL aggregate.
+BENCH_DB ?= postgres://postgres@127.0.0.1:5432/gongzhi_bench
 bench: venv
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/gongzhi_bench} $(PY) manage.py bench
+	psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='gongzhi_bench'" | grep -q 1 \
+		|| createdb -h 127.0.0.1 -U postgres gongzhi_bench
+	DATABASE_URL=$(BENCH_DB) $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_register
+	DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_tally
 
 worker: venv
 	$(VENV)/bin/celery -A config worker -l info

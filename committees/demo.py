@@ -78,7 +78,8 @@ def load(*, stdout) -> None:
         f"committees: {OwnersCommittee.objects.filter(estate=estate).count()} committee(s), "
         f"{Meeting.objects.filter(estate=estate).count()} meetings, "
         f"{LedgerTransaction.objects.filter(estate=estate).count()} ledger entries, "
-        f"{Statement.objects.filter(estate=estate).count()} published statements"
+        f"{Statement.objects.filter(estate=estate).count()} published statements; "
+        f"demo login {SUPERVISOR_USERNAME} (supervision group member, resident role)"
     )
 
 
