@@ -121,6 +121,23 @@ def api():
     return client
 
 
+def _subprocess_database_url(settings) -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        _missing("another process needs PostgreSQL to share the test database")
+    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def subprocess_env(settings):
+    """Environment for a separate Python process that works on this test's database."""
+    return {
+        **os.environ,
+        "DATABASE_URL": _subprocess_database_url(settings),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+
+
 @pytest.fixture
 def celery_worker_process(settings, _services):
     """A real Celery worker in its own process, consuming from Redis and writing to the test database.

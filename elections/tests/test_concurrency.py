@@ -1,4 +1,4 @@
-"""Two clerks entering a ballot for the same owner at the same instant, on two real connections."""
+"""Two clerks entering a ballot for the same owner at the same instant: two connections, two processes."""
 
 import threading
 
@@ -39,6 +39,69 @@ def test_two_clerks_at_once_get_one_accepted_and_one_refused(world, cast, ten_ow
         t.start()
     for t in threads:
         t.join(timeout=30)
+    assert sorted(outcomes) == ["accepted", "duplicate"]
+    assert Ballot.objects.filter(vote=vote).count() == 1
+    assert RefusedBallot.objects.filter(vote=vote, reason="duplicate").count() == 1
+
+
+CAST_IN_ANOTHER_PROCESS = """
+import sys, time
+import django
+django.setup()
+from elections import services
+from elections.models import Channel, Vote
+from governance.models import User
+
+vote_id, clerk_id, owner_id, reference, start = sys.argv[1:6]
+vote, clerk = Vote.objects.get(pk=vote_id), User.objects.get(pk=clerk_id)
+while time.time() < float(start):
+    time.sleep(0.001)
+try:
+    services.ballot_cast(
+        vote=vote, channel=Channel.PHONE, reference=reference, owner_id=int(owner_id), choice="for", actor=clerk
+    )
+    print("accepted")
+except services.BallotRefused as exc:
+    print(exc.code)
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_casting_for_the_same_owner_at_once_get_one_accepted(world, cast, ten_owners, subprocess_env):
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    vote = open_resolution(world["estate_a"])
+    owner = ten_owners[0][1]
+    start = str(time.time() + 4)
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                CAST_IN_ANOTHER_PROCESS,
+                str(vote.pk),
+                str(cast["clerk"].pk),
+                str(owner.pk),
+                ref,
+                start,
+            ],
+            cwd=Path(__file__).resolve().parents[2],
+            env=subprocess_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for ref in ("A", "B")
+    ]
+    outcomes = []
+    for process in processes:
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err[-2000:]
+        outcomes.append(out.strip())
     assert sorted(outcomes) == ["accepted", "duplicate"]
     assert Ballot.objects.filter(vote=vote).count() == 1
     assert RefusedBallot.objects.filter(vote=vote, reason="duplicate").count() == 1
