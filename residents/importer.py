@@ -2,14 +2,15 @@
 
 Two passes, memory flat however large the file. The first streams the file row by row
 (the standard ``csv`` reader, or openpyxl in read-only mode: neither holds the sheet in
-memory), checks each row, and stages the good ones (``ImportRow``, by ``COPY`` on
-PostgreSQL) with ID and phone numbers as encrypted tokens and keyed hashes; one SQL pass
-with window functions then checks the rows against each other. A file with any error
-imports nothing and yields a report naming each bad line. The second pass reads the staged
-rows back in unit order and writes the register in one transaction, a batch of units at a
-time with a fixed number of queries per batch: new rows go in with ``COPY`` (``bulk_create``
-elsewhere), changed units are updated by their natural key (estate, building, stairway,
-room), and a unit whose owners changed has its ownerships ended and new ones started on the
+memory), checks each row, and stages the good ones (``ImportRow``, through one ``COPY`` on
+PostgreSQL) with ID and phone numbers as encrypted tokens and keyed hashes, encrypted a
+batch at a time; one SQL pass with window functions then checks the rows against each
+other. A file with any error imports nothing and yields a report naming each bad line. The
+second pass writes the register in one transaction, in set-based SQL from the staged rows
+(a few statements per table, nothing proportional to the file in Python): units are
+matched by their natural key (estate, building, stairway, room) and updated where they
+differ, people by the keyed hash of their ID number, organizations by that of their credit
+code; a unit whose owners changed has its ownerships ended and new ones started on the
 import's date. Importing the same file again finds nothing to change.
 
 The documented columns: building, stairway, room, use, area, area_source, delivered,
@@ -26,6 +27,7 @@ import logging
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -33,7 +35,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.crypto import EncryptedCharField, decrypt, encrypt, keyed_hash, mask_id_number
+from core.crypto import encrypt_many, keyed_hash_many, mask_id_number
 from governance.audit import audit_record
 from governance.models import Person, Place, PlaceKind
 from residents.identifiers import is_credit_code, is_resident_id
@@ -287,16 +289,29 @@ def _check_row(line: int, row: dict, buildings: dict[str, int], estate: Place, r
     )
 
 
-def _staged(line: int, parsed, batch) -> tuple:
-    """The staging row of a checked row: identifiers as keyed hashes and encrypted tokens only."""
-    (building_id, stairway, room), use, area, source, delivered, owner, share = parsed
-    is_person = owner.kind == OwnerKind.PERSON
-    return (
-        batch, line, building_id, stairway, room, use, area, source, delivered,
-        owner.kind, owner.name, keyed_hash(owner.ident), "" if is_person else owner.ident,
-        encrypt(owner.ident) if is_person else "", encrypt(owner.phone), keyed_hash(owner.phone),
-        owner.is_developer, share,
-    )  # fmt: skip
+def _staged(checked: list[tuple], batch) -> list[tuple]:
+    """The staging rows of checked ``(line, parsed)`` rows: identifiers as keyed hashes and encrypted tokens only.
+
+    Encrypted and hashed as a batch (``encrypt_many``, ``keyed_hash_many``): the same tokens
+    and hashes as value by value, for about half the work.
+    """
+    owners = [parsed[5] for _line, parsed in checked]
+    persons = [o.kind == OwnerKind.PERSON for o in owners]
+    id_hashes = keyed_hash_many([o.ident for o in owners])
+    phone_hashes = keyed_hash_many([o.phone for o in owners])
+    tokens = encrypt_many(
+        [o.ident if p else "" for o, p in zip(owners, persons, strict=True)] + [o.phone for o in owners]
+    )
+    n = len(owners)
+    rows = []
+    for k, (line, parsed) in enumerate(checked):
+        (building_id, stairway, room), use, area, source, delivered, owner, share = parsed
+        rows.append((
+            batch, line, building_id, stairway, room, use, area, source, delivered,
+            owner.kind, owner.name, id_hashes[k], "" if persons[k] else owner.ident,
+            tokens[k], tokens[n + k], phone_hashes[k], owner.is_developer, share,
+        ))  # fmt: skip
+    return rows
 
 
 STAGED_COLUMNS = [
@@ -395,36 +410,40 @@ def validate(fh, name: str, estate: Place, progress=None) -> Report:
 
     Good rows are staged (``ImportRow``) in batches as the file streams by, so memory stays
     flat; the checks across rows then run in the database. A report with errors has its
-    staged rows discarded already; a good one keeps them for ``write``.
+    staged rows discarded already; a good one keeps them for ``write``. On PostgreSQL the
+    staging ``COPY`` holds the connection while the file is read: ``progress`` must write
+    through another one (as ``run_job`` does).
     """
     report = Report(batch=uuid.uuid4())
     # Rows left behind by an import whose process died: no import runs for a day.
     ImportRow.objects.filter(created_at__lt=timezone.now() - datetime.timedelta(days=1)).delete()
     buildings = dict(Place.objects.filter(kind=PlaceKind.BUILDING, estate=estate).values_list("name", "id"))
     pending: list[tuple] = []
-
-    def flush():
-        insert_rows(ImportRow, STAGED_COLUMNS, pending, returning=False)
-        pending.clear()
-
-    try:
-        for line, row in read_rows(fh, name):
-            report.rows += 1
-            parsed = _check_row(line, row, buildings, estate, report)
-            if parsed is not None and report.ok:
-                pending.append(_staged(line, parsed, report.batch))
-                if len(pending) >= BATCH:
-                    flush()
-            if progress and report.rows % BATCH == 0:
-                progress(report.rows)
-    except RegisterFileError as exc:
-        report.add(1, "", str(exc))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        report.add(report.rows + 2, "", _("无法读取文件：%s") % exc)
+    with _stager() as stage:
+        try:
+            for line, row in read_rows(fh, name):
+                report.rows += 1
+                parsed = _check_row(line, row, buildings, estate, report)
+                if parsed is not None and report.ok:
+                    pending.append((line, parsed))
+                    if len(pending) >= BATCH:
+                        stage(_staged(pending, report.batch))
+                        pending.clear()
+                if progress and report.rows % BATCH == 0:
+                    progress(report.rows)
+        except RegisterFileError as exc:
+            report.add(1, "", str(exc))
+        except (UnicodeDecodeError, csv.Error) as exc:
+            report.add(report.rows + 2, "", _("无法读取文件：%s") % exc)
+        if report.ok and pending:
+            stage(_staged(pending, report.batch))
     if report.rows == 0 and report.ok:
         report.add(1, "", _("文件中没有数据行。"))
     if report.ok:
-        flush()
+        if connection.vendor == "postgresql":
+            # The planner's statistics know nothing of the rows just staged; the write's joins need them.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE residents_importrow (batch)")
         _cross_check(report)
     if report.ok:
         report.units = (
@@ -436,164 +455,104 @@ def validate(fh, name: str, estate: Place, progress=None) -> Report:
     return report
 
 
-# Writing ----------------------------------------------------------------------------------------------
+# Staging and writing ----------------------------------------------------------------------------------
 
 
-def _chunks(items: list, size: int = BATCH) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+@contextmanager
+def _stager():
+    """Yield a function that stages lists of rows (``STAGED_COLUMNS``) as the file streams by.
 
-
-def insert_rows(model, columns: list[str], rows: list[tuple], *, returning: bool = True, encrypted: bool = False):
-    """Insert rows given as tuples of ``columns`` (attribute names); return their new ids.
-
-    On PostgreSQL: ids drawn from the sequence in one query, then ``COPY`` (encrypted
-    columns are encrypted here unless ``encrypted`` says the values are tokens already;
-    other columns take their model default). Elsewhere: ``bulk_create``. No model
-    instances on the fast path: building them costs more than the database's work.
+    On PostgreSQL one ``COPY`` stays open for the whole file: the database stores each batch
+    while the next one is checked and encrypted. Elsewhere ``bulk_create`` per batch.
     """
-    if not rows:
-        return []
-    meta = model._meta
-    given = [meta.get_field(c) for c in columns]
-    secret = [isinstance(f, EncryptedCharField) for f in given]
     if connection.vendor != "postgresql":
-        if encrypted and any(secret):
-            # The model encrypts on save: hand it clear values.
-            rows = [tuple(decrypt(v) if s else v for s, v in zip(secret, row, strict=True)) for row in rows]
-        objs = [model(**dict(zip(columns, row, strict=True))) for row in rows]
-        model.objects.bulk_create(objs, batch_size=1000)
-        return [o.pk for o in objs]
+        yield lambda rows: ImportRow.objects.bulk_create(
+            [ImportRow(**dict(zip(STAGED_COLUMNS, row, strict=True))) for row in rows], batch_size=1000
+        )
+        return
+    extra_columns, extra = _defaults(ImportRow, STAGED_COLUMNS)
+    names = ", ".join(connection.ops.quote_name(c) for c in [*STAGED_COLUMNS, *extra_columns])
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY residents_importrow ({names}) FROM STDIN") as copy:
+
+        def stage(rows):
+            for row in rows:
+                copy.write_row((*row, *extra))
+
+        yield stage
+
+
+def _defaults(model, columns) -> tuple[list[str], tuple]:
+    """The columns of ``model`` not among ``columns`` (nor its id), and their default values for the database."""
+    meta = model._meta
+    given = {meta.get_field(c) for c in columns}
     now = timezone.now()
-    fixed = []
+    names, values = [], []
     for f in meta.concrete_fields:
         if f.primary_key or f in given:
             continue
+        names.append(f.column)
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            fixed.append((f, now))
+            values.append(f.get_db_prep_save(now, connection))
         else:
-            fixed.append((f, f.get_db_prep_save(f.get_default(), connection)))
-    convert = [encrypt if s and not encrypted else None for s in secret]
-    needs_convert = any(convert)
-    extra = tuple(v for _f, v in fixed)
-    names = ", ".join(connection.ops.quote_name(f.column) for f in [*given, *(f for f, _v in fixed)])
-    table = connection.ops.quote_name(meta.db_table)
-    with connection.cursor() as cursor:
-        ids = []
-        if returning:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [meta.db_table, len(rows)],
-            )
-            ids = [r[0] for r in cursor.fetchall()]
-            names = "id, " + names
-        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for i, row in enumerate(rows):
-                if needs_convert:
-                    row = tuple(c(v) if c else v for c, v in zip(convert, row, strict=True))
-                copy.write_row((ids[i], *row, *extra) if returning else (*row, *extra))
-    return ids
+            values.append(f.get_db_prep_save(f.get_default(), connection))
+    return names, tuple(values)
 
 
-def _matching(model, column: str, values: list, fields: tuple[str, ...]) -> list[tuple]:
-    """Rows of ``model`` whose ``column`` is one of ``values``, as ``(column, *fields)`` tuples.
+def _insert_select(cursor, model, columns: dict[str, str], rest: str, params: list, *, leading=()) -> int:
+    """``INSERT INTO`` the model's table ``SELECT`` the given expressions ``rest``; return the rows inserted.
 
-    On PostgreSQL one query with the values as a single array parameter (``= ANY``): binding
-    thousands of separate parameters of an ``IN`` list costs more on the client.
+    ``columns`` maps attribute names to SQL expressions, whose placeholders take ``leading``;
+    ``rest`` (``FROM ...``) takes ``params``. The model's other columns take their defaults,
+    as the ORM would give them.
     """
-    if not values:
-        return []
-    if connection.vendor != "postgresql":
-        rows = []
-        for batch in _chunks(values, 900):
-            rows.extend(model.objects.filter(**{f"{column}__in": batch}).values_list(column, *fields))
-        return rows
     meta = model._meta
-    names = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in (column, *fields))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {names} FROM {connection.ops.quote_name(meta.db_table)} "
-            f"WHERE {connection.ops.quote_name(meta.get_field(column).column)} = ANY(%s)",
-            [values],
-        )
-        return cursor.fetchall()
+    extra_columns, extra = _defaults(model, list(columns))
+    names = [connection.ops.quote_name(meta.get_field(c).column) for c in columns]
+    names += [connection.ops.quote_name(c) for c in extra_columns]
+    # NULL as a literal: a parameter of no type in a SELECT list would be taken as text.
+    exprs = [*columns.values(), *("NULL" if v is None else "%s" for v in extra)]
+    cursor.execute(
+        f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(names)}) SELECT {', '.join(exprs)} {rest}",
+        [*leading, *(v for v in extra if v is not None), *params],
+    )
+    return cursor.rowcount
 
 
-def _fetch(queryset, fields: tuple[str, ...], pg_where: str, pg_params: list) -> list[tuple]:
-    """``queryset.values_list(*fields)``; on PostgreSQL the same rows by ``pg_where`` with array parameters.
-
-    The ORM spells a list as an ``IN`` of one parameter per value; for batches of thousands
-    the client's binding costs more than the query.
-    """
-    if connection.vendor != "postgresql":
-        return list(queryset.order_by().values_list(*fields))
-    meta = queryset.model._meta
-    names = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {names} FROM {connection.ops.quote_name(meta.db_table)} WHERE {pg_where}", pg_params)
-        return cursor.fetchall()
-
-
-UNIT_COMPARED = ("use", "registered_area", "surveyed_area", "contract_area", "delivered")
-UNIT_UPDATED = [*UNIT_COMPARED, "area", "area_source", "updated_at"]
-UNIT_VALUES = ("use", "registered_area", "surveyed_area", "contract_area", "area", "area_source", "delivered")
-UNIT_COLUMNS = ["building_id", "stairway", "room", "estate_id", *UNIT_VALUES]
-PERSON_COLUMNS = ["name", "id_number", "id_number_hash", "phone", "phone_hash", "place_id"]
-OWNER_COLUMNS = ["kind", "person_id", "org_name", "credit_code", "credit_code_hash", "is_developer", "place_id"]
-OWNERSHIP_COLUMNS = ["unit_id", "owner_id", "start", "end", "share", "registered"]
-READ_COLUMNS = (
-    "building_id", "stairway", "room", "use", "area", "area_source", "delivered", "owner_kind", "owner_name",
-    "owner_hash", "owner_code", "id_token", "phone_token", "phone_hash", "is_developer", "share",
-)  # fmt: skip
+# The write runs in the database, set by set: the staged rows are merged into the register with
+# a few statements per table, through temporary tables of the file's units, owners and holdings.
+# Nothing proportional to the file passes through Python, so memory stays flat and the database
+# does its work without a round trip per batch. Portable SQL: PostgreSQL and SQLite alike.
+TEMP_TABLES = {
+    "import_unit": (
+        'line bigint, building_id bigint, stairway varchar(20), room varchar(40), "use" varchar(16), '
+        "area numeric(10, 2), area_source varchar(16), delivered boolean, unit_id bigint, is_new boolean"
+    ),
+    "import_owner": (
+        "owner_hash varchar(64), kind varchar(16), name varchar(100), code varchar(18), id_token text, "
+        "phone_token text, phone_hash varchar(64), is_developer boolean, person_id bigint, person_new boolean, "
+        "owner_id bigint, owner_new boolean"
+    ),
+    "import_holding": "unit_id bigint, owner_id bigint, share numeric(5, 4), registered boolean",
+    "import_changed": "unit_id bigint PRIMARY KEY",
+}
+AREA_CASES = {
+    f"{source}_area": f"CASE WHEN i.area_source = '{source}' THEN i.area END"
+    for source in (AreaSource.REGISTERED, AreaSource.SURVEYED, AreaSource.CONTRACT)
+}
 
 
-@dataclass(slots=True)
-class _Unit:
-    key: tuple
-    values: dict
-    owners: list  # [(owner_hash, share)]
-
-
-def _area_values(use, area, source, delivered) -> dict:
-    return {
-        "use": use,
-        "registered_area": area if source == AreaSource.REGISTERED else None,
-        "surveyed_area": area if source == AreaSource.SURVEYED else None,
-        "contract_area": area if source == AreaSource.CONTRACT else None,
-        "area": area,
-        "area_source": source,
-        "delivered": delivered,
-    }
-
-
-def _people_to_look_up(report: Report) -> set | None:
-    """The ID-number hashes that need looking up batch by batch; ``None`` for all of them.
-
-    When no staged person exists yet (a first import), only the people who own units in
-    more than one batch can be found: the ones an earlier batch created. One query each way.
-    """
-    batch = _batch_param(report.batch)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM residents_importrow r JOIN governance_person p "
-            "ON p.id_number_hash = r.owner_hash WHERE r.batch = %s AND r.owner_kind = %s)",
-            [batch, OwnerKind.PERSON],
-        )
-        if cursor.fetchone()[0]:
-            return None
-        cursor.execute(
-            "SELECT owner_hash FROM residents_importrow WHERE batch = %s AND owner_kind = %s "
-            "GROUP BY owner_hash HAVING COUNT(*) > 1",
-            [batch, OwnerKind.PERSON],
-        )
-        return {h for (h,) in cursor.fetchall()}
+def _in_force(alias: str = "") -> str:
+    """An ownership in force on the import's day (two parameters, the day twice)."""
+    p = f"{alias}." if alias else ""
+    return f'{p}start <= %s AND ({p}"end" IS NULL OR {p}"end" > %s)'
 
 
 class _Writer:
-    """Merge staged rows into the register, one batch of units at a time (bounded memory)."""
+    """Merge an import's staged rows into the register with set-based SQL; count what changed."""
 
-    def __init__(self, estate: Place, on: datetime.date, progress, look_up: set | None = None):
-        self.estate, self.on, self.progress, self.look_up = estate, on, progress, look_up
+    def __init__(self, cursor, estate: Place, on: datetime.date, batch):
+        self.cursor, self.estate, self.batch = cursor, estate, _batch_param(batch)
+        self.on = connection.ops.adapt_datefield_value(on)
         self.counts = dict.fromkeys(
             (
                 "units_created", "units_updated", "persons_created", "persons_updated", "owners_created",
@@ -603,195 +562,259 @@ class _Writer:
             0,
         )  # fmt: skip
         self.changed_units: list[int] = []
-        self.written = 0
 
-    def run(self, batch) -> None:
-        units: list[_Unit] = []
-        owners: dict[str, tuple] = {}
-        current = None
-        rows = (
-            ImportRow.objects.filter(batch=batch)
-            .order_by("building_id", "stairway", "room", "line")
-            .values_list(*READ_COLUMNS)
+    def new_id(self, model) -> str:
+        """An SQL expression drawing a new id for a row of ``model`` (one per row it is evaluated for)."""
+        table = model._meta.db_table
+        if connection.vendor == "postgresql":
+            # The sequence named once: ``pg_get_serial_sequence`` per row costs more than ``nextval``.
+            self.cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            return f"nextval('{self.cursor.fetchone()[0]}'::regclass)"
+        # SQLite: above the highest id ever given (AUTOINCREMENT keeps it); gaps are harmless.
+        return f"(SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = '{table}') + ROW_NUMBER() OVER ()"
+
+    def execute(self, sql: str, params=()) -> int:
+        self.cursor.execute(sql, params)
+        return self.cursor.rowcount
+
+    def create_temp_tables(self) -> None:
+        on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+        for name, columns in TEMP_TABLES.items():
+            self.execute(f"DROP TABLE IF EXISTS {name}")
+            self.execute(f"CREATE TEMPORARY TABLE {name} ({columns}){on_commit}")
+
+    def drop_temp_tables(self) -> None:
+        for name in TEMP_TABLES:
+            self.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def stage(self) -> None:
+        """Fill the temporary tables: each unit of the file once, each owner once, with their ids.
+
+        A unit, person or owner already on record keeps its id; a new one draws its id now,
+        so that the rows below go in without a second pass to find them.
+        """
+        self.execute(
+            # A unit is known in the temporary tables by the line of its first row.
+            "INSERT INTO import_unit "
+            'SELECT r.line, r.building_id, r.stairway, r.room, r."use", r.area, r.area_source, r.delivered, '
+            f"COALESCE(u.id, {self.new_id(PropertyUnit)}), u.id IS NULL FROM ("
+            '  SELECT line, building_id, stairway, room, "use", area, area_source, delivered,'
+            "    ROW_NUMBER() OVER (PARTITION BY building_id, stairway, room ORDER BY line) AS n"
+            "  FROM residents_importrow WHERE batch = %s) r "
+            "LEFT JOIN residents_propertyunit u "
+            "ON u.building_id = r.building_id AND u.stairway = r.stairway AND u.room = r.room "
+            "WHERE r.n = 1",
+            [self.batch],
         )
-        for row in rows.iterator(chunk_size=BATCH):
-            (
-                b,
-                stairway,
-                room,
-                use,
-                area,
-                source,
-                delivered,
-                kind,
-                name,
-                h,
-                code,
-                id_token,
-                phone_token,
-                phone_hash,
-                dev,
-                share,
-            ) = row
-            key = (b, stairway, room)
-            if current is None or current.key != key:
-                if len(units) >= BATCH:
-                    self.flush(units, owners)
-                    units, owners = [], {}
-                current = _Unit(key, _area_values(use, area, source, delivered), [])
-                units.append(current)
-            current.owners.append((h, share))
-            owners.setdefault(h, (kind, name, code, id_token, phone_token, phone_hash, dev))
-        if units:
-            self.flush(units, owners)
+        self.execute("CREATE UNIQUE INDEX import_unit_line ON import_unit (line)")
+        # Each owner's first row gives the name (the rows of one owner agree on it, checked) and
+        # the phone: the first row that has one. People are found by the hash of their ID number
+        # (the lowest id if several share it), organizations by the hash of their credit code.
+        person, org = OwnerKind.PERSON, OwnerKind.ORGANIZATION
+        self.execute(
+            "INSERT INTO import_owner "
+            "SELECT owner_hash, kind, name, code, id_token, phone_token, phone_hash, is_developer, "
+            f"  CASE WHEN kind = '{person}' THEN COALESCE(found_person, {self.new_id(Person)}) END, "
+            f"  kind = '{person}' AND found_person IS NULL, "
+            f"  COALESCE(found_owner, {self.new_id(Owner)}), found_owner IS NULL "
+            "FROM ("
+            "  SELECT f.*, p.id AS found_person, COALESCE(po.id, oo.id) AS found_owner FROM ("
+            "    SELECT owner_hash, owner_kind AS kind, owner_name AS name, owner_code AS code, id_token,"
+            "      phone_token, phone_hash, is_developer, ROW_NUMBER() OVER ("
+            "        PARTITION BY owner_hash ORDER BY CASE WHEN phone_hash = '' THEN 1 ELSE 0 END, line) AS n"
+            "    FROM residents_importrow WHERE batch = %s) f"
+            "  LEFT JOIN ("
+            "    SELECT id_number_hash AS h, MIN(id) AS id FROM governance_person WHERE id_number_hash IN ("
+            "      SELECT owner_hash FROM residents_importrow WHERE batch = %s AND owner_kind = %s)"
+            "    GROUP BY id_number_hash"
+            f"  ) p ON f.kind = '{person}' AND p.h = f.owner_hash"
+            "  LEFT JOIN residents_owner po ON po.person_id = p.id"
+            "  LEFT JOIN ("
+            "    SELECT credit_code_hash AS h, MIN(id) AS id FROM residents_owner WHERE credit_code_hash IN ("
+            "      SELECT owner_hash FROM residents_importrow WHERE batch = %s AND owner_kind = %s)"
+            "    GROUP BY credit_code_hash"
+            f"  ) oo ON f.kind = '{org}' AND oo.h = f.owner_hash"
+            "  WHERE f.n = 1"
+            ") x",
+            [self.batch, self.batch, person, self.batch, org],
+        )
+        self.execute("CREATE UNIQUE INDEX import_owner_hash ON import_owner (owner_hash)")
 
-    def flush(self, units: list[_Unit], owners: dict) -> None:
-        unit_ids = self._units(units)
-        owner_ids = self._owners(owners)
-        self._ownerships(units, unit_ids, owner_ids)
-        self.written += len(units)
-        self.progress(self.written)
+    def units(self) -> None:
+        """Update the units whose use, areas or delivery differ from the file; create the new ones."""
+        unit = "residents_propertyunit"
+        differs = " OR ".join(
+            [
+                f'{unit}."use" <> i."use"',
+                f"{unit}.delivered <> i.delivered",
+                *(f"{unit}.{column} IS DISTINCT FROM ({case})" for column, case in AREA_CASES.items()),
+            ]
+        )
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        self.counts["units_updated"] = self.execute(
+            f'UPDATE {unit} SET "use" = i."use", '
+            + "".join(f"{column} = {case}, " for column, case in AREA_CASES.items())
+            + "area = i.area, area_source = i.area_source, delivered = i.delivered, updated_at = %s "
+            f"FROM import_unit i WHERE {unit}.id = i.unit_id AND NOT i.is_new AND ({differs})",
+            [now],
+        )
+        self.counts["units_created"] = _insert_select(
+            self.cursor,
+            PropertyUnit,
+            {
+                "id": "i.unit_id",
+                "building_id": "i.building_id",
+                "stairway": "i.stairway",
+                "room": "i.room",
+                "estate_id": "%s",
+                "use": 'i."use"',
+                **AREA_CASES,
+                "area": "i.area",
+                "area_source": "i.area_source",
+                "delivered": "i.delivered",
+            },
+            "FROM import_unit i WHERE i.is_new",
+            [],
+            leading=[self.estate.pk],
+        )
 
-    def _units(self, units: list[_Unit]) -> dict:
-        buildings = list({u.key[0] for u in units})
-        rooms = list({u.key[2] for u in units})
-        existing = {}
-        for pk, b, s, r, *vals in _fetch(
-            PropertyUnit.objects.filter(estate=self.estate, building_id__in=buildings, room__in=rooms),
-            ("id", "building_id", "stairway", "room", *UNIT_COMPARED),
-            "estate_id = %s AND building_id = ANY(%s) AND room = ANY(%s)",
-            [self.estate.pk, buildings, rooms],
-        ):
-            existing[(b, s, r)] = (pk, tuple(vals))
-        ids, to_create, to_update = {}, [], []
-        now = timezone.now()
-        for unit in units:
-            values = unit.values
-            if unit.key in existing:
-                pk, current = existing[unit.key]
-                ids[unit.key] = pk
-                if tuple(values[f] for f in UNIT_COMPARED) != current:
-                    to_update.append(PropertyUnit(pk=pk, updated_at=now, **values))
-            else:
-                to_create.append((*unit.key, self.estate.pk, *(values[f] for f in UNIT_VALUES)))
-        new_ids = insert_rows(PropertyUnit, UNIT_COLUMNS, to_create)
-        ids.update(zip((row[:3] for row in to_create), new_ids, strict=True))
-        if to_update:
-            PropertyUnit.objects.bulk_update(to_update, UNIT_UPDATED, batch_size=1000)
-        self.counts["units_created"] += len(to_create)
-        self.counts["units_updated"] += len(to_update)
-        return ids
+    def people(self) -> None:
+        """Update a known person's changed name or phone; create the new people."""
+        # A new phone replaces the old one; a row without a phone keeps the one on record.
+        new_phone = "(o.phone_hash <> '' AND o.phone_hash <> governance_person.phone_hash)"
+        self.counts["persons_updated"] = self.execute(
+            "UPDATE governance_person SET name = o.name, "
+            f"phone = CASE WHEN {new_phone} THEN o.phone_token ELSE governance_person.phone END, "
+            f"phone_hash = CASE WHEN {new_phone} THEN o.phone_hash ELSE governance_person.phone_hash END "
+            "FROM import_owner o WHERE governance_person.id = o.person_id AND NOT o.person_new "
+            f"AND (governance_person.name <> o.name OR {new_phone})"
+        )
+        self.counts["persons_created"] = _insert_select(
+            self.cursor,
+            Person,
+            {
+                "id": "person_id",
+                "name": "name",
+                "id_number": "id_token",
+                "id_number_hash": "owner_hash",
+                "phone": "phone_token",
+                "phone_hash": "phone_hash",
+                "place_id": "%s",
+            },
+            "FROM import_owner WHERE person_new",
+            [],
+            leading=[self.estate.pk],
+        )
 
-    def _owners(self, owners: dict) -> dict:
-        """Find or create the owner of each hash (people by ID-number hash, organizations by credit code)."""
-        people = {h: o for h, o in owners.items() if o[0] == OwnerKind.PERSON}
-        orgs = {h: o for h, o in owners.items() if o[0] == OwnerKind.ORGANIZATION}
-        owner_ids: dict[str, int] = {}
-        found = {}
-        wanted = list(people) if self.look_up is None else [h for h in people if h in self.look_up]
-        for h, pk, name, phone_hash in _matching(Person, "id_number_hash", wanted, ("id", "name", "phone_hash")):
-            found.setdefault(h, (pk, name, phone_hash))
-        person_of, new_people = {}, []
-        for h, (_kind, name, _code, id_token, phone_token, phone_hash, _dev) in people.items():
-            hit = found.get(h)
-            if hit is None:
-                new_people.append((h, (name, id_token, h, phone_token, phone_hash, self.estate.pk)))
-                continue
-            pk, old_name, old_phone_hash = hit
-            person_of[h] = pk
-            phone_changed = bool(phone_hash) and phone_hash != old_phone_hash
-            if name != old_name or phone_changed:
-                # Rare (a renamed owner, a new phone): one update each keeps the encrypted columns right.
-                person = Person(pk=pk, name=name)
-                fields = ["name"]
-                if phone_changed:
-                    person.phone, person.phone_hash = decrypt(phone_token), phone_hash
-                    fields += ["phone", "phone_hash"]
-                person.save(update_fields=fields)
-                self.counts["persons_updated"] += 1
-        new_ids = insert_rows(Person, PERSON_COLUMNS, [row for _h, row in new_people], encrypted=True)
-        person_of.update(zip((h for h, _row in new_people), new_ids, strict=True))
-        self.counts["persons_created"] += len(new_people)
+    def owners(self) -> None:
+        """Update a known organization's changed name or developer flag; create the new owners."""
+        self.counts["owners_updated"] = self.execute(
+            "UPDATE residents_owner SET org_name = i.name, is_developer = i.is_developer FROM import_owner i "
+            "WHERE residents_owner.id = i.owner_id AND NOT i.owner_new AND i.kind = %s "
+            "AND (residents_owner.org_name <> i.name OR residents_owner.is_developer <> i.is_developer)",
+            [OwnerKind.ORGANIZATION],
+        )
+        person = f"kind = '{OwnerKind.PERSON}'"
+        self.counts["owners_created"] = _insert_select(
+            self.cursor,
+            Owner,
+            {
+                "id": "owner_id",
+                "kind": "kind",
+                "person_id": "person_id",
+                "org_name": f"CASE WHEN {person} THEN '' ELSE name END",
+                "credit_code": f"CASE WHEN {person} THEN '' ELSE code END",
+                "credit_code_hash": f"CASE WHEN {person} THEN '' ELSE owner_hash END",
+                "is_developer": "is_developer",
+                "place_id": "%s",
+            },
+            "FROM import_owner WHERE owner_new",
+            [],
+            leading=[self.estate.pk],
+        )
 
-        # Only people found already can have an owner record; those just created have none.
-        found_people = [person_of[h] for h in found if h in person_of]
-        owner_of_person = dict(_matching(Owner, "person_id", found_people, ("id",)))
-        new_owners = []
-        for h, person_id in person_of.items():
-            if person_id in owner_of_person:
-                owner_ids[h] = owner_of_person[person_id]
-            else:
-                new_owners.append((h, (OwnerKind.PERSON, person_id, "", "", "", False, self.estate.pk)))
-        org_found = {
-            h: (pk, name, dev)
-            for h, pk, name, dev in _matching(Owner, "credit_code_hash", list(orgs), ("id", "org_name", "is_developer"))
-        }
-        for h, (_kind, name, code, _i, _p, _ph, dev) in orgs.items():
-            hit = org_found.get(h)
-            if hit is None:
-                new_owners.append((h, (OwnerKind.ORGANIZATION, None, name, code, h, dev, self.estate.pk)))
-                continue
-            pk, old_name, old_dev = hit
-            owner_ids[h] = pk
-            if old_name != name or old_dev != dev:
-                Owner.objects.filter(pk=pk).update(org_name=name, is_developer=dev)
-                self.counts["owners_updated"] += 1
-        new_ids = insert_rows(Owner, OWNER_COLUMNS, [row for _h, row in new_owners])
-        owner_ids.update(zip((h for h, _row in new_owners), new_ids, strict=True))
-        self.counts["owners_created"] += len(new_owners)
-        return owner_ids
-
-    def _ownerships(self, units: list[_Unit], unit_ids: dict, owner_ids: dict) -> None:
+    def ownerships(self) -> None:
         """End and start ownerships where a unit's owners (or shares) differ from the file."""
         on = self.on
-        current: dict[int, list] = {}
-        for unit_id, pk, owner_id, share, start in _fetch(
-            Ownership.objects.active_on(on).filter(unit_id__in=list(unit_ids.values())),
-            ("unit_id", "id", "owner_id", "share", "start"),
-            'unit_id = ANY(%s) AND start <= %s AND ("end" IS NULL OR "end" > %s)',
-            [list(unit_ids.values()), on, on],
-        ):
-            current.setdefault(unit_id, []).append((pk, owner_id, share, start))
-        to_end, to_drop, to_create = [], [], []
-        for unit in units:
-            unit_id = unit_ids[unit.key]
-            wanted = {owner_ids[h]: share for h, share in unit.owners}
-            held = current.get(unit_id, [])
-            if {o: s for _pk, o, s, _st in held} == wanted:
-                continue
-            self.changed_units.append(unit_id)
-            for pk, _o, _s, start in held:
-                # An ownership that started on the import's own day is a same-day correction, not history.
-                (to_drop if start >= on else to_end).append(pk)
-            registered = unit.values["area_source"] == AreaSource.REGISTERED
-            to_create.extend((unit_id, o, on, None, share, registered) for o, share in wanted.items())
-        if to_end:
-            Ownership.objects.filter(pk__in=to_end).update(end=on)
-        if to_drop:
-            Ownership.objects.filter(pk__in=to_drop).delete()
-        insert_rows(Ownership, OWNERSHIP_COLUMNS, to_create)
-        self.counts["ownerships_started"] += len(to_create)
-        self.counts["ownerships_ended"] += len(to_end)
-        self.counts["ownerships_corrected"] += len(to_drop)
-        self.counts["units_changing_hands"] = len(self.changed_units)
+        self.execute(
+            "INSERT INTO import_holding SELECT u.unit_id, o.owner_id, r.share, r.area_source = %s FROM ("
+            "  SELECT owner_hash, share, area_source,"
+            "    MIN(line) OVER (PARTITION BY building_id, stairway, room) AS unit_line"
+            "  FROM residents_importrow WHERE batch = %s) r "
+            "JOIN import_unit u ON u.line = r.unit_line JOIN import_owner o ON o.owner_hash = r.owner_hash",
+            [AreaSource.REGISTERED, self.batch],
+        )
+        self.execute("CREATE INDEX import_holding_unit ON import_holding (unit_id, owner_id)")
+        # A unit changes hands when an owner or share of the file is not in force on the day,
+        # or one in force is not in the file.
+        self.counts["units_changing_hands"] = self.execute(
+            "INSERT INTO import_changed (unit_id) "
+            "SELECT w.unit_id FROM import_holding w WHERE NOT EXISTS ("
+            "  SELECT 1 FROM residents_ownership h WHERE h.unit_id = w.unit_id AND h.owner_id = w.owner_id"
+            f"  AND h.share IS NOT DISTINCT FROM w.share AND {_in_force('h')}) "
+            "UNION "
+            "SELECT h.unit_id FROM residents_ownership h "
+            f"WHERE h.unit_id IN (SELECT unit_id FROM import_holding) AND {_in_force('h')} AND NOT EXISTS ("
+            "  SELECT 1 FROM import_holding w WHERE w.unit_id = h.unit_id AND w.owner_id = h.owner_id"
+            "  AND w.share IS NOT DISTINCT FROM h.share)",
+            [on, on, on, on],
+        )
+        if not self.counts["units_changing_hands"]:
+            return
+        changed = "unit_id IN (SELECT unit_id FROM import_changed)"
+        # An ownership that started on the import's own day is a same-day correction, not history.
+        self.counts["ownerships_corrected"] = self.execute(
+            f"DELETE FROM residents_ownership WHERE {changed} AND start >= %s AND {_in_force()}", [on, on, on]
+        )
+        self.counts["ownerships_ended"] = self.execute(
+            f'UPDATE residents_ownership SET "end" = %s WHERE {changed} AND start < %s AND {_in_force()}',
+            [on, on, on, on],
+        )
+        self.counts["ownerships_started"] = _insert_select(
+            self.cursor,
+            Ownership,
+            {
+                "unit_id": "unit_id",
+                "owner_id": "owner_id",
+                "start": "%s",
+                "end": "NULL",
+                "share": "share",
+                "registered": "registered",
+            },
+            f"FROM import_holding WHERE {changed}",
+            [],
+            leading=[on],
+        )
+        self.cursor.execute("SELECT unit_id FROM import_changed ORDER BY unit_id LIMIT 1000")
+        self.changed_units = [unit_id for (unit_id,) in self.cursor.fetchall()]
 
 
 def write(
     estate: Place, report: Report, *, on: datetime.date, actor, job: ImportJob | None = None, progress=None
 ) -> dict:
-    """Write a validated register in one transaction, batch by batch; return what changed."""
+    """Write a validated register in one transaction, in set-based SQL; return what changed."""
+    progress = progress or (lambda n: None)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), connection.cursor() as cursor:
             # One import per estate at a time: a second would race for the same natural keys.
             Place.objects.select_for_update().filter(pk=estate.pk).first()
-            look_up = _people_to_look_up(report)
             if connection.vendor == "postgresql":
-                # The rows this transaction adds are unknown to the planner's statistics, which
-                # then scans whole tables for each batch's lookups; the indexes are the way.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL enable_seqscan = off")
-            writer = _Writer(estate, on, progress or (lambda n: None), look_up)
-            writer.run(report.batch)
+                # Room for the sorts and hashes of a whole file, in memory; compiling these few large
+                # statements (JIT) costs more than it saves. Both only until the end of the write.
+                cursor.execute("SELECT current_setting('work_mem'), current_setting('jit')")
+                settings_before = cursor.fetchone()
+                cursor.execute("SET LOCAL work_mem = '64MB'")
+                cursor.execute("SET LOCAL jit = off")
+            writer = _Writer(cursor, estate, on, report.batch)
+            writer.create_temp_tables()
+            writer.stage()
+            # Progress in quarters: units, people, owners, ownerships (each one pass over the file's rows).
+            for step, part in enumerate((writer.units, writer.people, writer.owners, writer.ownerships), start=1):
+                part()
+                progress(report.units * step // 4)
+            writer.drop_temp_tables()
+            if connection.vendor == "postgresql":  # for an enclosing transaction's later queries
+                cursor.execute("SELECT set_config('work_mem', %s, true), set_config('jit', %s, true)", settings_before)
             summary = {"rows": report.rows, "units": report.units, "on": on.isoformat(), **writer.counts}
             audit_record(
                 actor=actor,
@@ -802,14 +825,11 @@ def write(
                 % {
                     "units": report.units,
                     "created": writer.counts["units_created"],
-                    "changed": len(writer.changed_units),
+                    "changed": writer.counts["units_changing_hands"],
                 },
-                data={**summary, "changed_unit_ids": writer.changed_units[:1000]},
+                data={**summary, "changed_unit_ids": writer.changed_units},
             )
             discard(report)
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:  # for an enclosing transaction's later queries
-                    cursor.execute("SET LOCAL enable_seqscan = on")
     except Exception:
         if not connection.in_atomic_block:  # the staged rows were committed by ``validate``
             discard(report)
