@@ -292,8 +292,8 @@ def _check_row(line: int, row: dict, buildings: dict[str, int], estate: Place, r
 def _staged(checked: list[tuple], batch) -> list[tuple]:
     """The staging rows of checked ``(line, parsed)`` rows: identifiers as keyed hashes and encrypted tokens only.
 
-    Encrypted and hashed as a batch (``encrypt_many``, ``keyed_hash_many``): the same tokens
-    and hashes as value by value, for about half the work.
+    Encrypted and hashed as a batch (``encrypt_many``, ``keyed_hash_many``), with one Fernet
+    and one pre-keyed HMAC for the whole batch.
     """
     owners = [parsed[5] for _line, parsed in checked]
     persons = [o.kind == OwnerKind.PERSON for o in owners]

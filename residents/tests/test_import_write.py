@@ -1,12 +1,7 @@
 """The register import's write, set by set: what changes on a re-import, and the bulk encryption it stages with."""
 
-import base64
 import datetime
-import os
 from decimal import Decimal
-
-from cryptography.fernet import Fernet
-from django.conf import settings
 
 from core import crypto
 from governance.models import AuditEvent, Person
@@ -33,18 +28,6 @@ def _open(room):
         .ownerships.filter(end__isnull=True)
         .values_list("owner__person__name", "share", "start")
     )
-
-
-def test_bulk_tokens_are_fernet_tokens_byte_for_byte():
-    values = ["500105196001010012", "13800138000", "", "x" * 40, "中文"]
-    key = base64.urlsafe_b64decode(settings.PII_KEYS[0])
-    ivs = os.urandom(16 * len(values))
-    fernet = Fernet(settings.PII_KEYS[0])
-    expected = [
-        fernet._encrypt_from_parts(v.encode(), 1_700_000_000, ivs[16 * i : 16 * i + 16]).decode() if v else ""
-        for i, v in enumerate(values)
-    ]
-    assert crypto._fernet_tokens(values, key, 1_700_000_000, ivs) == expected
 
 
 def test_bulk_encryption_and_hashes_read_back_as_one_by_one():
