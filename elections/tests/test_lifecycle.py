@@ -64,7 +64,13 @@ def test_voting_cannot_open_before_the_notice_period_ends(estate, cast):
 
 
 def test_notice_posted_seven_days_ago_lets_voting_open(estate, cast, ten_owners):
-    vote = make_vote(estate, notice_starts=timezone.localdate() - datetime.timedelta(days=7))
+    # Opening now, not an hour ago: an hour ago may still be yesterday in Shanghai.
+    vote = make_vote(
+        estate,
+        notice_starts=timezone.localdate() - datetime.timedelta(days=7),
+        opens_at=timezone.now(),
+        closes_at=timezone.now() + datetime.timedelta(days=1),
+    )
     services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=cast["secretary_a"])
     services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=cast["secretary_a"])
     assert vote.status == VoteStatus.VOTING and vote.roll_total_owners == 10
