@@ -138,6 +138,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # Password guessing at the token endpoint: counted per client address, in each process's cache.
+    "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_RATE", default="10/min")},
     "COERCE_DECIMAL_TO_STRING": True,
 }
 

@@ -8,7 +8,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
+from rest_framework.throttling import ScopedRateThrottle
 
 from governance import selectors, services
 from governance.api.serializers import (
@@ -361,5 +361,6 @@ class RoleAssignmentViewSet(
 class TokenView(ObtainAuthToken):
     """Exchange a username and password for an API token."""
 
-    throttle_classes = [AnonRateThrottle]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
     permission_classes = []
