@@ -19,6 +19,12 @@ SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-only-secret-key-change-
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# Behind HTTPS in production: set HTTPS=1 (the proxy sends X-Forwarded-Proto).
+HTTPS = env.bool("HTTPS", default=False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+
 # Key for personal data at rest (Fernet, urlsafe base64 of 32 bytes). Several keys,
 # comma-separated, allow rotation: the first encrypts, all decrypt.
 PII_KEYS = env.list("PII_KEYS", default=["6bZ5qH4M0n6Wc3sQmVhO0Jm2yD1y1oQ5dGk7QJq1k3E="])
