@@ -82,7 +82,8 @@ class TreeNode(MPTTModel):
         named = [str(labels[k]) for k in kinds if k is not None]
         if None in kinds:
             named.append(_("顶层"))
-        return "、".join(named) or _("（无）")
+        # The list separator is translated too: "、" in Chinese, ", " in English.
+        return _("、").join(named) or _("（无）")
 
     def clean(self) -> None:
         super().clean()
