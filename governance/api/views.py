@@ -67,8 +67,9 @@ class TreeViewSet(ScopedModelViewSet):
         """The place whose write scope a new node under ``parent`` needs."""
         raise NotImplementedError
 
-    def _walk(self, queryset):
-        queryset = queryset.restrict(self.request.user, self.read_action)
+    def _walk(self, nodes):
+        # The view's own queryset: the user's scope, and the same related rows fetched up front.
+        queryset = self.get_queryset().filter(pk__in=nodes.values("pk"))
         page = self.paginate_queryset(queryset)
         serializer = self.serializer_class(page, many=True, context=self.get_serializer_context())
         return self.get_paginated_response(serializer.data)

@@ -104,3 +104,18 @@ def test_deleting_an_organization_with_children_answers_409(api, cast, world):
     response = api.as_user(cast["secretary_a"]).delete(f"/api/v1/organizations/{committee.pk}/")
     assert response.status_code == 409
     assert Place.objects.filter(pk=world["community_a"].pk).exists()
+
+
+def test_descendants_of_an_organization_run_a_bounded_number_of_queries(
+    api, cast, world, django_assert_max_num_queries
+):
+    committee = org(OrgKind.COMMUNITY_COMMITTEE, "社区党委", world["community_a"])
+    general = org(OrgKind.ESTATE_GENERAL_BRANCH, "党总支", world["estate_a"], committee)
+    branch = org(OrgKind.RESIDENT_BRANCH, "居民党支部", world["estate_a"], general)
+    for n in range(3, 15):
+        building = place(PlaceKind.BUILDING, f"{n}栋", world["estate_a"])
+        org(OrgKind.BUILDING_GROUP, f"{n}栋党小组", building, branch)
+    client = api.as_user(cast["auditor"])
+    with django_assert_max_num_queries(7):
+        response = client.get(f"/api/v1/organizations/{committee.pk}/descendants/")
+    assert response.data["count"] == 14
