@@ -26,6 +26,13 @@ class ScopedAdminMixin:
     def has_view_permission(self, request, obj=None):
         return bool(request.user.is_active and request.user.is_staff)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A staff user may only attach records to places and organizations they may change.
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and hasattr(field.queryset, "restrict"):
+            field.queryset = field.queryset.restrict(request.user, Action.CHANGE)
+        return field
+
     def has_module_permission(self, request):
         return bool(request.user.is_active and request.user.is_staff)
 
@@ -50,6 +57,18 @@ class TreeAdmin(ScopedAdminMixin, DraggableMPTTAdmin):
 
     def move(self, node, parent, request):
         raise NotImplementedError
+
+    def get_form(self, request, obj=None, **kwargs):
+        base = super().get_form(request, obj, **kwargs)
+
+        class TopLevelForSuperusersForm(base):
+            def clean(form):
+                data = super().clean()
+                if obj is None and data.get("parent") is None and not request.user.is_superuser:
+                    raise ValidationError({"parent": _("只有系统管理员可以新建顶层节点，请选择上级。")})
+                return data
+
+        return TopLevelForSuperusersForm
 
     def _move_node(self, request):
         position = request.POST.get("position")

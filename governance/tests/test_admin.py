@@ -103,3 +103,28 @@ def test_a_secretary_cannot_grant_a_role_outside_their_community_in_the_admin(ad
     )
     assert response.status_code == 200
     assert not RoleAssignment.objects.filter(user=cast["resident"], place=world["estate_b"]).exists()
+
+
+def test_a_secretary_cannot_add_a_place_under_another_community_in_the_admin(admin_client_for, cast, world):
+    response = admin_client_for(cast["secretary_a"]).post(
+        "/admin/governance/place/add/", {"kind": "building", "name": "越界楼", "parent": world["estate_b"].pk}
+    )
+    assert response.status_code == 200
+    assert not Place.objects.filter(name="越界楼").exists()
+
+
+def test_a_secretary_cannot_add_a_top_level_place_in_the_admin(admin_client_for, cast, world):
+    response = admin_client_for(cast["secretary_a"]).post(
+        "/admin/governance/place/add/", {"kind": "district", "name": "新区"}
+    )
+    assert response.status_code == 200
+    assert "系统管理员" in response.content.decode()
+    assert not Place.objects.filter(name="新区").exists()
+
+
+def test_a_secretary_adds_a_building_in_their_estate_in_the_admin(admin_client_for, cast, world):
+    response = admin_client_for(cast["secretary_a"]).post(
+        "/admin/governance/place/add/", {"kind": "building", "name": "3栋", "parent": world["estate_a"].pk}
+    )
+    assert response.status_code == 302
+    assert Place.objects.get(name="3栋", parent=world["estate_a"]).estate == world["estate_a"]
