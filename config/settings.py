@@ -198,6 +198,8 @@ LOGGING = {
 GONGZHI = {
     # Whether parking spaces with their own title count toward voting area (DOMAIN.md §4).
     "PARKING_COUNTS_FOR_AREA": env.bool("GONGZHI_PARKING_COUNTS_FOR_AREA", default=True),
+    # A register import still running after this long has lost its worker (100,000 units take seconds).
+    "IMPORT_STALL_MINUTES": 120,
     # Owners' votes (DOMAIN.md §4–§5): notice and objection periods, one extension's limit,
     # the committee's size bounds (odd); the filing deadline is COMMITTEE_FILING_DAYS.
     "VOTE_NOTICE_DAYS": 7,

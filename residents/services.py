@@ -20,6 +20,7 @@ from governance.models import Organization, Person, Place, PlaceKind, User
 from governance.scoping import Action, can
 from residents.models import (
     ImportJob,
+    ImportState,
     Occupancy,
     OccupancyState,
     Owner,
@@ -385,3 +386,36 @@ def register_import_run(*, job: ImportJob, actor: User | None = None) -> ImportJ
     from residents.importer import run_job
 
     return run_job(job=job, actor=actor)
+
+
+def register_imports_fail_stalled(*, older_than: datetime.timedelta | None = None) -> int:
+    """Mark import jobs whose worker stopped mid-run as failed; return how many.
+
+    The write is one transaction, so a worker that died left nothing half-imported: the job
+    only needs to say so, and its uploaded file (clear ID numbers) must not linger.
+    """
+    from django.conf import settings
+
+    older_than = older_than or datetime.timedelta(minutes=settings.GONGZHI["IMPORT_STALL_MINUTES"])
+    stalled = list(
+        ImportJob.objects.filter(
+            state__in=(ImportState.VALIDATING, ImportState.IMPORTING), started_at__lt=timezone.now() - older_than
+        )
+    )
+    message = _("导入中断（处理进程已停止），没有写入任何数据，请重新上传。")
+    failed = 0
+    for job in stalled:
+        with transaction.atomic():
+            # Claim it: a job that finished meanwhile keeps its own outcome.
+            claimed = ImportJob.objects.filter(pk=job.pk, state=job.state).update(
+                state=ImportState.FAILED,
+                errors=[{"line": 0, "column": "", "message": message}],
+                error_count=1,
+                finished_at=timezone.now(),
+            )
+            if claimed:
+                failed += 1
+                job.file.delete(save=False)
+                ImportJob.objects.filter(pk=job.pk).update(file="")
+                audit_record(actor=None, action="register.import_stalled", obj=job, place=job.estate)
+    return failed

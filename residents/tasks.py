@@ -11,3 +11,9 @@ def register_import(job_id: int) -> str:
     """Run one register import job; safe to run twice (the job is claimed atomically)."""
     job = ImportJob.objects.select_related("estate", "created_by").get(pk=job_id)
     return services.register_import_run(job=job).state
+
+
+@shared_task
+def register_imports_fail_stalled() -> int:
+    """Mark import jobs whose worker stopped as failed (beat, every ten minutes)."""
+    return services.register_imports_fail_stalled()

@@ -140,3 +140,42 @@ def test_a_real_worker_runs_a_queued_import_and_the_job_shows_it(world, shared_m
         time.sleep(0.2)
     assert job.state == ImportState.DONE and job.summary["units_created"] == 50
     assert PropertyUnit.objects.filter(estate=world["estate_a"]).count() == 50
+
+
+def _started(job, state, minutes_ago):
+    import datetime
+
+    from django.utils import timezone
+
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=state, started_at=timezone.now() - datetime.timedelta(minutes=minutes_ago)
+    )
+
+
+def test_a_job_whose_worker_stopped_is_marked_failed_and_its_file_removed(estate):
+    import os
+
+    job = _job(estate, [register_row()])
+    path = job.file.path
+    _started(job, ImportState.IMPORTING, minutes_ago=180)
+    assert services.register_imports_fail_stalled() == 1
+    job.refresh_from_db()
+    assert job.state == ImportState.FAILED
+    assert "重新上传" in job.errors[0]["message"]
+    assert not os.path.exists(path)
+    assert AuditEvent.objects.filter(action="register.import_stalled", object_id=str(job.pk)).exists()
+
+
+def test_a_job_still_within_its_time_is_left_running(estate):
+    job = _job(estate, [register_row()])
+    _started(job, ImportState.VALIDATING, minutes_ago=5)
+    assert services.register_imports_fail_stalled() == 0
+    job.refresh_from_db()
+    assert job.state == ImportState.VALIDATING
+
+
+def test_the_stalled_import_check_is_scheduled_in_beat(db):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="residents.tasks.register_imports_fail_stalled")
+    assert (task.interval.every, task.interval.period) == (10, "minutes")
