@@ -1,12 +1,12 @@
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -96,7 +96,10 @@ class TreeViewSet(ScopedModelViewSet):
         model = type(node)
         parent = None
         if parent_id is not None:
-            parent = get_object_or_404(model.objects.restrict(request.user, self.read_action), pk=parent_id)
+            # Like a foreign key on create: a parent out of sight is a parent that does not exist.
+            parent = model.objects.restrict(request.user, self.read_action).filter(pk=parent_id).first()
+            if parent is None:
+                raise ValidationError({"parent": [_("上级节点不存在，或不在您的管辖范围内。")]})
         self.require(Action.CHANGE, self.target_place(parent))
         node = self.move_node(node, parent)
         return Response(self.serializer_class(node, context=self.get_serializer_context()).data)

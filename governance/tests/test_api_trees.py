@@ -119,3 +119,12 @@ def test_descendants_of_an_organization_run_a_bounded_number_of_queries(
     with django_assert_max_num_queries(7):
         response = client.get(f"/api/v1/organizations/{committee.pk}/descendants/")
     assert response.data["count"] == 14
+
+
+def test_moving_under_a_parent_out_of_sight_answers_400_naming_the_parent(api, cast, world):
+    response = api.as_user(cast["secretary_a"]).post(
+        f"/api/v1/places/{world['building_a1'].pk}/move/", {"parent": world["estate_b"].pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert "parent" in response.data["fields"]
+    assert Place.objects.get(pk=world["building_a1"].pk).parent_id == world["estate_a"].pk
