@@ -15,6 +15,22 @@ from rest_framework.test import APIClient
 REQUIRE_SERVICES = os.environ.get("GONGZHI_REQUIRE_SERVICES") == "1"
 
 
+def _allow_truncate(sender, connection, **kwargs):
+    """Let the test runner empty its throwaway database: append-only tables refuse TRUNCATE otherwise."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET gongzhi.allow_truncate = 'on'")
+
+
+def _connect_truncate_switch():
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_allow_truncate, dispatch_uid="gongzhi_allow_truncate")
+
+
+_connect_truncate_switch()
+
+
 def pytest_configure(config):
     for marker, text in (
         ("postgres", "needs PostgreSQL (DATABASE_URL pointing at it)"),

@@ -7,4 +7,4 @@ class CommitteesConfig(AppConfig):
     verbose_name = _("业委会")
 
     def ready(self) -> None:
-        from committees import receivers  # noqa: F401
+        from committees import events, receivers  # noqa: F401  (event types, signal receivers)

@@ -37,6 +37,7 @@ from committees.models import (
     SupervisionGroup,
 )
 from governance.models import Organization, OrgFunction, OrgKind, Place, PlaceKind, Post, PostBody, PostKind, User
+from governance.scoping import SYSTEM
 
 REFERENCE_ESTATE = "南方上格林"
 TERM_START = datetime.date(2023, 6, 18)
@@ -105,9 +106,9 @@ def _committee(estate: Place) -> OwnersCommittee | None:
         return None
     chair = chair_post.person
     general = Organization.objects.filter(kind=OrgKind.ESTATE_GENERAL_BRANCH, place=estate).first()
-    residents_services.owner_for_person(person=chair, estate=estate, actor=None)
+    residents_services.owner_for_person(person=chair, estate=estate, actor=SYSTEM)
     if general is not None and not PartyMember.objects.filter(person=chair).exists():
-        residents_services.party_member_register(person=chair, organization=general, actor=None)
+        residents_services.party_member_register(person=chair, organization=general, actor=SYSTEM)
     # The demo ``resident`` sits on the supervision group, not on the committee.
     resident = _actor("resident")
     exclude = {chair.pk} | ({resident.person_id} if resident and resident.person_id else set())
@@ -128,7 +129,7 @@ def _committee(estate: Place) -> OwnersCommittee | None:
         filed_on=TERM_START + datetime.timedelta(days=17),
         filing_reference="观街业备〔2023〕17号",
         entered_by_hand=True,
-        actor=None,
+        actor=SYSTEM,
     )
 
 
@@ -154,10 +155,12 @@ def _officers(committee: OwnersCommittee | None) -> None:
     ranked = sorted(posts, key=lambda p: (p.person_id not in secretaries, p.person_id not in party, p.pk))
     # The first meeting, within 7 days of the election.
     on = min(committee.term_start + datetime.timedelta(days=6), timezone.localdate())
-    services.committee_assign_post(committee=committee, person=ranked[0].person, kind=PostKind.CHAIR, on=on, actor=None)
+    services.committee_assign_post(
+        committee=committee, person=ranked[0].person, kind=PostKind.CHAIR, on=on, actor=SYSTEM
+    )
     if len(ranked) > 1:
         services.committee_assign_post(
-            committee=committee, person=ranked[1].person, kind=PostKind.VICE_CHAIR, on=on, actor=None
+            committee=committee, person=ranked[1].person, kind=PostKind.VICE_CHAIR, on=on, actor=SYSTEM
         )
 
 
@@ -173,7 +176,7 @@ def _supervisor_user(person) -> User | None:
     user = User.objects.filter(username=SUPERVISOR_USERNAME).first()
     if user is None and not User.objects.filter(person=person).exists():
         user = governance_services.user_create(
-            username=SUPERVISOR_USERNAME, password=DEMO_PASSWORD, person=person, actor=None
+            username=SUPERVISOR_USERNAME, password=DEMO_PASSWORD, person=person, actor=SYSTEM
         )
     admin = User.objects.filter(is_superuser=True).order_by("pk").first()
     if user is not None and admin is not None:
@@ -209,7 +212,7 @@ def _supervision_group(estate: Place, committee: OwnersCommittee | None) -> None
             term_start=TERM_START + datetime.timedelta(days=13),
             term_end=TERM_START.replace(year=TERM_START.year + 5),
             members=owners,
-            actor=None,
+            actor=SYSTEM,
         )
 
 
@@ -220,7 +223,7 @@ def _property_company(estate: Place) -> None:
             kind=OrgKind.FUNCTIONAL_BRANCH, function=OrgFunction.PROPERTY_COMPANY, place=estate
         ).first()
         company = services.property_company_create(
-            name=COMPANY, place=estate.parent, party_branch=branch, contact="物业项目经理 周先生", actor=None
+            name=COMPANY, place=estate.parent, party_branch=branch, contact="物业项目经理 周先生", actor=SYSTEM
         )
     if ServiceContract.objects.filter(estate=estate, company=company).exists():
         return
@@ -231,7 +234,7 @@ def _property_company(estate: Place) -> None:
         end=datetime.date(2026, 12, 31),
         fee_per_m2_month=D("2.20"),
         notes="经2023年12月业主大会表决续聘，合同期三年。",
-        actor=None,
+        actor=SYSTEM,
     )
     for noted_on, rating, text in (
         (datetime.date(2024, 6, 30), 3, "上半年考评：保洁、绿化达标；电梯困人响应偏慢，已约谈整改。"),
@@ -239,7 +242,7 @@ def _property_company(estate: Place) -> None:
         (datetime.date(2025, 6, 30), 4, "消防管网改造期间配合施工、临时供水安排得当。"),
         (datetime.date(2025, 12, 31), 5, "全年考评：满意度测评92分；物业党支部参与“红色物业”服务。"),
     ):
-        services.performance_note_create(contract=contract, noted_on=noted_on, rating=rating, text=text, actor=None)
+        services.performance_note_create(contract=contract, noted_on=noted_on, rating=rating, text=text, actor=SYSTEM)
 
 
 def _fire_main(estate: Place) -> None:
@@ -270,7 +273,7 @@ def _fire_main(estate: Place) -> None:
         actual_end=datetime.date(2025, 7, 25),
         actual_cost=D("856400.00"),
         experts=experts,
-        actor=None,
+        actor=SYSTEM,
     )
 
 
@@ -325,7 +328,7 @@ def _meetings(estate: Place, committee: OwnersCommittee | None) -> None:
             held_at=held,
             location="小区党群服务站",
             agenda=[topic, "公共收益收支情况通报"],
-            actor=None,
+            actor=SYSTEM,
         )
         present = people if rng.random() < 0.6 else people[: len(people) - rng.choice((1, 2))]
         services.meeting_record_attendance(
@@ -334,13 +337,13 @@ def _meetings(estate: Place, committee: OwnersCommittee | None) -> None:
             party_org=True,
             property_company=rng.random() < 0.7,
             supervision_group=rng.random() < 0.5,
-            actor=None,
+            actor=SYSTEM,
         )
         services.decision_record(
             meeting=meeting,
             text=f"同意{topic}的处理意见，由物业及相关委员落实。",
             votes_for=len(present),
-            actor=None,
+            actor=SYSTEM,
             party_org_participated=True,
         )
         if i in spending_by_month:
@@ -352,16 +355,16 @@ def _meetings(estate: Place, committee: OwnersCommittee | None) -> None:
                 votes_abstain=1,
                 is_major=True,
                 party_org_participated=True,
-                actor=None,
+                actor=SYSTEM,
             )
         services.meeting_record_minutes(
             meeting=meeting,
             minutes=f"会议由主任主持，应到委员{len(people)}人，实到{len(present)}人，社区党委列席。会议听取了{topic}的情况汇报，"
             "通报了上月公共收益收支，形成决定如下（见决定事项）。",
-            actor=None,
+            actor=SYSTEM,
         )
         if month.month != today.month or month.year != today.year:
-            services.meeting_publish_minutes(meeting=meeting, actor=None)
+            services.meeting_publish_minutes(meeting=meeting, actor=SYSTEM)
     for when, kind, title in (
         (_months(today)[3].replace(day=20), MeetingKind.DELIBERATION, "业主议事会：停车位分配及收费调整"),
         (_months(today)[7].replace(day=15), MeetingKind.HEART_TO_HEART, "党员业主恳谈会：雨污管网改造听取意见"),
@@ -373,15 +376,15 @@ def _meetings(estate: Place, committee: OwnersCommittee | None) -> None:
             held_at=timezone.make_aware(datetime.datetime.combine(when, datetime.time(19))),
             location="小区党群服务站",
             agenda=[title.split("：")[-1]],
-            actor=None,
+            actor=SYSTEM,
         )
         services.meeting_record_attendance(
-            meeting=meeting, attendees=people[:5], party_org=True, property_company=True, actor=None
+            meeting=meeting, attendees=people[:5], party_org=True, property_company=True, actor=SYSTEM
         )
         services.meeting_record_minutes(
-            meeting=meeting, minutes=f"{title}。与会业主充分发表意见，形成建议提交业委会。", actor=None
+            meeting=meeting, minutes=f"{title}。与会业主充分发表意见，形成建议提交业委会。", actor=SYSTEM
         )
-        services.meeting_publish_minutes(meeting=meeting, actor=None)
+        services.meeting_publish_minutes(meeting=meeting, actor=SYSTEM)
 
 
 def _ledger(estate: Place) -> None:

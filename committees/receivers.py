@@ -5,6 +5,7 @@ import logging
 from django.dispatch import receiver
 
 from committees import services
+from committees.events import CommitteesEvent
 from core.errors import ApplicationError
 from elections.signals import vote_filed
 from governance.audit import audit_record
@@ -25,7 +26,7 @@ def record_committee_from_election(sender, vote, elected, actor, **kwargs):
         logger.warning("committee not recorded from election %s: %s", vote.pk, exc.message)
         audit_record(
             actor=actor,
-            action="committee.record_refused",
+            action=CommitteesEvent.COMMITTEE_RECORD_REFUSED,
             obj=vote,
             place=vote.estate,
             summary=exc.message,

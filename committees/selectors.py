@@ -25,16 +25,11 @@ from committees.models import (
     SpendingRequest,
 )
 from committees.models.base import FEN
+from core.numbers import percent
 from governance.models import OrgKind, Place, PlaceKind, Post, PostBody, PostKind
+from governance.scoping import subtree_q
 
 ZERO = Decimal("0.00")
-
-
-def _pct(part: int, whole: int) -> str:
-    if not whole:
-        return "0.00"
-    hundredths = (part * 10000 * 2 + whole) // (2 * whole)
-    return f"{hundredths // 100}.{hundredths % 100:02d}"
 
 
 # Committees -----------------------------------------------------------------------------
@@ -92,7 +87,7 @@ def committee_summary(committee: OwnersCommittee, *, on: datetime.date | None = 
     return CommitteeSummary(
         members=len(people),
         party_members=len(party),
-        party_member_share=_pct(len(party), len(people)),
+        party_member_share=percent(len(party), len(people)),
         meets_party_target=bool(people) and len(party) * den >= num * len(people),
         chair_id=chair_id,
         chair_is_secretary=chair_id is not None and chair_id in secretary_ids,
@@ -148,7 +143,7 @@ def committee_summaries(
         result[c.pk] = CommitteeSummary(
             members=len(people),
             party_members=n_party,
-            party_member_share=_pct(n_party, len(people)),
+            party_member_share=percent(n_party, len(people)),
             meets_party_target=bool(people) and n_party * den >= num * len(people),
             chair_id=chair_id,
             chair_is_secretary=(c.estate_id, chair_id) in secretaries,
@@ -163,9 +158,7 @@ def estates_with_lapsed_committee(place: Place, *, on: datetime.date | None = No
     """Estates under ``place`` whose committee's term has ended with no new committee elected."""
     on = on or timezone.localdate()
     lapsed = OwnersCommittee.objects.filter(status=CommitteeStatus.CURRENT, term_end__lt=on).values("estate_id")
-    return Place.objects.filter(
-        kind=PlaceKind.ESTATE, tree_id=place.tree_id, lft__gte=place.lft, lft__lte=place.rght, pk__in=lapsed
-    ).order_by("name")
+    return Place.objects.filter(subtree_q(place), kind=PlaceKind.ESTATE, pk__in=lapsed).order_by("name")
 
 
 # The ledger -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from committees import selectors
+from committees.events import CommitteesEvent
 from committees.ledger import GENESIS, entry_digest, file_sha256
 from committees.models import (
     Account,
@@ -48,7 +49,7 @@ from core.errors import ApplicationError, Conflict, NotPermitted
 from governance import services as governance_services
 from governance.audit import audit_record
 from governance.models import Organization, OrgFunction, OrgKind, Person, Place, PlaceKind, Post, PostBody, PostKind
-from governance.scoping import Action, can
+from governance.scoping import SYSTEM, Action, acting_user, can
 
 COMMITTEE_KINDS = (PostKind.CHAIR, PostKind.VICE_CHAIR, PostKind.MEMBER)
 
@@ -202,7 +203,7 @@ def committee_record(
     committee.posts.set(posts)
     audit_record(
         actor=actor,
-        action="committee.record",
+        action=CommitteesEvent.COMMITTEE_RECORD,
         obj=committee,
         place=estate,
         summary=str(committee),
@@ -224,7 +225,11 @@ def committee_end(
     committee.ended_on = on
     committee.save(update_fields=["status", "ended_on"])
     audit_record(
-        actor=actor, action="committee.end", obj=committee, place=committee.estate, data={"on": on.isoformat()}
+        actor=actor,
+        action=CommitteesEvent.COMMITTEE_END,
+        obj=committee,
+        place=committee.estate,
+        data={"on": on.isoformat()},
     )
     return committee
 
@@ -295,7 +300,7 @@ def committee_assign_post(
     committee.posts.add(post)
     audit_record(
         actor=actor,
-        action="committee.assign_post",
+        action=CommitteesEvent.COMMITTEE_ASSIGN_POST,
         obj=committee,
         place=committee.estate,
         data={"person": person.pk, "kind": kind},
@@ -315,7 +320,7 @@ def committee_file(*, committee: OwnersCommittee, filed_on: datetime.date, refer
     committee.save(update_fields=["filed_on", "filing_reference"])
     audit_record(
         actor=actor,
-        action="committee.file",
+        action=CommitteesEvent.COMMITTEE_FILE,
         obj=committee,
         place=committee.estate,
         data={
@@ -364,7 +369,11 @@ def supervision_group_create(
     group = SupervisionGroup.objects.create(estate=estate, term_start=term_start, term_end=term_end)
     group.members.set(members)
     audit_record(
-        actor=actor, action="supervision_group.create", obj=group, place=estate, data={"members": len(members)}
+        actor=actor,
+        action=CommitteesEvent.SUPERVISION_GROUP_CREATE,
+        obj=group,
+        place=estate,
+        data={"members": len(members)},
     )
     return group
 
@@ -407,7 +416,7 @@ def meeting_create(
         location=location,
         agenda=[str(item).strip() for item in agenda if str(item).strip()],
     )
-    audit_record(actor=actor, action="meeting.create", obj=meeting, place=estate, summary=meeting.title)
+    audit_record(actor=actor, action=CommitteesEvent.MEETING_CREATE, obj=meeting, place=estate, summary=meeting.title)
     if kind in (MeetingKind.COMMITTEE, MeetingKind.ASSEMBLY):
         _send_on_commit(meeting_scheduled, meeting=meeting)
     return meeting
@@ -441,7 +450,7 @@ def meeting_record_attendance(
     meeting.attendees.set(attendees)
     audit_record(
         actor=actor,
-        action="meeting.record_attendance",
+        action=CommitteesEvent.MEETING_RECORD_ATTENDANCE,
         obj=meeting,
         place=meeting.estate,
         data={
@@ -460,7 +469,7 @@ def meeting_record_minutes(*, meeting: Meeting, minutes: str, actor) -> Meeting:
     _refuse_if_published(meeting)
     meeting.minutes = minutes.strip()
     meeting.save(update_fields=["minutes"])
-    audit_record(actor=actor, action="meeting.record_minutes", obj=meeting, place=meeting.estate)
+    audit_record(actor=actor, action=CommitteesEvent.MEETING_RECORD_MINUTES, obj=meeting, place=meeting.estate)
     return meeting
 
 
@@ -473,7 +482,7 @@ def meeting_publish_minutes(*, meeting: Meeting, actor) -> Meeting:
         raise ApplicationError(_("请先填写会议纪要再公开。"), code="no_minutes")
     meeting.minutes_published_at = timezone.now()
     meeting.save(update_fields=["minutes_published_at"])
-    audit_record(actor=actor, action="meeting.publish_minutes", obj=meeting, place=meeting.estate)
+    audit_record(actor=actor, action=CommitteesEvent.MEETING_PUBLISH_MINUTES, obj=meeting, place=meeting.estate)
     return meeting
 
 
@@ -481,7 +490,13 @@ def meeting_publish_minutes(*, meeting: Meeting, actor) -> Meeting:
 def meeting_attach(*, meeting: Meeting, title: str, file, actor) -> MeetingAttachment:
     """Attach a document (sign-in sheet, photo, plan) to a meeting."""
     attachment = MeetingAttachment.objects.create(meeting=meeting, title=title.strip() or file.name, file=file)
-    audit_record(actor=actor, action="meeting.attach", obj=attachment, place=meeting.estate, summary=attachment.title)
+    audit_record(
+        actor=actor,
+        action=CommitteesEvent.MEETING_ATTACH,
+        obj=attachment,
+        place=meeting.estate,
+        summary=attachment.title,
+    )
     return attachment
 
 
@@ -561,7 +576,7 @@ def decision_record(
     )
     audit_record(
         actor=actor,
-        action="decision.record",
+        action=CommitteesEvent.DECISION_RECORD,
         obj=decision,
         place=meeting.estate,
         summary=decision.text[:200],
@@ -598,7 +613,9 @@ def property_company_create(
         contact=contact,
         party_branch=party_branch,
     )
-    audit_record(actor=actor, action="property_company.create", obj=company, place=place, summary=company.name)
+    audit_record(
+        actor=actor, action=CommitteesEvent.PROPERTY_COMPANY_CREATE, obj=company, place=place, summary=company.name
+    )
     return company
 
 
@@ -615,7 +632,11 @@ def property_company_update(*, company: PropertyCompany, actor, **fields) -> Pro
             setattr(company, field, fields[field])
     company.save()
     audit_record(
-        actor=actor, action="property_company.update", obj=company, place=company.place, data={"fields": sorted(fields)}
+        actor=actor,
+        action=CommitteesEvent.PROPERTY_COMPANY_UPDATE,
+        obj=company,
+        place=company.place,
+        data={"fields": sorted(fields)},
     )
     return company
 
@@ -643,7 +664,9 @@ def service_contract_create(
     contract = ServiceContract.objects.create(
         estate=estate, company=company, start=start, end=end, fee_per_m2_month=fee_per_m2_month, notes=notes
     )
-    audit_record(actor=actor, action="service_contract.create", obj=contract, place=estate, summary=str(contract))
+    audit_record(
+        actor=actor, action=CommitteesEvent.SERVICE_CONTRACT_CREATE, obj=contract, place=estate, summary=str(contract)
+    )
     return contract
 
 
@@ -659,9 +682,9 @@ def performance_note_create(
         noted_on=noted_on,
         text=text.strip(),
         rating=rating,
-        author=actor if getattr(actor, "is_authenticated", False) else None,
+        author=acting_user(actor),
     )
-    audit_record(actor=actor, action="performance_note.create", obj=note, place=contract.estate)
+    audit_record(actor=actor, action=CommitteesEvent.PERFORMANCE_NOTE_CREATE, obj=note, place=contract.estate)
     return note
 
 
@@ -714,7 +737,7 @@ def project_create(*, estate: Place, title: str, budget: Decimal, actor, experts
     _set_expert_team(project, experts)
     audit_record(
         actor=actor,
-        action="project.create",
+        action=CommitteesEvent.PROJECT_CREATE,
         obj=project,
         place=estate,
         summary=project.title,
@@ -736,7 +759,7 @@ def project_update(*, project: Project, actor, experts=None, **fields) -> Projec
         _set_expert_team(project, experts)
     audit_record(
         actor=actor,
-        action="project.update",
+        action=CommitteesEvent.PROJECT_UPDATE,
         obj=project,
         place=project.estate,
         data={"fields": sorted(fields), "experts": None if experts is None else len(list(project.expert_team.all()))},
@@ -786,7 +809,9 @@ def ledger_open(
     Account.objects.bulk_create(created)
     accounts = list(Account.objects.filter(estate=estate))
     if created:
-        audit_record(actor=actor, action="ledger.open", place=estate, data={"accounts": [a.code for a in created]})
+        audit_record(
+            actor=actor, action=CommitteesEvent.LEDGER_OPEN, place=estate, data={"accounts": [a.code for a in created]}
+        )
     if opening_balance:
         by_code = {a.code: a for a in accounts}
         transaction_post(
@@ -867,7 +892,7 @@ def transaction_post(
     last = LedgerTransaction.objects.filter(estate=estate).order_by("-sequence").values_list("sequence", "hash").first()
     sequence, previous_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
     recorded_at = timezone.now()
-    recorded_by = actor if getattr(actor, "is_authenticated", False) else None
+    recorded_by = acting_user(actor)
     voucher_digest = file_sha256(voucher) if voucher else (reverses.voucher_sha256 if reverses else "")
     tx = LedgerTransaction(
         estate=estate,
@@ -904,7 +929,7 @@ def transaction_post(
     LedgerLeg.objects.bulk_create([LedgerLeg(transaction=tx, account=a, debit=d, credit=c) for a, d, c in clean_legs])
     audit_record(
         actor=actor,
-        action="ledger.post",
+        action=CommitteesEvent.LEDGER_POST,
         obj=tx,
         place=estate,
         summary=tx.memo,
@@ -977,7 +1002,7 @@ def ledger_check(*, estate: Place, actor) -> selectors.LedgerCheck:
     result = selectors.ledger_verify(estate)
     audit_record(
         actor=actor,
-        action="ledger.verify" if result.ok else "ledger.verify_failed",
+        action=CommitteesEvent.LEDGER_VERIFY if result.ok else CommitteesEvent.LEDGER_VERIFY_FAILED,
         place=estate,
         summary="" if result.ok else f"#{result.broken_sequence}: {result.problem}",
         data=result.__dict__,
@@ -1026,8 +1051,8 @@ def _split_check(request: SpendingRequest) -> None:
             request.split_flagged, request.split_reason, request.split_total = True, reason, total
             request.status = r.status
     audit_record(
-        actor=None,
-        action="spending.split_flag",
+        actor=SYSTEM,
+        action=CommitteesEvent.SPENDING_SPLIT_FLAG,
         obj=request,
         place=request.estate,
         summary=reason[:500],
@@ -1062,12 +1087,12 @@ def spending_request_create(
         amount=amount,
         requested_on=requested_on or timezone.localdate(),
         description=description.strip(),
-        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        requested_by=acting_user(actor),
     )
     _split_check(request)
     audit_record(
         actor=actor,
-        action="spending.request",
+        action=CommitteesEvent.SPENDING_REQUEST,
         obj=request,
         place=estate,
         summary=str(request),
@@ -1175,7 +1200,7 @@ def spending_approve(
     approval = SpendingApproval.objects.create(
         request=request,
         stage=stage,
-        approver=actor,
+        approver=acting_user(actor),
         approved_at=at,
         seen=seen.strip(),
         decision=decision if stage == Stage.COMMITTEE else None,
@@ -1186,7 +1211,7 @@ def spending_approve(
         request.save(update_fields=["status"])
     audit_record(
         actor=actor,
-        action="spending.approve",
+        action=CommitteesEvent.SPENDING_APPROVE,
         obj=request,
         place=estate,
         data={"stage": stage, "approval": approval.pk, "seen": approval.seen[:200]},
@@ -1228,7 +1253,9 @@ def spending_pay(*, request: SpendingRequest, date: datetime.date, voucher, acto
     request.payment = tx
     request.status = SpendingStatus.PAID
     request.save(update_fields=["payment", "status"])
-    audit_record(actor=actor, action="spending.pay", obj=request, place=estate, data={"transaction": tx.pk})
+    audit_record(
+        actor=actor, action=CommitteesEvent.SPENDING_PAY, obj=request, place=estate, data={"transaction": tx.pk}
+    )
     _send_on_commit(spending_paid, request=request)
     return tx
 
@@ -1259,11 +1286,11 @@ def statement_publish(*, estate: Place, period_start: datetime.date, period_end:
         figures_hash=selectors.figures_hash(figures),
         last_sequence=figures["last_sequence"],
         published_at=timezone.now(),
-        published_by=actor if getattr(actor, "is_authenticated", False) else None,
+        published_by=acting_user(actor),
     )
     audit_record(
         actor=actor,
-        action="statement.publish",
+        action=CommitteesEvent.STATEMENT_PUBLISH,
         obj=statement,
         place=estate,
         summary=str(statement),

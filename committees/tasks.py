@@ -5,12 +5,13 @@ from celery import shared_task
 from committees import services
 from committees.models import LedgerTransaction
 from governance.models import Place
+from governance.scoping import SYSTEM
 
 
 @shared_task(acks_late=True)
 def verify_ledger(estate_id: int) -> dict:
     """Recompute one estate's hash chain and record the result in the audit trail."""
-    return services.ledger_check(estate=Place.objects.get(pk=estate_id), actor=None).__dict__
+    return services.ledger_check(estate=Place.objects.get(pk=estate_id), actor=SYSTEM).__dict__
 
 
 @shared_task

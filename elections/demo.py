@@ -22,6 +22,7 @@ from django.utils import timezone
 from elections import services
 from elections.models import Channel, GroupBody, NominatedBy, RollEntry, Vote, VoteKind, VoteStatus
 from governance.models import OrgKind, Place, PlaceKind, PostKind, User
+from governance.scoping import SYSTEM
 from residents.models import Owner, Ownership, PropertyUnit
 
 REFERENCE_ESTATE = "南方上格林"
@@ -157,7 +158,7 @@ def _past_election(estate: Place, secretary: User, clerk: User) -> Vote:
             unit_id=unit_id,
             approve=approve,
             now=moment,
-            actor=None if "voting_code" in extra else clerk,
+            actor=SYSTEM if "voting_code" in extra else clerk,
             **extra,
         )
     services.vote_close(vote=vote, actor=secretary, now=CLOSES)

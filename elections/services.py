@@ -22,6 +22,7 @@ from core.crypto import keyed_hash
 from core.errors import ApplicationError, Conflict, NotPermitted
 from elections import selectors
 from elections.chain import GENESIS, approve_text, ballot_hash, receipt_hash, timestamp
+from elections.events import ElectionsEvent
 from elections.models import (
     PAPER_CHANNELS,
     STAFF_CHANNELS,
@@ -52,7 +53,7 @@ from elections.models import (
 from elections.signals import vote_filed
 from governance.audit import audit_record
 from governance.models import Place, PlaceKind
-from governance.scoping import Action, can
+from governance.scoping import SYSTEM, Action, acting_user, can, require
 from residents.models import Owner, OwnerKind, Ownership, PartyMember, PropertyUnit
 from residents.selectors import voting_roll
 
@@ -61,10 +62,7 @@ def setting(key: str, default):
     return settings.GONGZHI.get(key, default)
 
 
-def _require(actor, action: str, place: Place) -> None:
-    """Refuse (403) unless ``actor`` may do ``action`` at ``place``; ``None`` is the system itself."""
-    if actor is not None and not can(actor, action, place):
-        raise NotPermitted(_("您无权在“%(place)s”执行此操作。") % {"place": place.name})
+_require = require
 
 
 def _lock(vote: Vote) -> Vote:
@@ -147,11 +145,11 @@ def vote_create(
         opens_at=opens_at,
         closes_at=closes_at,
         extension_allowed=extension_allowed,
-        created_by=actor,
+        created_by=acting_user(actor),
     )
     audit_record(
         actor=actor,
-        action="vote.create",
+        action=ElectionsEvent.VOTE_CREATE,
         obj=vote,
         place=estate,
         summary=vote.title,
@@ -199,13 +197,17 @@ def preparatory_group_record(*, vote: Vote, members: list[dict], actor) -> Prepa
     refusal = preparatory_group_refusal(members)
     if refusal:
         raise ApplicationError(refusal, code="preparatory_group_invalid")
-    group = PreparatoryGroup.objects.create(vote=vote, posted_at=timezone.now(), recorded_by=actor)
+    group = PreparatoryGroup.objects.create(vote=vote, posted_at=timezone.now(), recorded_by=acting_user(actor))
     PreparatoryMember.objects.bulk_create(
         PreparatoryMember(group=group, name=m["name"].strip(), body=m["body"], leads=bool(m.get("leads")))
         for m in members
     )
     audit_record(
-        actor=actor, action="preparatory_group.record", obj=group, place=vote.estate, data={"members": len(members)}
+        actor=actor,
+        action=ElectionsEvent.PREPARATORY_GROUP_RECORD,
+        obj=group,
+        place=vote.estate,
+        data={"members": len(members)},
     )
     return group
 
@@ -242,7 +244,7 @@ def candidate_nominate(
     )
     audit_record(
         actor=actor,
-        action="candidate.nominate",
+        action=ElectionsEvent.CANDIDATE_NOMINATE,
         obj=candidate,
         place=vote.estate,
         data={"owner": owner.pk, "nominated_by": nominated_by},
@@ -260,12 +262,12 @@ def candidate_review(*, candidate: Candidate, eligible: bool, reason: str, actor
     if not eligible and not (reason or "").strip():
         raise ApplicationError(_("认定不符合资格时须写明理由。"), code="reason_required")
     Candidate.objects.filter(pk=candidate.pk).update(
-        eligible=eligible, review_reason=reason or "", reviewed_by=actor, reviewed_at=timezone.now()
+        eligible=eligible, review_reason=reason or "", reviewed_by=acting_user(actor), reviewed_at=timezone.now()
     )
     candidate.refresh_from_db()
     audit_record(
         actor=actor,
-        action="candidate.review",
+        action=ElectionsEvent.CANDIDATE_REVIEW,
         obj=candidate,
         place=vote.estate,
         data={"eligible": eligible, "reason": reason},
@@ -413,10 +415,12 @@ def vote_transition(
         vote.cancel_reason = reason.strip()
         fields.append("cancel_reason")
     vote.save(update_fields=fields)
-    VoteStep.objects.create(vote=vote, from_status=previous, to_status=to, actor=actor, at=now, reason=reason)
+    VoteStep.objects.create(
+        vote=vote, from_status=previous, to_status=to, actor=acting_user(actor), at=now, reason=reason
+    )
     audit_record(
         actor=actor,
-        action="vote.transition",
+        action=ElectionsEvent.VOTE_TRANSITION,
         obj=vote,
         place=vote.estate,
         data={"from": previous, "to": to, "reason": reason},
@@ -471,7 +475,11 @@ def vote_extend(*, vote: Vote, closes_at: datetime.datetime, actor, now: datetim
         reason=_("延期至 %(at)s") % {"at": timezone.localtime(closes_at)},
     )
     audit_record(
-        actor=actor, action="vote.extend", obj=vote, place=vote.estate, data={"closes_at": closes_at.isoformat()}
+        actor=actor,
+        action=ElectionsEvent.VOTE_EXTEND,
+        obj=vote,
+        place=vote.estate,
+        data={"closes_at": closes_at.isoformat()},
     )
     return vote
 
@@ -688,7 +696,7 @@ def _cast(
                 proxy_mandate=proxy_mandate.strip(),
                 paper_serial=serial,
                 reference=reference.strip(),
-                entered_by=actor if getattr(actor, "is_authenticated", False) else None,
+                entered_by=acting_user(actor),
                 cast_at=now,
                 receipt_hash=r_hash,
                 prev_hash=prev,
@@ -702,7 +710,7 @@ def _cast(
         VotingCode.objects.filter(vote=vote, code_hash=keyed_hash(voting_code)).update(used_at=now)
     audit_record(
         actor=actor,
-        action="ballot.cast",
+        action=ElectionsEvent.BALLOT_CAST,
         obj=ballot,
         place=vote.estate,
         data={"channel": channel, "seq": seq, "valid": valid},
@@ -761,7 +769,7 @@ def ballot_cast(
             reason=exc.code,
             message=exc.message,
             payload={"owner": owner_id, "unit": unit_id, "paper_serial": paper_serial, "reference": reference},
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            actor=acting_user(actor),
             at=timezone.now(),
         )
         raise
@@ -779,10 +787,10 @@ def ballot_void(*, ballot: Ballot, reason: str, actor) -> BallotVoid:
         raise ApplicationError(_("作废选票须写明原因。"), code="reason_required")
     if BallotVoid.objects.filter(ballot=ballot).exists():
         raise Conflict(_("该选票已作废。"), code="already_void")
-    void = BallotVoid.objects.create(ballot=ballot, reason=reason.strip(), actor=actor, at=timezone.now())
+    void = BallotVoid.objects.create(ballot=ballot, reason=reason.strip(), actor=acting_user(actor), at=timezone.now())
     # The one column of a ballot that changes, so that its owner may be entered again.
     Ballot.objects.filter(pk=ballot.pk).update(voided=True)
-    audit_record(actor=actor, action="ballot.void", obj=ballot, place=vote.estate, data={"reason": reason})
+    audit_record(actor=actor, action=ElectionsEvent.BALLOT_VOID, obj=ballot, place=vote.estate, data={"reason": reason})
     return void
 
 
@@ -801,7 +809,9 @@ def paper_serials_issue(*, vote: Vote, serials: list[str], actor) -> int:
         raise Conflict(_("这些选票编号已发放：%(s)s。") % {"s": "、".join(sorted(existing)[:10])}, code="serial_exists")
     now = timezone.now()
     PaperSerial.objects.bulk_create(PaperSerial(vote=vote, serial=s, issued_at=now) for s in serials)
-    audit_record(actor=actor, action="paper_serial.issue", obj=vote, place=vote.estate, data={"count": len(serials)})
+    audit_record(
+        actor=actor, action=ElectionsEvent.PAPER_SERIAL_ISSUE, obj=vote, place=vote.estate, data={"count": len(serials)}
+    )
     return len(serials)
 
 
@@ -818,7 +828,9 @@ def paper_serial_void(*, vote: Vote, serial: str, reason: str, actor) -> PaperSe
         raise ApplicationError(_("作废选票编号须写明原因。"), code="reason_required")
     PaperSerial.objects.filter(pk=paper.pk).update(voided_at=timezone.now(), void_reason=reason.strip())
     paper.refresh_from_db()
-    audit_record(actor=actor, action="paper_serial.void", obj=vote, place=vote.estate, data={"serial": serial})
+    audit_record(
+        actor=actor, action=ElectionsEvent.PAPER_SERIAL_VOID, obj=vote, place=vote.estate, data={"serial": serial}
+    )
     return paper
 
 
@@ -842,7 +854,9 @@ def voting_codes_issue(*, vote: Vote, actor) -> list[tuple[int, str]]:
     VotingCode.objects.bulk_create(
         VotingCode(vote=vote, unit_id=u, code_hash=keyed_hash(code), issued_at=now) for u, code in issued
     )
-    audit_record(actor=actor, action="voting_code.issue", obj=vote, place=vote.estate, data={"count": len(issued)})
+    audit_record(
+        actor=actor, action=ElectionsEvent.VOTING_CODE_ISSUE, obj=vote, place=vote.estate, data={"count": len(issued)}
+    )
     return issued
 
 
@@ -883,8 +897,8 @@ def vote_tally(*, vote_id: int) -> VoteResult | None:
             vote.tally_state = TallyState.DONE
             vote.save(update_fields=["tally_state"])
             audit_record(
-                actor=None,
-                action="vote.tally",
+                actor=SYSTEM,
+                action=ElectionsEvent.VOTE_TALLY,
                 obj=vote,
                 place=vote.estate,
                 data={"round": round_no, "hash": result.hash},
@@ -919,6 +933,6 @@ def close_due_votes(*, now: datetime.datetime | None = None) -> list[int]:
     now = now or timezone.now()
     closed = []
     for vote in Vote.objects.filter(status=VoteStatus.VOTING, closes_at__lte=now):
-        vote_close(vote=vote, actor=None, now=now)
+        vote_close(vote=vote, actor=SYSTEM, now=now)
         closed.append(vote.pk)
     return closed

@@ -121,7 +121,7 @@ def cast(request, pk: int):
         ballot = services.ballot_cast(
             vote=vote,
             channel=Channel.ONLINE,
-            actor=request.user if request.user.is_authenticated else None,
+            actor=request.user,
             voting_code=code,
             approve=[int(x) for x in request.POST.getlist("approve") if x.isdigit()],
             choice=request.POST.get("choice", ""),

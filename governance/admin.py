@@ -8,6 +8,7 @@ from mptt.admin import DraggableMPTTAdmin
 from core.errors import ApplicationError
 from governance import services
 from governance.audit import audit_record
+from governance.events import GovernanceEvent
 from governance.models import AuditEvent, CoverageSnapshot, Organization, Person, Place, Post, RoleAssignment, User
 from governance.scoping import Action, can
 
@@ -213,7 +214,7 @@ class PostAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
-            audit_record(actor=request.user, action="post.update", obj=obj, place=obj.place)
+            audit_record(actor=request.user, action=GovernanceEvent.POST_UPDATE, obj=obj, place=obj.place)
         else:
             data = {k: v for k, v in form.cleaned_data.items() if k != "id"}
             obj.pk = services.post_create(actor=request.user, **data).pk

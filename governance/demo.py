@@ -22,6 +22,7 @@ from governance.models import (
     RoleAssignment,
     User,
 )
+from governance.scoping import SYSTEM
 
 DEMO_PASSWORD = "gongzhi-demo"
 REFERENCE_ESTATE = "南方上格林"
@@ -45,19 +46,19 @@ DEMO_USERS = [
 
 def ensure_place(kind: str, name: str, parent: Place | None, **extra) -> Place:
     existing = Place.objects.filter(kind=kind, name=name, parent=parent).first()
-    return existing or services.place_create(kind=kind, name=name, parent=parent, actor=None, **extra)
+    return existing or services.place_create(kind=kind, name=name, parent=parent, actor=SYSTEM, **extra)
 
 
 def ensure_org(kind: str, name: str, place: Place, parent: Organization | None, **extra) -> Organization:
     existing = Organization.objects.filter(kind=kind, name=name, parent=parent).first()
     return existing or services.organization_create(
-        kind=kind, name=name, place=place, parent=parent, actor=None, **extra
+        kind=kind, name=name, place=place, parent=parent, actor=SYSTEM, **extra
     )
 
 
 def ensure_person(name: str, place: Place, **extra) -> Person:
     existing = Person.objects.filter(name=name, place=place).first()
-    return existing or services.person_create(name=name, place=place, actor=None, **extra)
+    return existing or services.person_create(name=name, place=place, actor=SYSTEM, **extra)
 
 
 def ensure_post(person: Person, kind: str, body: str, *, organization=None, place=None, start=None) -> Post:
@@ -66,7 +67,7 @@ def ensure_post(person: Person, kind: str, body: str, *, organization=None, plac
         lookup["place"] = place
     existing = Post.objects.filter(**lookup).first()
     return existing or services.post_create(
-        person=person, kind=kind, body=body, organization=organization, place=place, start=start, actor=None
+        person=person, kind=kind, body=body, organization=organization, place=place, start=start, actor=SYSTEM
     )
 
 
@@ -156,7 +157,7 @@ def _users(stdout) -> None:
         user = User.objects.filter(username=username).first()
         if user is None:
             person = ensure_person(CHAIR_NAME if username == "committee" else f"演示{username}", place)
-            user = services.user_create(username=username, password=DEMO_PASSWORD, person=person, actor=None)
+            user = services.user_create(username=username, password=DEMO_PASSWORD, person=person, actor=SYSTEM)
             user.is_staff = staff
             user.save(update_fields=["is_staff"])
         if not RoleAssignment.objects.filter(user=user, role=role, place=place).exists():

@@ -6,31 +6,14 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
+from core.numbers import percent
 from governance.models import Organization, OrgKind, Person, Place, PlaceKind, Post, PostBody, PostKind
+from governance.scoping import subtree_q
 
 ABOVE_ESTATE = (PlaceKind.DISTRICT, PlaceKind.STREET, PlaceKind.TOWN, PlaceKind.COMMUNITY)
-
-
-def subtree_q(place: Place, prefix: str = "") -> Q:
-    """Match rows whose place (reached through ``prefix``) lies in the subtree of ``place``."""
-    return Q(
-        **{
-            f"{prefix}tree_id": place.tree_id,
-            f"{prefix}lft__gte": place.lft,
-            f"{prefix}lft__lte": place.rght,
-        }
-    )
-
-
-def _pct(part: int, whole: int) -> str:
-    """A share as a percentage string with two places, rounded half up, computed in integers."""
-    if not whole:
-        return "0.00"
-    hundredths = (part * 10000 * 2 + whole) // (2 * whole)
-    return f"{hundredths // 100}.{hundredths % 100:02d}"
 
 
 def coverage(place: Place) -> dict:
@@ -137,7 +120,7 @@ def coverage(place: Place) -> dict:
             entry["covered_estates"] += child["covered_estates"]
             for key, value in child["parts"].items():
                 entry["parts"][key] += value
-        entry["share"] = _pct(entry["covered_estates"], entry["estates"])
+        entry["share"] = percent(entry["covered_estates"], entry["estates"])
 
     for root in roots:
         roll_up(root)
@@ -184,6 +167,6 @@ def secretary_chair_share(place: Place, *, on: datetime.date | None = None) -> d
     return {
         "estates": estates,
         "estates_secretary_is_chair": len(both),
-        "share": _pct(len(both), estates),
+        "share": percent(len(both), estates),
         "estate_ids": sorted(both),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import ProtectedError
@@ -11,7 +12,9 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, Conflict, NotPermitted
 from governance.audit import audit_record
+from governance.events import GovernanceEvent
 from governance.models import (
+    DistrictRule,
     Organization,
     OrgKind,
     Person,
@@ -23,7 +26,8 @@ from governance.models import (
     RoleAssignment,
     User,
 )
-from governance.scoping import Action, can, forget_scope
+from governance.rules import rule, rule_refusal
+from governance.scoping import Action, acting_user, can, forget_scope, require
 
 ESTATE_LEVEL = (PlaceKind.ESTATE, PlaceKind.COMPLEX, PlaceKind.BUILDING)
 
@@ -52,7 +56,7 @@ def _estate_of(kind: str, parent: Place | None) -> Place | None:
 
 @transaction.atomic
 def place_create(
-    *, kind: str, name: str, parent: Place | None, actor: User | None, code: str = "", self_managed: bool = False
+    *, kind: str, name: str, parent: Place | None, actor, code: str = "", self_managed: bool = False
 ) -> Place:
     """Add a place under ``parent``, refusing a kind that may not sit there."""
     _lock_tree(Place)
@@ -66,7 +70,7 @@ def place_create(
     if kind == PlaceKind.ESTATE:
         Place.objects.filter(pk=place.pk).update(estate=place)
         place.estate = place
-    audit_record(actor=actor, action="place.create", obj=place, place=place, summary=place.name)
+    audit_record(actor=actor, action=GovernanceEvent.PLACE_CREATE, obj=place, place=place, summary=place.name)
     return place
 
 
@@ -82,7 +86,7 @@ def _refuse_duplicate_name(model, node, parent) -> None:
 
 
 @transaction.atomic
-def place_update(*, place: Place, actor: User | None, **fields) -> Place:
+def place_update(*, place: Place, actor, **fields) -> Place:
     """Rename a place or change its code or self-management flag; its kind never changes."""
     _lock_tree(Place)
     for field in ("name", "code", "self_managed"):
@@ -90,12 +94,14 @@ def place_update(*, place: Place, actor: User | None, **fields) -> Place:
             setattr(place, field, fields[field].strip() if field == "name" else fields[field])
     _refuse_duplicate_name(Place, place, place.parent)
     place.save()
-    audit_record(actor=actor, action="place.update", obj=place, place=place, data={"fields": sorted(fields)})
+    audit_record(
+        actor=actor, action=GovernanceEvent.PLACE_UPDATE, obj=place, place=place, data={"fields": sorted(fields)}
+    )
     return place
 
 
 @transaction.atomic
-def place_move(*, place: Place, parent: Place | None, actor: User | None) -> Place:
+def place_move(*, place: Place, parent: Place | None, actor) -> Place:
     """Move a place and its subtree under ``parent``."""
     _lock_tree(Place)
     place.refresh_from_db()
@@ -111,7 +117,7 @@ def place_move(*, place: Place, parent: Place | None, actor: User | None) -> Pla
         place.estate = estate
     audit_record(
         actor=actor,
-        action="place.move",
+        action=GovernanceEvent.PLACE_MOVE,
         obj=place,
         place=place,
         data={"parent": parent.pk if parent else None},
@@ -120,14 +126,14 @@ def place_move(*, place: Place, parent: Place | None, actor: User | None) -> Pla
 
 
 @transaction.atomic
-def place_delete(*, place: Place, actor: User | None) -> None:
+def place_delete(*, place: Place, actor) -> None:
     """Delete a place that nothing else hangs on."""
     _lock_tree(Place)
     if Place.objects.filter(parent=place).exists():
         raise Conflict(_("“%(name)s”下还有下级地点，不能删除。") % {"name": place.name}, code="has_children")
     pk, name = place.pk, place.name
     try:
-        audit_record(actor=actor, action="place.delete", summary=name, data={"place": pk})
+        audit_record(actor=actor, action=GovernanceEvent.PLACE_DELETE, summary=name, data={"place": pk})
         if place.kind == PlaceKind.ESTATE:
             Place.objects.filter(pk=pk).update(estate=None)
         place.delete()
@@ -182,7 +188,7 @@ def organization_create(
     name: str,
     place: Place,
     parent: Organization | None,
-    actor: User | None,
+    actor,
     function: str = "",
     buildings: Iterable[Place] | None = None,
 ) -> Organization:
@@ -199,13 +205,13 @@ def organization_create(
     _refuse_duplicate_name(Organization, org, parent)
     org.save()
     _set_buildings(org, buildings)
-    audit_record(actor=actor, action="organization.create", obj=org, place=place, summary=org.name)
+    audit_record(actor=actor, action=GovernanceEvent.ORGANIZATION_CREATE, obj=org, place=place, summary=org.name)
     return org
 
 
 @transaction.atomic
 def organization_update(
-    *, organization: Organization, actor: User | None, buildings: Iterable[Place] | None = None, **fields
+    *, organization: Organization, actor, buildings: Iterable[Place] | None = None, **fields
 ) -> Organization:
     """Rename an organization, change its function or the buildings a group covers."""
     _lock_tree(Organization)
@@ -222,12 +228,18 @@ def organization_update(
     org.save()
     if buildings is not None:
         _set_buildings(org, buildings)
-    audit_record(actor=actor, action="organization.update", obj=org, place=org.place, data={"fields": sorted(fields)})
+    audit_record(
+        actor=actor,
+        action=GovernanceEvent.ORGANIZATION_UPDATE,
+        obj=org,
+        place=org.place,
+        data={"fields": sorted(fields)},
+    )
     return org
 
 
 @transaction.atomic
-def organization_move(*, organization: Organization, parent: Organization | None, actor: User | None) -> Organization:
+def organization_move(*, organization: Organization, parent: Organization | None, actor) -> Organization:
     """Move an organization and its subtree under another organization."""
     _lock_tree(Organization)
     org = Organization.objects.select_related("place").get(pk=organization.pk)
@@ -240,7 +252,7 @@ def organization_move(*, organization: Organization, parent: Organization | None
     org.save()
     audit_record(
         actor=actor,
-        action="organization.move",
+        action=GovernanceEvent.ORGANIZATION_MOVE,
         obj=org,
         place=org.place,
         data={"parent": parent.pk if parent else None},
@@ -249,7 +261,7 @@ def organization_move(*, organization: Organization, parent: Organization | None
 
 
 @transaction.atomic
-def organization_delete(*, organization: Organization, actor: User | None) -> None:
+def organization_delete(*, organization: Organization, actor) -> None:
     """Dissolve an organization that has no sub-organizations and no members left."""
     _lock_tree(Organization)
     org = organization
@@ -267,7 +279,9 @@ def organization_delete(*, organization: Organization, actor: User | None) -> No
             _("“%(name)s”还有成员或其他记录（%(what)s），不能删除。") % {"name": name, "what": _referrers(exc)},
             code="has_members",
         ) from exc
-    audit_record(actor=actor, action="organization.delete", place=place, summary=name, data={"organization": pk})
+    audit_record(
+        actor=actor, action=GovernanceEvent.ORGANIZATION_DELETE, place=place, summary=name, data={"organization": pk}
+    )
 
 
 # People and posts -----------------------------------------------------------------------
@@ -277,7 +291,7 @@ def organization_delete(*, organization: Organization, actor: User | None) -> No
 def person_create(
     *,
     name: str,
-    actor: User | None,
+    actor,
     place: Place | None = None,
     id_number: str = "",
     phone: str = "",
@@ -288,12 +302,12 @@ def person_create(
     person.set_id_number(id_number)
     person.set_phone(phone)
     person.save()
-    audit_record(actor=actor, action="person.create", obj=person, place=place, summary=person.name)
+    audit_record(actor=actor, action=GovernanceEvent.PERSON_CREATE, obj=person, place=place, summary=person.name)
     return person
 
 
 @transaction.atomic
-def person_update(*, person: Person, actor: User | None, **fields) -> Person:
+def person_update(*, person: Person, actor, **fields) -> Person:
     """Change a person's name, place, birth date, ID or phone number."""
     for field in ("name", "place", "birth_date"):
         if field in fields:
@@ -303,7 +317,13 @@ def person_update(*, person: Person, actor: User | None, **fields) -> Person:
     if "phone" in fields:
         person.set_phone(fields["phone"])
     person.save()
-    audit_record(actor=actor, action="person.update", obj=person, place=person.place, data={"fields": sorted(fields)})
+    audit_record(
+        actor=actor,
+        action=GovernanceEvent.PERSON_UPDATE,
+        obj=person,
+        place=person.place,
+        data={"fields": sorted(fields)},
+    )
     return person
 
 
@@ -313,7 +333,7 @@ def post_create(
     person: Person,
     kind: str,
     body: str,
-    actor: User | None,
+    actor,
     organization: Organization | None = None,
     place: Place | None = None,
     start: datetime.date | None = None,
@@ -334,18 +354,20 @@ def post_create(
     post = Post.objects.create(
         person=person, kind=kind, body=body, organization=organization, place=place, start=start, end=end
     )
-    audit_record(actor=actor, action="post.create", obj=post, place=place, summary=str(post))
+    audit_record(actor=actor, action=GovernanceEvent.POST_CREATE, obj=post, place=place, summary=str(post))
     return post
 
 
 @transaction.atomic
-def post_end(*, post: Post, end: datetime.date, actor: User | None) -> Post:
+def post_end(*, post: Post, end: datetime.date, actor) -> Post:
     """End a post on ``end``."""
     if post.start and end < post.start:
         raise ApplicationError(_("任职结束日期不能早于开始日期。"), code="end_before_start")
     post.end = end
     post.save(update_fields=["end"])
-    audit_record(actor=actor, action="post.end", obj=post, place=post.place, data={"end": end.isoformat()})
+    audit_record(
+        actor=actor, action=GovernanceEvent.POST_END, obj=post, place=post.place, data={"end": end.isoformat()}
+    )
     return post
 
 
@@ -361,9 +383,11 @@ def role_assignment_create(*, user: User, role: str, place: Place, actor: User) 
         raise NotPermitted(_("只能在自己的管辖范围内授予角色。"))
     if RoleAssignment.objects.filter(user=user, role=role, place=place).exists():
         raise Conflict(_("该用户已拥有这一角色。"), code="duplicate_role")
-    assignment = RoleAssignment.objects.create(user=user, role=role, place=place, granted_by=actor)
+    assignment = RoleAssignment.objects.create(user=user, role=role, place=place, granted_by=acting_user(actor))
     forget_scope(user)
-    audit_record(actor=actor, action="role.grant", obj=assignment, place=place, summary=f"{user.username} {role}")
+    audit_record(
+        actor=actor, action=GovernanceEvent.ROLE_GRANT, obj=assignment, place=place, summary=f"{user.username} {role}"
+    )
     return assignment
 
 
@@ -374,7 +398,7 @@ def role_assignment_delete(*, assignment: RoleAssignment, actor: User) -> None:
         raise NotPermitted(_("只能在自己的管辖范围内撤销角色。"))
     audit_record(
         actor=actor,
-        action="role.revoke",
+        action=GovernanceEvent.ROLE_REVOKE,
         obj=assignment,
         place=assignment.place,
         summary=f"{assignment.user.username} {assignment.role}",
@@ -385,14 +409,37 @@ def role_assignment_delete(*, assignment: RoleAssignment, actor: User) -> None:
 
 
 @transaction.atomic
-def user_create(
-    *, username: str, password: str, actor: User | None, person: Person | None = None, email: str = ""
-) -> User:
+def user_create(*, username: str, password: str, actor, person: Person | None = None, email: str = "") -> User:
     """Create a login, optionally linked to a person."""
     if User.objects.filter(username=username).exists():
         raise Conflict(_("用户名“%(name)s”已被使用。") % {"name": username}, code="duplicate_username")
     user = User(username=username, email=email, person=person)
     user.set_password(password)
     user.save()
-    audit_record(actor=actor, action="user.create", obj=user, summary=username)
+    audit_record(actor=actor, action=GovernanceEvent.USER_CREATE, obj=user, summary=username)
     return user
+
+
+# District rules ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def rule_set(*, district: Place, key: str, value: Any, actor) -> DistrictRule:
+    """Set a district's own value of a configurable rule, within the law."""
+    require(actor, Action.GRANT, district)
+    if district.level != 0:
+        raise ApplicationError(_("区级规则只能在区一级设置。"), code="not_a_district")
+    refusal = rule_refusal(key, value)
+    if refusal:
+        raise ApplicationError(refusal, code="rule_invalid")
+    old = rule(key, district)
+    row, _created = DistrictRule.objects.update_or_create(district=district, key=key, defaults={"value": value})
+    audit_record(
+        actor=actor,
+        action=GovernanceEvent.RULE_SET,
+        obj=row,
+        place=district,
+        summary=key,
+        changes={"value": (old, value)},
+    )
+    return row

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from governance.demo import CHAIR_NAME
 from governance.models import Organization, OrgFunction, OrgKind, Person, Place, PlaceKind, User
+from governance.scoping import SYSTEM
 from residents import importer, services
 from residents.identifiers import make_credit_code, make_resident_id
 from residents.models import (
@@ -102,7 +103,7 @@ def _give_identity(person: Person, serial: int, birth: datetime.date) -> None:
         from governance import services as governance_services
 
         governance_services.person_update(
-            person=person, id_number=make_resident_id("500105", birth, serial), actor=None
+            person=person, id_number=make_resident_id("500105", birth, serial), actor=SYSTEM
         )
 
 
@@ -117,7 +118,7 @@ def _register(estate: Place, stdout) -> None:
         _give_identity(resident_person, 777, datetime.date(1985, 6, 1))
         from governance import services as governance_services
 
-        governance_services.person_update(person=resident_person, phone="13912340000", actor=None)
+        governance_services.person_update(person=resident_person, phone="13912340000", actor=SYSTEM)
     chair_person = _chair_person(estate)
     if chair_person is not None:
         _give_identity(chair_person, 73, chair_person.birth_date or datetime.date(1953, 5, 12))
@@ -235,8 +236,8 @@ def _register(estate: Place, stdout) -> None:
         person = Person.objects.create(name=_name(rng), place=estate)
         person.set_id_number(_person_id(rng, 90000 + n))
         person.save()
-        buyer = services.owner_create(estate=estate, person=person, actor=None)
-        services.ownership_transfer(unit=unit, new_owners=[buyer], on=datetime.date(2021, 5, 1 + n), actor=None)
+        buyer = services.owner_create(estate=estate, person=person, actor=SYSTEM)
+        services.ownership_transfer(unit=unit, new_owners=[buyer], on=datetime.date(2021, 5, 1 + n), actor=SYSTEM)
 
 
 def _residents_and_occupancy(estate: Place) -> None:
@@ -305,7 +306,7 @@ def _party_members(estate: Place) -> None:
     general = Organization.objects.filter(kind=OrgKind.ESTATE_GENERAL_BRANCH, place=estate).first()
     if chair is not None and general is not None and not PartyMember.objects.filter(person=chair).exists():
         services.party_member_register(
-            person=chair, organization=general, registered_on=datetime.date(1978, 7, 1), actor=None
+            person=chair, organization=general, registered_on=datetime.date(1978, 7, 1), actor=SYSTEM
         )
     rng = random.Random(360)
     taken = set(PartyMember.objects.values_list("person_id", flat=True))
@@ -385,8 +386,8 @@ def _resident_user(estate: Place) -> None:
         )
         if unit is None:
             return
-        owner = owner or services.owner_create(estate=estate, person=person, actor=None)
-        services.ownership_transfer(unit=unit, new_owners=[owner], on=HISTORY_START, actor=None)
+        owner = owner or services.owner_create(estate=estate, person=person, actor=SYSTEM)
+        services.ownership_transfer(unit=unit, new_owners=[owner], on=HISTORY_START, actor=SYSTEM)
     unit = Ownership.objects.active_on(timezone.localdate()).filter(owner=owner).first().unit
     if not Resident.objects.filter(person=person, unit=unit).exists():
         Resident.objects.create(unit=unit, person=person, relation=ResidentRelation.OWNER, start=HISTORY_START)

@@ -38,6 +38,8 @@ from django.utils.translation import gettext as _
 from core.crypto import encrypt_many, keyed_hash_many, mask_id_number
 from governance.audit import audit_record
 from governance.models import Person, Place, PlaceKind
+from governance.scoping import SYSTEM
+from residents.events import ResidentsEvent
 from residents.identifiers import is_credit_code, is_resident_id
 from residents.models import (
     AreaSource,
@@ -818,7 +820,7 @@ def write(
             summary = {"rows": report.rows, "units": report.units, "on": on.isoformat(), **writer.counts}
             audit_record(
                 actor=actor,
-                action="register.import",
+                action=ResidentsEvent.REGISTER_IMPORT,
                 obj=job,
                 place=estate,
                 summary=_("导入登记册：%(units)s 户，新增 %(created)s 户，%(changed)s 户产权变更")
@@ -838,7 +840,7 @@ def write(
 
 
 def import_register(
-    fh, name: str, estate: Place, *, actor=None, on: datetime.date | None = None
+    fh, name: str, estate: Place, *, actor=SYSTEM, on: datetime.date | None = None
 ) -> tuple[Report, dict]:
     """Validate a register file, then import it if it has no error; return the report and what changed."""
     report = validate(fh, name, estate)
@@ -872,8 +874,12 @@ class _Progress:
             self.side.close()
 
 
-def run_job(*, job: ImportJob, actor=None) -> ImportJob:
-    """Run one import job: claim it, validate, write, and record the outcome on the job row."""
+def run_job(*, job: ImportJob) -> ImportJob:
+    """Run one import job: claim it, validate, write, and record the outcome on the job row.
+
+    The writes are recorded as done by the user who submitted the file (the system for a job
+    queued by a command).
+    """
     claimed = ImportJob.objects.filter(pk=job.pk, state=ImportState.PENDING).update(
         state=ImportState.VALIDATING, started_at=timezone.now()
     )
@@ -896,7 +902,7 @@ def run_job(*, job: ImportJob, actor=None) -> ImportJob:
                 job.estate,
                 report,
                 on=job.on or timezone.localdate(),
-                actor=actor or job.created_by,
+                actor=job.created_by or SYSTEM,
                 job=job,
                 progress=lambda n: progress.set(written_units=n),
             )

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import models
 from django.utils import timezone
 
+from core.numbers import percent
 from governance.models import Place
+from governance.scoping import subtree_q
 from residents.models import Ownership, PropertyUnit, UnitUse
 
 DEVELOPER_KEY = "developer"
@@ -147,28 +148,9 @@ def own_unit_ids(user, on: datetime.date | None = None):
     return PropertyUnit.objects.filter(Q(pk__in=owned) | Q(pk__in=lived)).values("pk")
 
 
-def units_for(user, action: str = "view"):
-    """Units ``user`` may read: those in their scope for ``action``, and their own."""
-    return PropertyUnit.objects.filter(
-        models.Q(pk__in=PropertyUnit.objects.restrict(user, action).values("pk")) | models.Q(pk__in=own_unit_ids(user))
-    )
-
-
-# Occupancy ---------------------------------------------------------------------------------------------
-
-
-def _percent(part: int, whole: int) -> str:
-    """A share as a percentage with two places, rounded half up, in integers (never float)."""
-    if not whole:
-        return "0.00"
-    hundredths = (part * 20000 + whole) // (2 * whole)
-    return f"{hundredths // 100}.{hundredths % 100:02d}"
-
-
 def units_in(place: Place):
     """The units of a building, complex, estate, or of every estate under a higher place."""
     from governance.models import PlaceKind
-    from governance.selectors import subtree_q
 
     if place.kind == PlaceKind.BUILDING:
         return PropertyUnit.objects.filter(building=place)
@@ -205,7 +187,7 @@ def occupancy_rate(place: Place, on: datetime.date | None = None) -> dict:
         "on": on.isoformat(),
         "units": figures["units"],
         "occupied": figures["occupied"],
-        "rate": _percent(figures["occupied"], figures["units"]),
+        "rate": percent(figures["occupied"], figures["units"]),
     }
 
 
@@ -248,9 +230,7 @@ def occupancy_series(place: Place, start: datetime.date, end: datetime.date) -> 
         while i < len(changes) and changes[i][0] <= point:
             occupied += changes[i][1]
             i += 1
-        series.append(
-            {"on": point.isoformat(), "units": total, "occupied": occupied, "rate": _percent(occupied, total)}
-        )
+        series.append({"on": point.isoformat(), "units": total, "occupied": occupied, "rate": percent(occupied, total)})
     return series
 
 
@@ -272,7 +252,6 @@ def party_participation(place: Place, on: datetime.date | None = None) -> list[d
     from django.db.models import Count, Q
 
     from governance.models import PlaceKind
-    from governance.selectors import subtree_q
     from residents.models import PartyMember
 
     on = on or timezone.localdate()
@@ -308,7 +287,7 @@ def party_participation(place: Place, on: datetime.date | None = None) -> list[d
                 "on": on.isoformat(),
                 "in_service_members": total,
                 "took_part": took_part,
-                "share": _percent(took_part, total),
+                "share": percent(took_part, total),
             }
         )
     return rows

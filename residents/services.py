@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError, Conflict, NotPermitted
 from governance.audit import audit_record
 from governance.models import Organization, Person, Place, PlaceKind, User
-from governance.scoping import Action, can
+from governance.scoping import SYSTEM, Action, acting_user, can, require
+from residents.events import ResidentsEvent
 from residents.models import (
     ImportJob,
     ImportState,
@@ -70,7 +71,7 @@ def unit_create(
     *,
     building: Place,
     room: str,
-    actor: User | None,
+    actor,
     stairway: str = "",
     use: str = UnitUse.RESIDENTIAL,
     registered_area: Decimal | None = None,
@@ -94,12 +95,12 @@ def unit_create(
     _apply_areas(unit)
     _refuse_duplicate_unit(unit)
     unit.save()
-    audit_record(actor=actor, action="unit.create", obj=unit, place=building, summary=unit.label)
+    audit_record(actor=actor, action=ResidentsEvent.UNIT_CREATE, obj=unit, place=building, summary=unit.label)
     return unit
 
 
 @transaction.atomic
-def unit_update(*, unit: PropertyUnit, actor: User | None, **fields) -> PropertyUnit:
+def unit_update(*, unit: PropertyUnit, actor, **fields) -> PropertyUnit:
     """Change a unit's number, use, areas or delivery; the counted area is recomputed."""
     unknown = set(fields) - set(UNIT_FIELDS)
     if unknown:
@@ -111,7 +112,7 @@ def unit_update(*, unit: PropertyUnit, actor: User | None, **fields) -> Property
     unit.save()
     audit_record(
         actor=actor,
-        action="unit.update",
+        action=ResidentsEvent.UNIT_UPDATE,
         obj=unit,
         place=unit.building,
         summary=unit.label,
@@ -127,7 +128,7 @@ def unit_update(*, unit: PropertyUnit, actor: User | None, **fields) -> Property
 def owner_create(
     *,
     estate: Place,
-    actor: User | None,
+    actor,
     person: Person | None = None,
     org_name: str = "",
     credit_code: str = "",
@@ -146,11 +147,11 @@ def owner_create(
         if owner.credit_code_hash and Owner.objects.filter(credit_code_hash=owner.credit_code_hash).exists():
             raise Conflict(_("统一社会信用代码已登记为业主。"), code="duplicate_owner")
     owner.save()
-    audit_record(actor=actor, action="owner.create", obj=owner, place=estate, summary=owner.name)
+    audit_record(actor=actor, action=ResidentsEvent.OWNER_CREATE, obj=owner, place=estate, summary=owner.name)
     return owner
 
 
-def owner_for_person(*, person: Person, estate: Place, actor: User | None) -> Owner:
+def owner_for_person(*, person: Person, estate: Place, actor) -> Owner:
     """Return the person's owner record, creating it in ``estate`` if they have none yet."""
     existing = Owner.objects.filter(person=person).first()
     return existing or owner_create(estate=estate, person=person, actor=actor)
@@ -161,7 +162,7 @@ def owner_reveal(*, owner: Owner, actor: User) -> dict:
     if not can(actor, Action.VIEW_PERSONAL, owner.place):
         raise NotPermitted(_("您的角色不能查看完整的身份证号和手机号。"), code="not_permitted")
     person = owner.person
-    audit_record(actor=actor, action="owner.reveal", obj=owner, place=owner.place, summary=owner.name)
+    audit_record(actor=actor, action=ResidentsEvent.OWNER_REVEAL, obj=owner, place=owner.place, summary=owner.name)
     return {
         "id": owner.pk,
         "id_number": person.id_number if person else owner.credit_code,
@@ -179,7 +180,7 @@ def _owner_shares(new_owners: Iterable) -> list[tuple[Owner, Decimal | None]]:
 
 @transaction.atomic
 def ownership_transfer(
-    *, unit: PropertyUnit, new_owners: Iterable, on: datetime.date, actor: User | None, registered: bool = True
+    *, unit: PropertyUnit, new_owners: Iterable, on: datetime.date, actor, registered: bool = True
 ) -> list[Ownership]:
     """Hand a unit to ``new_owners`` on ``on``: the ownerships in force end that day, new ones start.
 
@@ -212,7 +213,7 @@ def ownership_transfer(
     )
     audit_record(
         actor=actor,
-        action="ownership.transfer",
+        action=ResidentsEvent.OWNERSHIP_TRANSFER,
         obj=unit,
         place=unit.building,
         summary=unit.label,
@@ -230,25 +231,7 @@ def _occupancy_on(unit: PropertyUnit, day: datetime.date) -> str:
 
 
 @transaction.atomic
-def occupancy_record(*, unit: PropertyUnit, state: str, since: datetime.date, actor: User | None) -> Occupancy:
-    """Record that a unit is occupied or vacant from ``since`` (replacing a record of the same day)."""
-    if state not in OccupancyState.values:
-        raise ApplicationError(_("入住状态只能是已入住或空置。"), code="invalid_state")
-    occupancy, _created = Occupancy.objects.update_or_create(unit=unit, since=since, defaults={"state": state})
-    audit_record(
-        actor=actor,
-        action="occupancy.record",
-        obj=occupancy,
-        place=unit.building,
-        data={"state": state, "since": str(since)},
-    )
-    return occupancy
-
-
-@transaction.atomic
-def resident_move_in(
-    *, unit: PropertyUnit, person: Person, relation: str, on: datetime.date, actor: User | None
-) -> Resident:
+def resident_move_in(*, unit: PropertyUnit, person: Person, relation: str, on: datetime.date, actor) -> Resident:
     """Record a person moving into a unit; an empty unit becomes occupied that day."""
     if Resident.objects.current(on).filter(unit=unit, person=person).exists():
         raise Conflict(_("“%(name)s”已登记住在该房屋。") % {"name": person.name}, code="already_resident")
@@ -257,7 +240,7 @@ def resident_move_in(
         Occupancy.objects.update_or_create(unit=unit, since=on, defaults={"state": OccupancyState.OCCUPIED})
     audit_record(
         actor=actor,
-        action="resident.move_in",
+        action=ResidentsEvent.RESIDENT_MOVE_IN,
         obj=resident,
         place=unit.building,
         summary=person.name,
@@ -267,7 +250,7 @@ def resident_move_in(
 
 
 @transaction.atomic
-def resident_move_out(*, resident: Resident, on: datetime.date, actor: User | None) -> Resident:
+def resident_move_out(*, resident: Resident, on: datetime.date, actor) -> Resident:
     """Record a resident moving out on ``on``; the unit is vacant from then if no one else lives there."""
     if resident.end is not None:
         raise Conflict(_("该居民已迁出。"), code="already_moved_out")
@@ -280,7 +263,7 @@ def resident_move_out(*, resident: Resident, on: datetime.date, actor: User | No
         Occupancy.objects.update_or_create(unit=unit, since=on, defaults={"state": OccupancyState.VACANT})
     audit_record(
         actor=actor,
-        action="resident.move_out",
+        action=ResidentsEvent.RESIDENT_MOVE_OUT,
         obj=resident,
         place=unit.building,
         summary=resident.person.name,
@@ -297,7 +280,7 @@ def party_member_register(
     *,
     person: Person,
     organization: Organization,
-    actor: User | None,
+    actor,
     in_service: bool = False,
     registered_on: datetime.date | None = None,
     workplace: str = "",
@@ -316,12 +299,18 @@ def party_member_register(
         workplace=workplace,
     )
     member.skills.set(list(skills))
-    audit_record(actor=actor, action="party_member.register", obj=member, place=organization.place, summary=person.name)
+    audit_record(
+        actor=actor,
+        action=ResidentsEvent.PARTY_MEMBER_REGISTER,
+        obj=member,
+        place=organization.place,
+        summary=person.name,
+    )
     return member
 
 
 @transaction.atomic
-def party_member_update(*, member: PartyMember, actor: User | None, **fields) -> PartyMember:
+def party_member_update(*, member: PartyMember, actor, **fields) -> PartyMember:
     """Change a member's organization, in-service registration, workplace or skills."""
     skills = fields.pop("skills", None)
     for name in ("organization", "in_service", "registered_on", "workplace"):
@@ -332,14 +321,12 @@ def party_member_update(*, member: PartyMember, actor: User | None, **fields) ->
     member.save()
     if skills is not None:
         member.skills.set(list(skills))
-    audit_record(actor=actor, action="party_member.update", obj=member, place=member.organization.place)
+    audit_record(actor=actor, action=ResidentsEvent.PARTY_MEMBER_UPDATE, obj=member, place=member.organization.place)
     return member
 
 
 @transaction.atomic
-def participation_record(
-    *, member: PartyMember, date: datetime.date, activity: str, actor: User | None
-) -> Participation:
+def participation_record(*, member: PartyMember, date: datetime.date, activity: str, actor) -> Participation:
     """Record a member's part in an estate affair."""
     if not activity.strip():
         raise ApplicationError(_("请写明参与的事项。"), code="missing_activity")
@@ -348,7 +335,7 @@ def participation_record(
     participation = Participation.objects.create(member=member, date=date, activity=activity.strip())
     audit_record(
         actor=actor,
-        action="participation.record",
+        action=ResidentsEvent.PARTICIPATION_RECORD,
         obj=participation,
         place=member.organization.place,
         summary=activity[:200],
@@ -361,19 +348,20 @@ def participation_record(
 
 @transaction.atomic
 def register_import_submit(
-    *, estate: Place, file, actor: User | None, on: datetime.date | None = None, run: bool = True
+    *, estate: Place, file, actor, on: datetime.date | None = None, run: bool = True
 ) -> ImportJob:
     """Accept a register file for an estate and queue its import; the job row shows its progress."""
     estate = Place.objects.get(pk=estate.pk)  # fresh tree fields for the scope check
     if estate.kind != PlaceKind.ESTATE:
         raise ApplicationError(_("登记册只能导入到小区。"), code="not_an_estate")
-    if actor is not None and not can(actor, Action.CHANGE, estate):
-        raise NotPermitted(_("您无权修改“%(name)s”的登记册。") % {"name": estate.name})
+    require(actor, Action.CHANGE, estate, _("您无权修改“%(name)s”的登记册。") % {"name": estate.name})
     name = getattr(file, "name", "") or ""
-    job = ImportJob(estate=estate, file_name=name.rsplit("/", 1)[-1], on=on, created_by=actor)
+    job = ImportJob(estate=estate, file_name=name.rsplit("/", 1)[-1], on=on, created_by=acting_user(actor))
     job.file.save(job.file_name or "register.csv", file, save=False)
     job.save()
-    audit_record(actor=actor, action="register_import.submit", obj=job, place=estate, summary=job.file_name)
+    audit_record(
+        actor=actor, action=ResidentsEvent.REGISTER_IMPORT_SUBMIT, obj=job, place=estate, summary=job.file_name
+    )
     if run:
         from residents.tasks import register_import
 
@@ -381,11 +369,11 @@ def register_import_submit(
     return job
 
 
-def register_import_run(*, job: ImportJob, actor: User | None = None) -> ImportJob:
+def register_import_run(*, job: ImportJob) -> ImportJob:
     """Validate the job's file, and import it in one transaction if every row is valid."""
     from residents.importer import run_job
 
-    return run_job(job=job, actor=actor)
+    return run_job(job=job)
 
 
 def register_imports_fail_stalled(*, older_than: datetime.timedelta | None = None) -> int:
@@ -417,5 +405,5 @@ def register_imports_fail_stalled(*, older_than: datetime.timedelta | None = Non
                 failed += 1
                 job.file.delete(save=False)
                 ImportJob.objects.filter(pk=job.pk).update(file="")
-                audit_record(actor=None, action="register.import_stalled", obj=job, place=job.estate)
+                audit_record(actor=SYSTEM, action=ResidentsEvent.REGISTER_IMPORT_STALLED, obj=job, place=job.estate)
     return failed

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from committees import exports, selectors, services
 from committees.api import serializers as s
+from committees.events import CommitteesEvent
 from committees.models import (
     Account,
     LedgerLeg,
@@ -40,11 +41,6 @@ from governance.scoping import Action
 
 READ_AND_CREATE = ["get", "post", "head", "options"]
 READ_CREATE_PATCH = ["get", "post", "patch", "head", "options"]
-
-
-def _visible_or_public(queryset, user, public: Q):
-    """Rows the user may fully read, plus the published rows of estates they may read publicly."""
-    return queryset.restrict(user, Action.VIEW) | queryset.restrict(user, Action.VIEW_PUBLIC).filter(public)
 
 
 # Committees -----------------------------------------------------------------------------
@@ -175,15 +171,12 @@ class MeetingFilter(filters.FilterSet):
 class MeetingViewSet(ScopedModelViewSet):
     """Meetings with agenda, attendance, minutes, decisions and attachments; residents see published minutes."""
 
-    queryset = Meeting.objects.all()
+    queryset = Meeting.objects.prefetch_related("attendees", "decisions", "attachments").order_by("-held_at", "-pk")
     serializer_class = s.MeetingSerializer
     filterset_class = MeetingFilter
     http_method_names = READ_AND_CREATE
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-
-    def get_queryset(self):
-        qs = _visible_or_public(Meeting.objects.all(), self.request.user, Q(minutes_published_at__isnull=False))
-        return qs.prefetch_related("attendees", "decisions", "attachments").order_by("-held_at", "-pk")
+    public_filter = Q(minutes_published_at__isnull=False)
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -259,17 +252,14 @@ class MeetingViewSet(ScopedModelViewSet):
 class PropertyCompanyViewSet(ScopedModelViewSet):
     """Property companies: visible where they are registered and wherever they serve an estate."""
 
-    queryset = PropertyCompany.objects.all()
+    queryset = PropertyCompany.objects.order_by("name")
     serializer_class = s.PropertyCompanySerializer
     filterset_fields = ["place"]
     http_method_names = READ_CREATE_PATCH
 
-    def get_queryset(self):
-        user = self.request.user
-        serving = ServiceContract.objects.restrict(user, Action.VIEW_PUBLIC).values("company_id")
-        return (
-            PropertyCompany.objects.restrict(user, Action.VIEW) | PropertyCompany.objects.filter(pk__in=serving)
-        ).order_by("name")
+    def also_visible(self, user):
+        # The companies serving the estates the user may read publicly.
+        return Q(pk__in=ServiceContract.objects.restrict(user, Action.VIEW_PUBLIC).values("company_id"))
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -465,7 +455,7 @@ class LedgerTransactionViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, view
         tx = self.get_object()
         if not tx.voucher:
             raise Http404
-        audit_record(actor=request.user, action="ledger.voucher_view", obj=tx, place=tx.estate)
+        audit_record(actor=request.user, action=CommitteesEvent.LEDGER_VOUCHER_VIEW, obj=tx, place=tx.estate)
         return FileResponse(tx.voucher.open("rb"), as_attachment=True, filename=tx.voucher.name.rsplit("/", 1)[-1])
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
@@ -493,22 +483,20 @@ class SpendingFilter(filters.FilterSet):
 class SpendingRequestViewSet(ScopedModelViewSet):
     """Spending requests with their approvals; ``approve`` and ``pay`` call one service each."""
 
-    queryset = SpendingRequest.objects.all()
+    queryset = SpendingRequest.objects.prefetch_related(
+        Prefetch("approvals", queryset=SpendingApproval.objects.select_related("approver__person").order_by("pk"))
+    ).order_by("estate_id", "-requested_on", "-pk")
     serializer_class = s.SpendingRequestSerializer
     filterset_class = SpendingFilter
     http_method_names = READ_AND_CREATE
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    def get_queryset(self):
-        user = self.request.user
-        qs = SpendingRequest.objects.restrict(user, Action.VIEW)
-        if getattr(user, "person_id", None):
-            # Members of an estate's supervision group see its requests, so that they can sign off.
-            supervised = SupervisionGroup.objects.filter(members__person_id=user.person_id).values("estate_id")
-            qs = qs | SpendingRequest.objects.filter(estate_id__in=supervised)
-        return qs.prefetch_related(
-            Prefetch("approvals", queryset=SpendingApproval.objects.select_related("approver__person").order_by("pk"))
-        ).order_by("estate_id", "-requested_on", "-pk")
+    def also_visible(self, user):
+        # Members of an estate's supervision group see its requests, so that they can sign off.
+        person_id = getattr(user, "person_id", None)
+        if not person_id:
+            return None
+        return Q(estate_id__in=SupervisionGroup.objects.filter(members__person_id=person_id).values("estate_id"))
 
     def check_object_permissions(self, request, obj):
         # Each approval stage has its own approver (committee, supervision group, discipline

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from committees import services
 from governance.models import PostKind
+from governance.scoping import SYSTEM
 from governance.tests.factories import PersonFactory
 
 
@@ -19,7 +20,7 @@ def people(n: int, place=None):
     return [PersonFactory(place=place) for _ in range(n)]
 
 
-def committee(estate, *, n: int = 7, term_start=datetime.date(2024, 1, 1), actor=None, members=None, **extra):
+def committee(estate, *, n: int = 7, term_start=datetime.date(2024, 1, 1), actor=SYSTEM, members=None, **extra):
     members = members or people(n, estate)
     kinds = [PostKind.CHAIR] + [PostKind.MEMBER] * (len(members) - 1)
     return services.committee_record(
@@ -27,13 +28,13 @@ def committee(estate, *, n: int = 7, term_start=datetime.date(2024, 1, 1), actor
     )
 
 
-def income(estate, amount, date, *, source="4002", actor=None, memo="停车收入"):
+def income(estate, amount, date, *, source="4002", actor=SYSTEM, memo="停车收入"):
     return services.income_record(
         estate=estate, source=source, amount=Decimal(amount), date=date, memo=memo, voucher=voucher(), actor=actor
     )
 
 
-def cost(estate, amount, date, *, purpose="5001", actor=None, memo="保洁费用"):
+def cost(estate, amount, date, *, purpose="5001", actor=SYSTEM, memo="保洁费用"):
     return services.cost_record(
         estate=estate, purpose=purpose, amount=Decimal(amount), date=date, memo=memo, voucher=voucher(), actor=actor
     )

@@ -8,6 +8,7 @@ from django.urls import reverse
 from committees import services
 from committees.models import LedgerTransaction, MeetingKind, Stage
 from committees.tests.factories import aware, committee, income, voucher
+from governance.scoping import SYSTEM
 from residents.models import Owner
 
 D = Decimal
@@ -23,13 +24,13 @@ def entries(estate, ledger):
 def published_meeting(estate, cast):
     board = committee(estate, n=5)
     meeting = services.meeting_create(
-        estate=estate, kind=MeetingKind.COMMITTEE, title="三月例会", held_at=aware(2026, 3, 5), actor=None
+        estate=estate, kind=MeetingKind.COMMITTEE, title="三月例会", held_at=aware(2026, 3, 5), actor=SYSTEM
     )
-    services.meeting_record_attendance(meeting=meeting, attendees=[p.person for p in board.posts.all()], actor=None)
-    services.meeting_record_minutes(meeting=meeting, minutes="审议停车收费。", actor=None)
-    services.meeting_publish_minutes(meeting=meeting, actor=None)
+    services.meeting_record_attendance(meeting=meeting, attendees=[p.person for p in board.posts.all()], actor=SYSTEM)
+    services.meeting_record_minutes(meeting=meeting, minutes="审议停车收费。", actor=SYSTEM)
+    services.meeting_publish_minutes(meeting=meeting, actor=SYSTEM)
     draft = services.meeting_create(
-        estate=estate, kind=MeetingKind.COMMITTEE, title="四月例会", held_at=aware(2026, 4, 5), actor=None
+        estate=estate, kind=MeetingKind.COMMITTEE, title="四月例会", held_at=aware(2026, 4, 5), actor=SYSTEM
     )
     return meeting, draft
 
@@ -212,13 +213,15 @@ def test_the_api_approves_in_order_and_pays_only_when_complete(api, cast, estate
     income(estate, "100000", datetime.date(2026, 1, 10))
     board = committee(estate, n=5)
     meeting = services.meeting_create(
-        estate=estate, kind=MeetingKind.COMMITTEE, title="会", held_at=aware(2026, 2, 1), actor=None
+        estate=estate, kind=MeetingKind.COMMITTEE, title="会", held_at=aware(2026, 2, 1), actor=SYSTEM
     )
-    services.meeting_record_attendance(meeting=meeting, attendees=[p.person for p in board.posts.all()], actor=None)
-    decision = services.decision_record(meeting=meeting, text="同意", votes_for=5, actor=None)
+    services.meeting_record_attendance(meeting=meeting, attendees=[p.person for p in board.posts.all()], actor=SYSTEM)
+    decision = services.decision_record(meeting=meeting, text="同意", votes_for=5, actor=SYSTEM)
     supervisor = cast["resident"]
     owner = Owner.objects.create(person=supervisor.person, place=estate)
-    services.supervision_group_create(estate=estate, term_start=datetime.date(2025, 1, 1), members=[owner], actor=None)
+    services.supervision_group_create(
+        estate=estate, term_start=datetime.date(2025, 1, 1), members=[owner], actor=SYSTEM
+    )
 
     member = api.as_user(cast["committee_member"])
     created = member.post(
@@ -265,7 +268,7 @@ def test_the_api_approves_in_order_and_pays_only_when_complete(api, cast, estate
 
 def test_a_discipline_reviewer_cannot_pay(api, cast, estate, ledger):
     request = services.spending_request_create(
-        estate=estate, payee="某公司", purpose=ledger["5102"], amount=D("100"), actor=None
+        estate=estate, payee="某公司", purpose=ledger["5102"], amount=D("100"), actor=SYSTEM
     )
     response = api.as_user(cast["reviewer"]).post(
         reverse("spending-request-pay", args=[request.pk]),
@@ -365,7 +368,7 @@ def test_the_spending_list_runs_a_fixed_number_of_queries(api, cast, estate, led
 
     for i in range(4):
         services.spending_request_create(
-            estate=estate, payee=f"公司{i}", purpose=ledger["5102"], amount=D("100"), actor=None
+            estate=estate, payee=f"公司{i}", purpose=ledger["5102"], amount=D("100"), actor=SYSTEM
         )
     with django_assert_max_num_queries(6):
         body = api.as_user(cast["auditor"]).get(reverse("spending-request-list")).json()

@@ -8,6 +8,7 @@ from committees.tests.factories import committee, people
 from core.errors import ApplicationError
 from elections.signals import vote_filed
 from governance.models import OrgKind, PostBody, PostKind
+from governance.scoping import SYSTEM
 from governance.services import organization_create, post_create
 from residents.models import Owner, PartyMember
 
@@ -42,15 +43,15 @@ def test_a_re_elected_member_keeps_their_post(estate):
 
 def test_the_summary_shows_party_share_one_shoulder_and_days_left(world, estate):
     community_org = organization_create(
-        kind=OrgKind.COMMUNITY_COMMITTEE, name="南桥苑社区党委", place=world["community_a"], parent=None, actor=None
+        kind=OrgKind.COMMUNITY_COMMITTEE, name="南桥苑社区党委", place=world["community_a"], parent=None, actor=SYSTEM
     )
     branch = organization_create(
-        kind=OrgKind.ESTATE_GENERAL_BRANCH, name="南方上格林党总支", place=estate, parent=community_org, actor=None
+        kind=OrgKind.ESTATE_GENERAL_BRANCH, name="南方上格林党总支", place=estate, parent=community_org, actor=SYSTEM
     )
     members = people(9, estate)
     for person in members[:6]:
         PartyMember.objects.create(person=person, organization=branch)
-    post_create(person=members[0], kind=PostKind.SECRETARY, body=PostBody.PARTY, organization=branch, actor=None)
+    post_create(person=members[0], kind=PostKind.SECRETARY, body=PostBody.PARTY, organization=branch, actor=SYSTEM)
     board = committee(estate, members=members, term_start=datetime.date(2024, 1, 1))
     summary = selectors.committee_summary(board, on=datetime.date(2026, 1, 1))
     assert (summary.members, summary.party_members, summary.party_member_share) == (9, 6, "66.67")
@@ -101,7 +102,7 @@ def test_a_filed_election_records_the_committee_through_the_signal(estate, cast)
     assert board.filing_reference == "观街备〔2026〕9号"
     assert sorted(p.person_id for p in board.posts.all()) == sorted(o.person_id for o in owners)
     services.committee_assign_post(
-        committee=board, person=owners[0].person, kind=PostKind.CHAIR, on=datetime.date(2026, 2, 12), actor=None
+        committee=board, person=owners[0].person, kind=PostKind.CHAIR, on=datetime.date(2026, 2, 12), actor=SYSTEM
     )
     summary = selectors.committee_summary(board, on=datetime.date(2026, 3, 1))
     assert summary.chair_id == owners[0].person_id and summary.members == 5
@@ -125,7 +126,7 @@ def test_an_election_with_a_vacancy_records_a_committee_short_of_its_seats(estat
         objection_days=7,
         result_date=datetime.date(2026, 2, 9),
     )
-    board = services.committee_record_from_election(vote=vote, elected=[o.pk for o in owners], actor=None)
+    board = services.committee_record_from_election(vote=vote, elected=[o.pk for o in owners], actor=SYSTEM)
     assert board.posts.count() == 6
 
 
@@ -159,7 +160,7 @@ def test_a_new_committee_ends_posts_from_before_the_platform_and_keeps_a_re_elec
         body=PostBody.OWNERS_COMMITTEE,
         place=estate,
         start=datetime.date(2020, 8, 1),
-        actor=None,
+        actor=SYSTEM,
     )
     old_member = post_create(
         person=leaver,
@@ -167,14 +168,14 @@ def test_a_new_committee_ends_posts_from_before_the_platform_and_keeps_a_re_elec
         body=PostBody.OWNERS_COMMITTEE,
         place=estate,
         start=datetime.date(2020, 8, 1),
-        actor=None,
+        actor=SYSTEM,
     )
     others = people(4, estate)
     board = services.committee_record(
         estate=estate,
         term_start=datetime.date(2023, 6, 18),
         members=[(chair, PostKind.MEMBER)] + [(p, PostKind.MEMBER) for p in others],
-        actor=None,
+        actor=SYSTEM,
     )
     old_member.refresh_from_db()
     assert old_member.end == datetime.date(2023, 6, 17)

@@ -10,6 +10,7 @@ from committees import selectors, services
 from committees.models import AppendOnlyError, LedgerLeg, LedgerTransaction
 from committees.tests.factories import cost, income, voucher
 from core.errors import ApplicationError, Conflict
+from governance.scoping import SYSTEM
 
 D = Decimal
 DAY = datetime.date(2026, 2, 10)
@@ -226,7 +227,7 @@ def test_verify_ledger_finds_a_voucher_file_replaced_on_disk(estate, ledger):
 def test_postgresql_refuses_a_raw_update_of_a_published_statement(estate, ledger, cast):
     income(estate, "100", datetime.date(2026, 1, 5))
     statement = services.statement_publish(
-        estate=estate, period_start=datetime.date(2026, 1, 1), period_end=datetime.date(2026, 3, 31), actor=None
+        estate=estate, period_start=datetime.date(2026, 1, 1), period_end=datetime.date(2026, 3, 31), actor=SYSTEM
     )
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE committees_statement SET figures = '{}' WHERE id = %s", [statement.pk])

@@ -8,6 +8,7 @@ from committees import services
 from committees.models import Matter, MeetingKind
 from committees.tests.factories import aware, committee
 from core.errors import ApplicationError, Conflict
+from governance.scoping import SYSTEM
 
 
 @pytest.fixture
@@ -22,10 +23,10 @@ def committee_meeting(estate, attendees):
         kind=MeetingKind.COMMITTEE,
         title="业委会例会",
         held_at=aware(2026, 4, 8),
-        actor=None,
+        actor=SYSTEM,
         agenda=["审议停车收费方案"],
     )
-    services.meeting_record_attendance(meeting=meeting, attendees=attendees, party_org=True, actor=None)
+    services.meeting_record_attendance(meeting=meeting, attendees=attendees, party_org=True, actor=SYSTEM)
     return meeting
 
 
@@ -36,7 +37,7 @@ def committee_meeting(estate, attendees):
 def test_a_committee_decision_needs_half_of_all_members(estate, seven, present, votes_for, passed):
     _board, members = seven
     meeting = committee_meeting(estate, members[:present])
-    decision = services.decision_record(meeting=meeting, text="通过停车收费方案", votes_for=votes_for, actor=None)
+    decision = services.decision_record(meeting=meeting, text="通过停车收费方案", votes_for=votes_for, actor=SYSTEM)
     assert (decision.members_total, decision.members_present, decision.passed) == (7, present, passed)
 
 
@@ -44,7 +45,7 @@ def test_a_committee_meeting_without_more_than_half_present_cannot_decide(estate
     _board, members = seven
     meeting = committee_meeting(estate, members[:3])
     with pytest.raises(ApplicationError) as err:
-        services.decision_record(meeting=meeting, text="通过", votes_for=3, actor=None)
+        services.decision_record(meeting=meeting, text="通过", votes_for=3, actor=SYSTEM)
     assert err.value.code == "no_quorum"
 
 
@@ -52,7 +53,7 @@ def test_a_decision_on_an_article_278_matter_is_major(estate, seven):
     _board, members = seven
     meeting = committee_meeting(estate, members)
     decision = services.decision_record(
-        meeting=meeting, text="提请业主大会选聘物业", matter=Matter.MANAGER, votes_for=6, actor=None
+        meeting=meeting, text="提请业主大会选聘物业", matter=Matter.MANAGER, votes_for=6, actor=SYSTEM
     )
     assert decision.is_major
 
@@ -72,14 +73,14 @@ def test_minutes_cannot_be_published_empty(estate, seven):
     _board, members = seven
     meeting = committee_meeting(estate, members)
     with pytest.raises(ApplicationError):
-        services.meeting_publish_minutes(meeting=meeting, actor=None)
+        services.meeting_publish_minutes(meeting=meeting, actor=SYSTEM)
 
 
 def test_a_deliberation_council_records_its_decision_as_stated(estate):
     meeting = services.meeting_create(
-        estate=estate, kind=MeetingKind.DELIBERATION, title="议事会", held_at=aware(2026, 4, 9), actor=None
+        estate=estate, kind=MeetingKind.DELIBERATION, title="议事会", held_at=aware(2026, 4, 9), actor=SYSTEM
     )
-    decision = services.decision_record(meeting=meeting, text="建议增设充电桩", passed=True, actor=None)
+    decision = services.decision_record(meeting=meeting, text="建议增设充电桩", passed=True, actor=SYSTEM)
     assert decision.passed and decision.members_total is None
 
 

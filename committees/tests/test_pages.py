@@ -7,6 +7,7 @@ from django.urls import reverse
 from committees import services
 from committees.models import MeetingKind
 from committees.tests.factories import aware, committee, income
+from governance.scoping import SYSTEM
 
 pytestmark = pytest.mark.urls("committees.tests.urls")
 
@@ -16,16 +17,16 @@ def published(estate, ledger, cast):
     board = committee(estate, n=5)
     income(estate, "3200.00", datetime.date(2026, 1, 5))
     statement = services.statement_publish(
-        estate=estate, period_start=datetime.date(2026, 1, 1), period_end=datetime.date(2026, 3, 31), actor=None
+        estate=estate, period_start=datetime.date(2026, 1, 1), period_end=datetime.date(2026, 3, 31), actor=SYSTEM
     )
     meeting = services.meeting_create(
-        estate=estate, kind=MeetingKind.COMMITTEE, title="一月例会", held_at=aware(2026, 1, 8), actor=None
+        estate=estate, kind=MeetingKind.COMMITTEE, title="一月例会", held_at=aware(2026, 1, 8), actor=SYSTEM
     )
-    services.meeting_record_attendance(meeting=meeting, attendees=[p.person for p in board.posts.all()], actor=None)
-    services.meeting_record_minutes(meeting=meeting, minutes="审议停车收费方案。", actor=None)
-    services.meeting_publish_minutes(meeting=meeting, actor=None)
+    services.meeting_record_attendance(meeting=meeting, attendees=[p.person for p in board.posts.all()], actor=SYSTEM)
+    services.meeting_record_minutes(meeting=meeting, minutes="审议停车收费方案。", actor=SYSTEM)
+    services.meeting_publish_minutes(meeting=meeting, actor=SYSTEM)
     draft = services.meeting_create(
-        estate=estate, kind=MeetingKind.COMMITTEE, title="二月例会（未公开）", held_at=aware(2026, 2, 8), actor=None
+        estate=estate, kind=MeetingKind.COMMITTEE, title="二月例会（未公开）", held_at=aware(2026, 2, 8), actor=SYSTEM
     )
     return statement, meeting, draft
 
@@ -81,7 +82,7 @@ def test_the_overview_shows_committees_and_flagged_spending_in_a_fixed_number_of
             purpose=ledger["5109"],
             amount=Decimal("9900"),
             requested_on=datetime.date(2026, 3, day),
-            actor=None,
+            actor=SYSTEM,
         )
     client = login(cast["auditor"])
     with django_assert_max_num_queries(14):

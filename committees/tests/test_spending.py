@@ -8,6 +8,7 @@ from committees.models import LedgerTransaction, MeetingKind, SpendingStatus, St
 from committees.tests.factories import aware, committee, income, voucher
 from core.errors import ApplicationError, Conflict, NotPermitted
 from governance.models import Role, RoleAssignment
+from governance.scoping import SYSTEM
 from governance.tests.factories import UserFactory
 from residents.models import Owner
 
@@ -42,11 +43,13 @@ def passed_decision(estate, cast):
 def supervisor(estate):
     user = UserFactory()
     owner = Owner.objects.create(person=user.person, place=estate)
-    services.supervision_group_create(estate=estate, term_start=datetime.date(2025, 1, 1), members=[owner], actor=None)
+    services.supervision_group_create(
+        estate=estate, term_start=datetime.date(2025, 1, 1), members=[owner], actor=SYSTEM
+    )
     return user
 
 
-def request_for(estate, ledger, amount, *, payee="重庆某消防工程公司", purpose="5101", on=DAY, actor=None):
+def request_for(estate, ledger, amount, *, payee="重庆某消防工程公司", purpose="5101", on=DAY, actor=SYSTEM):
     return services.spending_request_create(
         estate=estate, payee=payee, purpose=ledger[purpose], amount=D(amount), requested_on=on, actor=actor
     )
@@ -100,10 +103,10 @@ def test_a_failed_decision_does_not_approve_spending(estate, funded, cast):
     board = committee(estate, n=7)
     members = [p.person for p in board.posts.all()]
     meeting = services.meeting_create(
-        estate=estate, kind=MeetingKind.COMMITTEE, title="会议", held_at=aware(2026, 2, 20), actor=None
+        estate=estate, kind=MeetingKind.COMMITTEE, title="会议", held_at=aware(2026, 2, 20), actor=SYSTEM
     )
-    services.meeting_record_attendance(meeting=meeting, attendees=members[:4], actor=None)
-    failed = services.decision_record(meeting=meeting, text="同意", votes_for=3, votes_against=1, actor=None)
+    services.meeting_record_attendance(meeting=meeting, attendees=members[:4], actor=SYSTEM)
+    failed = services.decision_record(meeting=meeting, text="同意", votes_for=3, votes_against=1, actor=SYSTEM)
     request = request_for(estate, funded, "5000")
     with pytest.raises(ApplicationError) as err:
         services.spending_approve(
@@ -225,7 +228,7 @@ def test_a_committee_member_cannot_join_the_supervision_group(estate, funded, ca
     owner = Owner.objects.create(person=member, place=estate)
     with pytest.raises(ApplicationError) as err:
         services.supervision_group_create(
-            estate=estate, term_start=datetime.date(2025, 1, 1), members=[owner], actor=None
+            estate=estate, term_start=datetime.date(2025, 1, 1), members=[owner], actor=SYSTEM
         )
     assert err.value.code == "committee_member"
     assert user.person == member
@@ -264,14 +267,14 @@ def test_a_supervisor_who_has_since_joined_the_committee_cannot_sign_off(estate,
         estate=estate,
         term_start=datetime.date(2026, 1, 1),
         members=[(supervisor.person, "chair")] + [(p.person, "member") for p in others[:4]],
-        actor=None,
+        actor=SYSTEM,
     )
     board = estate.owners_committees.get(status="current")
     meeting = services.meeting_create(
-        estate=estate, kind=MeetingKind.COMMITTEE, title="会", held_at=aware(2026, 2, 1), actor=None
+        estate=estate, kind=MeetingKind.COMMITTEE, title="会", held_at=aware(2026, 2, 1), actor=SYSTEM
     )
-    services.meeting_record_attendance(meeting=meeting, attendees=[p.person for p in board.posts.all()], actor=None)
-    decision = services.decision_record(meeting=meeting, text="同意", votes_for=5, actor=None)
+    services.meeting_record_attendance(meeting=meeting, attendees=[p.person for p in board.posts.all()], actor=SYSTEM)
+    decision = services.decision_record(meeting=meeting, text="同意", votes_for=5, actor=SYSTEM)
     request = request_for(estate, funded, "20000")
     services.spending_approve(
         request=request, stage=Stage.COMMITTEE, decision=decision, seen="纪要", actor=cast["committee_member"]

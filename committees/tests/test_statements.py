@@ -7,6 +7,7 @@ from committees import selectors, services
 from committees.models import MeetingKind, Stage, Statement
 from committees.tests.factories import aware, committee, cost, income, voucher
 from core.errors import ApplicationError, Conflict
+from governance.scoping import SYSTEM
 
 D = Decimal
 Q1 = (datetime.date(2026, 1, 1), datetime.date(2026, 3, 31))
@@ -16,7 +17,7 @@ Q1 = (datetime.date(2026, 1, 1), datetime.date(2026, 3, 31))
 def history(estate, ledger, cast):
     """Last year's closing cash, then a quarter of income, costs and one large approved spending."""
     services.ledger_open(
-        estate=estate, actor=None, opening_balance=D("50000.00"), on=datetime.date(2025, 12, 31), voucher=voucher()
+        estate=estate, actor=SYSTEM, opening_balance=D("50000.00"), on=datetime.date(2025, 12, 31), voucher=voucher()
     )
     for month in (1, 2, 3):
         income(estate, "3200.00", datetime.date(2026, month, 5), source="4002")
@@ -26,10 +27,10 @@ def history(estate, ledger, cast):
 
     board = committee(estate, n=5)
     meeting = services.meeting_create(
-        estate=estate, kind=MeetingKind.COMMITTEE, title="会议", held_at=aware(2026, 2, 1), actor=None
+        estate=estate, kind=MeetingKind.COMMITTEE, title="会议", held_at=aware(2026, 2, 1), actor=SYSTEM
     )
-    services.meeting_record_attendance(meeting=meeting, attendees=[p.person for p in board.posts.all()], actor=None)
-    decision = services.decision_record(meeting=meeting, text="更换单元门禁", votes_for=5, actor=None)
+    services.meeting_record_attendance(meeting=meeting, attendees=[p.person for p in board.posts.all()], actor=SYSTEM)
+    decision = services.decision_record(meeting=meeting, text="更换单元门禁", votes_for=5, actor=SYSTEM)
     request = services.spending_request_create(
         estate=estate,
         payee="门禁公司",
@@ -45,7 +46,9 @@ def history(estate, ledger, cast):
 
     supervisor = cast["resident"]
     owner = Owner.objects.create(person=supervisor.person, place=estate)
-    services.supervision_group_create(estate=estate, term_start=datetime.date(2025, 1, 1), members=[owner], actor=None)
+    services.supervision_group_create(
+        estate=estate, term_start=datetime.date(2025, 1, 1), members=[owner], actor=SYSTEM
+    )
     services.spending_approve(request=request, stage=Stage.SUPERVISION, seen="三家报价", actor=supervisor)
     services.spending_pay(
         request=request, date=datetime.date(2026, 2, 15), voucher=voucher(), actor=cast["committee_member"]

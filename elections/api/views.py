@@ -30,6 +30,7 @@ from elections.api.serializers import (
     VoteSerializer,
     VoteStepSerializer,
 )
+from elections.events import ElectionsEvent
 from elections.models import Ballot, Candidate, PreparatoryGroup, Vote, VoteResult
 from governance.api.viewsets import ScopedViewSetMixin
 from governance.audit import audit_record
@@ -248,7 +249,7 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     def export(self, request, pk=None):
         vote = self._vote()
         self.require(Action.AUDIT, vote.estate)
-        audit_record(actor=request.user, action="vote.export", obj=vote, place=vote.estate)
+        audit_record(actor=request.user, action=ElectionsEvent.VOTE_EXPORT, obj=vote, place=vote.estate)
         response = HttpResponse(selectors.export_csv(vote), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="vote-{vote.pk}.csv"'
         return response

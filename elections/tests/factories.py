@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from elections import services
 from elections.models import GroupBody, NominatedBy, Vote, VoteKind, VoteStatus
+from governance.scoping import SYSTEM
 from governance.tests.factories import PersonFactory
 from residents.models import AreaSource, Owner, OwnerKind, Ownership, PropertyUnit
 
@@ -69,7 +70,7 @@ def window(now=None, *, opened_hours_ago=1, closes_in_hours=48):
     return now - datetime.timedelta(hours=opened_hours_ago), now + datetime.timedelta(hours=closes_in_hours)
 
 
-def make_vote(estate, *, kind=VoteKind.RESOLUTION, matter=5, seats=None, actor=None, **extra) -> Vote:
+def make_vote(estate, *, kind=VoteKind.RESOLUTION, matter=5, seats=None, actor=SYSTEM, **extra) -> Vote:
     opens_at, closes_at = window()
     params = {
         "estate": estate,
@@ -91,15 +92,15 @@ def make_vote(estate, *, kind=VoteKind.RESOLUTION, matter=5, seats=None, actor=N
 def open_resolution(estate, *, matter=5, **extra) -> Vote:
     """A resolution in voting, its roll frozen now."""
     vote = make_vote(estate, matter=matter, **extra)
-    services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=None)
-    return services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=None)
+    services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=SYSTEM)
+    return services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=SYSTEM)
 
 
 def open_election(estate, candidate_owners, *, seats=5, party=(), **extra) -> Vote:
     """An election in voting with ``candidate_owners`` nominated and found eligible."""
     vote = make_vote(estate, kind=VoteKind.COMMITTEE_ELECTION, seats=seats, **extra)
-    services.preparatory_group_record(vote=vote, members=VALID_GROUP, actor=None)
-    services.vote_transition(vote=vote, to=VoteStatus.NOMINATION, actor=None)
+    services.preparatory_group_record(vote=vote, members=VALID_GROUP, actor=SYSTEM)
+    services.vote_transition(vote=vote, to=VoteStatus.NOMINATION, actor=SYSTEM)
     for i, owner in enumerate(candidate_owners):
         c = services.candidate_nominate(
             vote=vote,
@@ -107,9 +108,9 @@ def open_election(estate, candidate_owners, *, seats=5, party=(), **extra) -> Vo
             nominated_by=NominatedBy.PARTY if i in party else NominatedBy.OWNERS,
             statement=f"候选人{i}的陈述",
             is_party_member=i in party,
-            actor=None,
+            actor=SYSTEM,
         )
-        services.candidate_review(candidate=c, eligible=True, reason="", actor=None)
-    services.vote_transition(vote=vote, to=VoteStatus.REVIEW, actor=None)
-    services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=None)
-    return services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=None)
+        services.candidate_review(candidate=c, eligible=True, reason="", actor=SYSTEM)
+    services.vote_transition(vote=vote, to=VoteStatus.REVIEW, actor=SYSTEM)
+    services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=SYSTEM)
+    return services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=SYSTEM)

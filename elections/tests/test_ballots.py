@@ -10,6 +10,7 @@ from elections import services
 from elections.models import Ballot, Channel, RefusedBallot, VoteStatus
 from elections.services import BallotRefused
 from elections.tests.factories import OwnerFactory, open_election, open_resolution, own, register
+from governance.scoping import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -276,7 +277,7 @@ def test_voting_code_lets_a_resident_vote_without_an_account(estate, ten_owners,
     codes = dict(services.voting_codes_issue(vote=vote, actor=cast["secretary_a"]))
     unit = ten_owners[2][0]
     ballot = services.ballot_cast(
-        vote=vote, channel=Channel.ONLINE, voting_code=codes[unit.pk], choice="abstain", actor=None
+        vote=vote, channel=Channel.ONLINE, voting_code=codes[unit.pk], choice="abstain", actor=SYSTEM
     )
     assert ballot.entry.key == f"u{unit.pk}"
 

@@ -1,4 +1,4 @@
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -26,8 +26,9 @@ from governance.api.serializers import (
 )
 from governance.api.viewsets import ScopedModelViewSet, ScopedViewSetMixin
 from governance.audit import audit_record
+from governance.events import GovernanceEvent
 from governance.models import Organization, OrgKind, Person, Place, PlaceKind, Post, RoleAssignment, User
-from governance.scoping import Action, can, is_unrestricted, scope_q, scope_ranges
+from governance.scoping import Action, can, is_unrestricted
 from governance.tasks import coverage_recount
 
 
@@ -262,7 +263,13 @@ class PersonViewSet(ScopedModelViewSet):
     def reveal(self, request, pk=None):
         """Show a person's whole ID and phone numbers to a role that needs them; each reveal is audited."""
         person = self.get_object()
-        audit_record(actor=request.user, action="person.reveal", obj=person, place=person.place, summary=person.name)
+        audit_record(
+            actor=request.user,
+            action=GovernanceEvent.PERSON_REVEAL,
+            obj=person,
+            place=person.place,
+            summary=person.name,
+        )
         return Response({"id": person.pk, "id_number": person.id_number, "phone": person.phone})
 
 
@@ -303,22 +310,19 @@ class PostViewSet(ScopedModelViewSet):
         return Response(PostSerializer(post, context=self.get_serializer_context()).data)
 
 
-class UserViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class UserViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Logins: a user sees themself and the users holding roles inside their granting scope."""
 
     serializer_class = UserSerializer
-    queryset = User.objects.all()
+    queryset = User.objects.prefetch_related(
+        Prefetch("role_assignments", queryset=RoleAssignment.objects.order_by("pk"))
+    ).order_by("username")
+    read_action = Action.GRANT
+    scope_path = "role_assignments__place__"
+    distinct = True
 
-    def get_queryset(self):
-        user = self.request.user
-        queryset = User.objects.prefetch_related(
-            Prefetch("role_assignments", queryset=RoleAssignment.objects.order_by("pk"))
-        ).order_by("username")
-        ranges = scope_ranges(user, Action.GRANT)
-        if ranges is None:
-            return queryset
-        in_scope = RoleAssignment.objects.filter(scope_q(ranges, "place__")).values("user_id")
-        return queryset.filter(pk__in=in_scope) | queryset.filter(pk=user.pk)
+    def also_visible(self, user):
+        return Q(pk=user.pk)
 
     def perform_create(self, serializer):
         if not can(self.request.user, Action.GRANT, None):

@@ -5,11 +5,13 @@ from .coverage import CoverageSnapshot
 from .organizations import Organization, OrgFunction, OrgKind
 from .people import Person, Post, PostBody, PostKind
 from .places import Place, PlaceKind
+from .rules import DistrictRule
 from .users import Role, RoleAssignment, User
 
 __all__ = [
     "AuditEvent",
     "CoverageSnapshot",
+    "DistrictRule",
     "OrgFunction",
     "OrgKind",
     "Organization",

@@ -3,11 +3,17 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.appendonly import AppendOnlyModel, AppendOnlyQuerySet
+from governance.scoping import ScopedQuerySetMixin
+
 from .places import Place
-from .trees import ScopedQuerySet
 
 
-class AuditEvent(models.Model):
+class AuditQuerySet(ScopedQuerySetMixin, AppendOnlyQuerySet):
+    pass
+
+
+class AuditEvent(AppendOnlyModel):
     """One write, recorded by the service that made it. Append-only."""
 
     # Audit rows outlive what they mention: no database constraint, the ids stay as written.
@@ -20,6 +26,9 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="+",
     )
+    # Set when the platform acted on its own (a beat job, a task, a command), not a person.
+    by_system = models.BooleanField(_("系统操作"), default=False)
+    # One of the registered event types (``governance.audit.event_choices``).
     action = models.CharField(_("操作"), max_length=64, db_index=True)
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
@@ -36,7 +45,7 @@ class AuditEvent(models.Model):
     data = models.JSONField(_("详情"), default=dict, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = AuditQuerySet.as_manager()
     scope_path = "place__"
 
     class Meta:
@@ -47,8 +56,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if self.pk:
-            raise ValueError("Audit events are append-only.")
-        super().save(*args, **kwargs)

@@ -4,14 +4,15 @@ import factory
 
 from governance import services
 from governance.models import Person, Place, PlaceKind, User
+from governance.scoping import SYSTEM
 
 
 def place(kind: str, name: str, parent: Place | None = None, **extra) -> Place:
-    return services.place_create(kind=kind, name=name, parent=parent, actor=None, **extra)
+    return services.place_create(kind=kind, name=name, parent=parent, actor=SYSTEM, **extra)
 
 
 def org(kind: str, name: str, place: Place, parent=None, **extra):
-    return services.organization_create(kind=kind, name=name, place=place, parent=parent, actor=None, **extra)
+    return services.organization_create(kind=kind, name=name, place=place, parent=parent, actor=SYSTEM, **extra)
 
 
 class PersonFactory(factory.django.DjangoModelFactory):

@@ -3,6 +3,7 @@ import pytest
 from core.errors import ApplicationError, Conflict
 from governance import services
 from governance.models import Organization, OrgFunction, OrgKind, PlaceKind, PostBody, PostKind
+from governance.scoping import SYSTEM
 from governance.tests.factories import PersonFactory, org, place
 
 Kind = OrgKind
@@ -107,27 +108,27 @@ def test_a_building_group_may_cover_a_set_of_buildings(tree):
 def test_moving_an_organization_under_its_own_descendant_is_refused(tree):
     with pytest.raises(ApplicationError, match="下级"):
         services.organization_move(
-            organization=tree[Kind.ESTATE_GENERAL_BRANCH], parent=tree[Kind.BUILDING_GROUP], actor=None
+            organization=tree[Kind.ESTATE_GENERAL_BRANCH], parent=tree[Kind.BUILDING_GROUP], actor=SYSTEM
         )
 
 
 def test_moving_a_building_group_to_a_general_branch_is_refused(tree):
     with pytest.raises(ApplicationError, match="不能挂在"):
         services.organization_move(
-            organization=tree[Kind.BUILDING_GROUP], parent=tree[Kind.ESTATE_GENERAL_BRANCH], actor=None
+            organization=tree[Kind.BUILDING_GROUP], parent=tree[Kind.ESTATE_GENERAL_BRANCH], actor=SYSTEM
         )
 
 
 def test_moving_a_functional_branch_up_to_the_community_committee_is_allowed(tree):
     moved = services.organization_move(
-        organization=tree[Kind.FUNCTIONAL_BRANCH], parent=tree[Kind.COMMUNITY_COMMITTEE], actor=None
+        organization=tree[Kind.FUNCTIONAL_BRANCH], parent=tree[Kind.COMMUNITY_COMMITTEE], actor=SYSTEM
     )
     assert moved.parent == tree[Kind.COMMUNITY_COMMITTEE]
 
 
 def test_an_organization_with_children_cannot_be_deleted(tree):
     with pytest.raises(Conflict, match="下级组织"):
-        services.organization_delete(organization=tree[Kind.RESIDENT_BRANCH], actor=None)
+        services.organization_delete(organization=tree[Kind.RESIDENT_BRANCH], actor=SYSTEM)
 
 
 def test_an_organization_with_members_cannot_be_deleted(tree):
@@ -136,12 +137,12 @@ def test_an_organization_with_members_cannot_be_deleted(tree):
         kind=PostKind.GROUP_LEADER,
         body=PostBody.PARTY,
         organization=tree[Kind.BUILDING_GROUP],
-        actor=None,
+        actor=SYSTEM,
     )
     with pytest.raises(Conflict, match="任职人员"):
-        services.organization_delete(organization=tree[Kind.BUILDING_GROUP], actor=None)
+        services.organization_delete(organization=tree[Kind.BUILDING_GROUP], actor=SYSTEM)
 
 
 def test_an_empty_leaf_organization_can_be_deleted(tree):
-    services.organization_delete(organization=tree[Kind.BUILDING_GROUP], actor=None)
+    services.organization_delete(organization=tree[Kind.BUILDING_GROUP], actor=SYSTEM)
     assert not Organization.objects.filter(pk=tree[Kind.BUILDING_GROUP].pk).exists()

@@ -2,6 +2,7 @@ import pytest
 
 from governance import services
 from governance.models import AuditEvent, OrgKind, PostBody, PostKind
+from governance.scoping import SYSTEM
 from governance.tests.factories import org
 
 pytestmark = pytest.mark.django_db
@@ -10,7 +11,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def person(world):
     return services.person_create(
-        name="张三", place=world["estate_a"], id_number="500105195305121234", phone="13812345678", actor=None
+        name="张三", place=world["estate_a"], id_number="500105195305121234", phone="13812345678", actor=SYSTEM
     )
 
 
@@ -53,9 +54,11 @@ def test_the_same_person_is_found_by_keyed_hash_without_decrypting(person):
 def test_people_holding_several_posts_are_listed_for_a_subtree(api, cast, world, person):
     committee = org(OrgKind.COMMUNITY_COMMITTEE, "社区党委", world["community_a"])
     general = org(OrgKind.ESTATE_GENERAL_BRANCH, "党总支", world["estate_a"], committee)
-    services.post_create(person=person, kind=PostKind.SECRETARY, body=PostBody.PARTY, organization=general, actor=None)
     services.post_create(
-        person=person, kind=PostKind.CHAIR, body=PostBody.OWNERS_COMMITTEE, place=world["estate_a"], actor=None
+        person=person, kind=PostKind.SECRETARY, body=PostBody.PARTY, organization=general, actor=SYSTEM
+    )
+    services.post_create(
+        person=person, kind=PostKind.CHAIR, body=PostBody.OWNERS_COMMITTEE, place=world["estate_a"], actor=SYSTEM
     )
     response = api.as_user(cast["secretary_a"]).get(f"/api/v1/places/{world['community_a'].pk}/multi-post-holders/")
     assert [(h["name"], len(h["posts"])) for h in response.data] == [("张三", 2)]
@@ -67,12 +70,12 @@ def test_an_ended_post_no_longer_counts_as_held(api, cast, world, person):
     import datetime
 
     first = services.post_create(
-        person=person, kind=PostKind.CHAIR, body=PostBody.OWNERS_COMMITTEE, place=world["estate_a"], actor=None
+        person=person, kind=PostKind.CHAIR, body=PostBody.OWNERS_COMMITTEE, place=world["estate_a"], actor=SYSTEM
     )
     services.post_create(
-        person=person, kind=PostKind.LEADER, body=PostBody.RESIDENTS_GROUP, place=world["estate_a"], actor=None
+        person=person, kind=PostKind.LEADER, body=PostBody.RESIDENTS_GROUP, place=world["estate_a"], actor=SYSTEM
     )
-    services.post_end(post=first, end=datetime.date(2020, 1, 1), actor=None)
+    services.post_end(post=first, end=datetime.date(2020, 1, 1), actor=SYSTEM)
     response = api.as_user(cast["secretary_a"]).get(f"/api/v1/places/{world['estate_a'].pk}/multi-post-holders/")
     assert response.data == []
 

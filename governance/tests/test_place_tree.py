@@ -3,6 +3,7 @@ import pytest
 from core.errors import ApplicationError, Conflict
 from governance import services
 from governance.models import Place, PlaceKind
+from governance.scoping import SYSTEM
 from governance.tests.factories import place
 
 K = PlaceKind
@@ -38,18 +39,18 @@ def one_of_each(db):
 def test_a_place_may_sit_only_under_the_kinds_the_domain_allows(one_of_each, kind, parent_kind):
     parent = one_of_each[parent_kind] if parent_kind else None
     if (kind, parent_kind) in ALLOWED:
-        created = services.place_create(kind=kind, name=f"新{kind}", parent=parent, actor=None)
+        created = services.place_create(kind=kind, name=f"新{kind}", parent=parent, actor=SYSTEM)
         assert created.parent == parent
     else:
         with pytest.raises(ApplicationError) as refused:
-            services.place_create(kind=kind, name=f"新{kind}", parent=parent, actor=None)
+            services.place_create(kind=kind, name=f"新{kind}", parent=parent, actor=SYSTEM)
         assert refused.value.code == "illegal_nesting"
         assert not Place.objects.filter(name=f"新{kind}").exists()
 
 
 def test_refusal_message_names_the_kinds_that_are_allowed(one_of_each):
     with pytest.raises(ApplicationError, match="只能挂在 社区 之下"):
-        services.place_create(kind=K.ESTATE, name="错位小区", parent=one_of_each[K.STREET], actor=None)
+        services.place_create(kind=K.ESTATE, name="错位小区", parent=one_of_each[K.STREET], actor=SYSTEM)
 
 
 def test_buildings_know_their_estate_whether_under_a_complex_or_not(one_of_each):
@@ -65,22 +66,22 @@ def test_two_siblings_cannot_share_a_name(one_of_each):
 
 def test_moving_a_place_under_its_own_descendant_is_refused(one_of_each):
     with pytest.raises(ApplicationError, match="下级"):
-        services.place_move(place=one_of_each[K.ESTATE], parent=one_of_each[K.COMPLEX], actor=None)
+        services.place_move(place=one_of_each[K.ESTATE], parent=one_of_each[K.COMPLEX], actor=SYSTEM)
 
 
 def test_moving_a_place_under_itself_is_refused(one_of_each):
     with pytest.raises(ApplicationError):
-        services.place_move(place=one_of_each[K.COMPLEX], parent=one_of_each[K.COMPLEX], actor=None)
+        services.place_move(place=one_of_each[K.COMPLEX], parent=one_of_each[K.COMPLEX], actor=SYSTEM)
 
 
 def test_moving_a_place_under_an_illegal_parent_kind_is_refused(one_of_each):
     with pytest.raises(ApplicationError, match="不能挂在"):
-        services.place_move(place=one_of_each[K.COMMUNITY], parent=one_of_each[K.DISTRICT], actor=None)
+        services.place_move(place=one_of_each[K.COMMUNITY], parent=one_of_each[K.DISTRICT], actor=SYSTEM)
 
 
 def test_moving_an_estate_to_another_community_takes_its_subtree_along(one_of_each):
     other = place(K.COMMUNITY, "另一社区", one_of_each[K.TOWN])
-    services.place_move(place=one_of_each[K.ESTATE], parent=other, actor=None)
+    services.place_move(place=one_of_each[K.ESTATE], parent=other, actor=SYSTEM)
     building = Place.objects.get(pk=one_of_each[K.BUILDING].pk)
     other.refresh_from_db()
     assert building.is_descendant_of(other)
@@ -89,15 +90,15 @@ def test_moving_an_estate_to_another_community_takes_its_subtree_along(one_of_ea
 
 def test_moving_a_building_to_another_estate_changes_its_estate(one_of_each):
     other_estate = place(K.ESTATE, "另一小区", one_of_each[K.COMMUNITY])
-    moved = services.place_move(place=one_of_each[K.BUILDING], parent=other_estate, actor=None)
+    moved = services.place_move(place=one_of_each[K.BUILDING], parent=other_estate, actor=SYSTEM)
     assert Place.objects.get(pk=moved.pk).estate == other_estate
 
 
 def test_a_place_with_children_cannot_be_deleted(one_of_each):
     with pytest.raises(Conflict, match="下级"):
-        services.place_delete(place=one_of_each[K.ESTATE], actor=None)
+        services.place_delete(place=one_of_each[K.ESTATE], actor=SYSTEM)
 
 
 def test_a_leaf_place_can_be_deleted(one_of_each):
-    services.place_delete(place=one_of_each[K.BUILDING], actor=None)
+    services.place_delete(place=one_of_each[K.BUILDING], actor=SYSTEM)
     assert not Place.objects.filter(pk=one_of_each[K.BUILDING].pk).exists()

@@ -43,18 +43,6 @@ def _day(request, name: str = "on") -> datetime.date:
         raise ApplicationError(_("日期“%(value)s”应写作 YYYY-MM-DD。") % {"value": raw}, code="invalid_date") from None
 
 
-class OwnDataMixin(ScopedViewSetMixin):
-    """Scope reads to the user's roles, plus what is their own (``own_q``): a resident sees only their part."""
-
-    def own_q(self) -> Q:
-        return Q(pk__in=[])
-
-    def get_queryset(self):
-        queryset = self.queryset.all()
-        in_scope = queryset.model.objects.restrict(self.request.user, self.read_action).values("pk")
-        return queryset.filter(Q(pk__in=in_scope) | self.own_q())
-
-
 # Units --------------------------------------------------------------------------------------------
 
 
@@ -66,7 +54,7 @@ class UnitFilter(filters.FilterSet):
         fields = ["estate", "building", "stairway", "room", "use", "delivered", "area_source"]
 
 
-class PropertyUnitViewSet(OwnDataMixin, viewsets.ModelViewSet):
+class PropertyUnitViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Exclusive units (专有部分) with their counted area; a resident sees their own."""
 
     queryset = PropertyUnit.objects.select_related("building").order_by("building_id", "stairway", "room", "pk")
@@ -74,8 +62,8 @@ class PropertyUnitViewSet(OwnDataMixin, viewsets.ModelViewSet):
     filterset_class = UnitFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def own_q(self):
-        return Q(pk__in=selectors.own_unit_ids(self.request.user))
+    def also_visible(self, user):
+        return Q(pk__in=selectors.own_unit_ids(user))
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -124,7 +112,7 @@ class OwnerFilter(filters.FilterSet):
         return queryset.filter(Q(person__name__icontains=value) | Q(org_name__icontains=value))
 
 
-class OwnerViewSet(OwnDataMixin, viewsets.ModelViewSet):
+class OwnerViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Owners, ID and phone numbers masked; ``reveal`` shows them whole to a role that needs them, logged."""
 
     queryset = Owner.objects.select_related("person").order_by("pk")
@@ -132,9 +120,9 @@ class OwnerViewSet(OwnDataMixin, viewsets.ModelViewSet):
     filterset_class = OwnerFilter
     http_method_names = ["get", "post", "head", "options"]
 
-    def own_q(self):
-        person_id = getattr(self.request.user, "person_id", None)
-        return Q(person_id=person_id) if person_id else Q(pk__in=[])
+    def also_visible(self, user):
+        person_id = getattr(user, "person_id", None)
+        return Q(person_id=person_id) if person_id else None
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -170,16 +158,16 @@ class OwnershipFilter(filters.FilterSet):
         return queryset.active_on(value)
 
 
-class OwnershipViewSet(OwnDataMixin, viewsets.ReadOnlyModelViewSet):
+class OwnershipViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Ownerships over time; changes go through ``units/{id}/transfer/`` or the register import."""
 
     queryset = Ownership.objects.select_related("owner__person", "unit__building").order_by("unit_id", "start", "pk")
     serializer_class = s.OwnershipSerializer
     filterset_class = OwnershipFilter
 
-    def own_q(self):
-        person_id = getattr(self.request.user, "person_id", None)
-        return Q(owner__person_id=person_id) if person_id else Q(pk__in=[])
+    def also_visible(self, user):
+        person_id = getattr(user, "person_id", None)
+        return Q(owner__person_id=person_id) if person_id else None
 
 
 # Residents -----------------------------------------------------------------------------------------------
@@ -198,16 +186,16 @@ class ResidentFilter(filters.FilterSet):
         return queryset.filter(pk__in=current) if value else queryset.exclude(pk__in=current)
 
 
-class ResidentViewSet(OwnDataMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ResidentViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Who lives where (owner, tenant, family); moving in and out keeps the occupancy history."""
 
     queryset = Resident.objects.select_related("person").order_by("unit_id", "start", "pk")
     serializer_class = s.ResidentSerializer
     filterset_class = ResidentFilter
 
-    def own_q(self):
-        person_id = getattr(self.request.user, "person_id", None)
-        return Q(person_id=person_id) if person_id else Q(pk__in=[])
+    def also_visible(self, user):
+        person_id = getattr(user, "person_id", None)
+        return Q(person_id=person_id) if person_id else None
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -244,7 +232,7 @@ class PartyMemberFilter(filters.FilterSet):
         fields = ["estate", "organization", "in_service", "skill", "name"]
 
 
-class PartyMemberViewSet(OwnDataMixin, viewsets.ModelViewSet):
+class PartyMemberViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Party members with their skills; ``?skill=engineer`` gathers an expert team."""
 
     queryset = PartyMember.objects.select_related("person", "organization").prefetch_related("skills").order_by("pk")
@@ -252,9 +240,9 @@ class PartyMemberViewSet(OwnDataMixin, viewsets.ModelViewSet):
     filterset_class = PartyMemberFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def own_q(self):
-        person_id = getattr(self.request.user, "person_id", None)
-        return Q(person_id=person_id) if person_id else Q(pk__in=[])
+    def also_visible(self, user):
+        person_id = getattr(user, "person_id", None)
+        return Q(person_id=person_id) if person_id else None
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

@@ -4,6 +4,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from governance.models import AuditEvent
+from governance.scoping import SYSTEM
 from residents import services
 from residents.models import ImportJob, ImportState, PropertyUnit
 from residents.tasks import register_import
@@ -11,7 +12,7 @@ from residents.tasks import register_import
 from .factories import register_csv, register_row
 
 
-def _job(estate, rows, actor=None):
+def _job(estate, rows, actor=SYSTEM):
     data = register_csv(rows).getvalue()
     return services.register_import_submit(
         estate=estate, file=ContentFile(data, name="register.csv"), actor=actor, run=False
@@ -56,7 +57,7 @@ def test_running_a_job_twice_imports_once(estate):
 def test_submitting_queues_the_task_on_commit(estate, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         job = services.register_import_submit(
-            estate=estate, file=ContentFile(register_csv([register_row()]).getvalue(), name="r.csv"), actor=None
+            estate=estate, file=ContentFile(register_csv([register_row()]).getvalue(), name="r.csv"), actor=SYSTEM
         )
     assert len(callbacks) == 1
     job.refresh_from_db()
@@ -130,7 +131,7 @@ def test_a_real_worker_runs_a_queued_import_and_the_job_shows_it(world, shared_m
 
     rows = [register_row(room=str(100 + i), n=i) for i in range(50)]
     job = services.register_import_submit(
-        estate=world["estate_a"], file=ContentFile(register_csv(rows).getvalue(), name="r.csv"), actor=None
+        estate=world["estate_a"], file=ContentFile(register_csv(rows).getvalue(), name="r.csv"), actor=SYSTEM
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -8,6 +8,7 @@ import pytest
 from core.crypto import keyed_hash
 from core.errors import ApplicationError, Conflict, NotPermitted
 from governance.models import AuditEvent, Person
+from governance.scoping import SYSTEM
 from governance.tests.factories import PersonFactory, org
 from residents import services
 from residents.models import Occupancy, Owner, Ownership
@@ -19,24 +20,24 @@ DAY = datetime.date(2026, 3, 1)
 
 def test_unit_create_refuses_a_unit_without_any_area(b1):
     with pytest.raises(ApplicationError) as exc:
-        services.unit_create(building=b1, room="101", actor=None)
+        services.unit_create(building=b1, room="101", actor=SYSTEM)
     assert exc.value.code == "missing_area"
 
 
 def test_unit_create_refuses_a_negative_area(b1):
     with pytest.raises(ApplicationError):
-        services.unit_create(building=b1, room="101", registered_area=Decimal("-3"), actor=None)
+        services.unit_create(building=b1, room="101", registered_area=Decimal("-3"), actor=SYSTEM)
 
 
 def test_unit_create_refuses_the_same_number_twice_in_a_building(b1):
-    services.unit_create(building=b1, room="101", registered_area=Decimal("80"), actor=None)
+    services.unit_create(building=b1, room="101", registered_area=Decimal("80"), actor=SYSTEM)
     with pytest.raises(Conflict):
-        services.unit_create(building=b1, room="101", registered_area=Decimal("80"), actor=None)
+        services.unit_create(building=b1, room="101", registered_area=Decimal("80"), actor=SYSTEM)
 
 
 def test_unit_update_recomputes_the_counted_area(b1):
-    unit = services.unit_create(building=b1, room="101", contract_area=Decimal("90"), actor=None)
-    services.unit_update(unit=unit, registered_area=Decimal("88.8"), actor=None)
+    unit = services.unit_create(building=b1, room="101", contract_area=Decimal("90"), actor=SYSTEM)
+    services.unit_update(unit=unit, registered_area=Decimal("88.8"), actor=SYSTEM)
     unit.refresh_from_db()
     assert (unit.area, unit.area_source) == (Decimal("88.80"), "registered")
     assert AuditEvent.objects.filter(action="unit.update", object_id=str(unit.pk)).exists()
@@ -46,7 +47,7 @@ def test_a_sale_ends_one_ownership_and_starts_another_keeping_history(estate, b1
     unit = PropertyUnitFactory(building=b1)
     seller, buyer = PersonOwnerFactory(place=estate), PersonOwnerFactory(place=estate)
     OwnershipFactory(unit=unit, owner=seller)
-    services.ownership_transfer(unit=unit, new_owners=[buyer], on=DAY, actor=None)
+    services.ownership_transfer(unit=unit, new_owners=[buyer], on=DAY, actor=SYSTEM)
     assert list(Ownership.objects.filter(unit=unit).order_by("start").values_list("owner_id", "end")) == [
         (seller.pk, DAY),
         (buyer.pk, None),
@@ -57,7 +58,7 @@ def test_a_sale_ends_one_ownership_and_starts_another_keeping_history(estate, b1
 def test_a_sale_to_co_owners_records_their_shares(estate, b1):
     unit = PropertyUnitFactory(building=b1)
     a, b = PersonOwnerFactory(place=estate), PersonOwnerFactory(place=estate)
-    services.ownership_transfer(unit=unit, new_owners=[(a, "0.6"), (b, "0.4")], on=DAY, actor=None)
+    services.ownership_transfer(unit=unit, new_owners=[(a, "0.6"), (b, "0.4")], on=DAY, actor=SYSTEM)
     assert sorted(unit.ownerships.values_list("share", flat=True)) == [Decimal("0.4"), Decimal("0.6")]
 
 
@@ -65,7 +66,7 @@ def test_co_owner_shares_above_one_are_refused(estate, b1):
     unit = PropertyUnitFactory(building=b1)
     a, b = PersonOwnerFactory(place=estate), PersonOwnerFactory(place=estate)
     with pytest.raises(ApplicationError) as exc:
-        services.ownership_transfer(unit=unit, new_owners=[(a, "0.6"), (b, "0.6")], on=DAY, actor=None)
+        services.ownership_transfer(unit=unit, new_owners=[(a, "0.6"), (b, "0.6")], on=DAY, actor=SYSTEM)
     assert exc.value.code == "invalid_share"
 
 
@@ -73,7 +74,7 @@ def test_a_sale_dated_before_a_later_recorded_ownership_is_refused(estate, b1):
     unit = PropertyUnitFactory(building=b1)
     OwnershipFactory(unit=unit, owner=PersonOwnerFactory(place=estate), start=DAY)
     with pytest.raises(Conflict):
-        services.ownership_transfer(unit=unit, new_owners=[PersonOwnerFactory(place=estate)], on=DAY, actor=None)
+        services.ownership_transfer(unit=unit, new_owners=[PersonOwnerFactory(place=estate)], on=DAY, actor=SYSTEM)
 
 
 def test_the_same_buyer_is_found_by_keyed_hash_without_decrypting(estate):
@@ -109,40 +110,40 @@ def test_owner_reveal_is_refused_to_a_role_without_personal_data_rights(estate, 
 def test_owner_create_refuses_a_second_owner_record_for_the_same_person(estate):
     owner = PersonOwnerFactory(place=estate)
     with pytest.raises(Conflict):
-        services.owner_create(estate=estate, person=owner.person, actor=None)
+        services.owner_create(estate=estate, person=owner.person, actor=SYSTEM)
     assert Owner.objects.count() == 1
 
 
 def test_moving_into_an_empty_unit_makes_it_occupied_and_the_last_move_out_vacant(b1):
     unit = PropertyUnitFactory(building=b1)
-    a = services.resident_move_in(unit=unit, person=PersonFactory(), relation="owner", on=DAY, actor=None)
-    services.resident_move_in(unit=unit, person=PersonFactory(), relation="family", on=DAY, actor=None)
-    services.resident_move_out(resident=a, on=DAY + datetime.timedelta(days=10), actor=None)
+    a = services.resident_move_in(unit=unit, person=PersonFactory(), relation="owner", on=DAY, actor=SYSTEM)
+    services.resident_move_in(unit=unit, person=PersonFactory(), relation="family", on=DAY, actor=SYSTEM)
+    services.resident_move_out(resident=a, on=DAY + datetime.timedelta(days=10), actor=SYSTEM)
     states = list(Occupancy.objects.filter(unit=unit).values_list("since", "state"))
     assert states == [(DAY, "occupied")]
     b = unit.residents.get(end__isnull=True)
-    services.resident_move_out(resident=b, on=DAY + datetime.timedelta(days=20), actor=None)
+    services.resident_move_out(resident=b, on=DAY + datetime.timedelta(days=20), actor=SYSTEM)
     assert list(Occupancy.objects.filter(unit=unit).values_list("state", flat=True)) == ["occupied", "vacant"]
 
 
 def test_moving_out_before_moving_in_is_refused(b1):
     unit = PropertyUnitFactory(building=b1)
-    resident = services.resident_move_in(unit=unit, person=PersonFactory(), relation="tenant", on=DAY, actor=None)
+    resident = services.resident_move_in(unit=unit, person=PersonFactory(), relation="tenant", on=DAY, actor=SYSTEM)
     with pytest.raises(ApplicationError):
-        services.resident_move_out(resident=resident, on=DAY, actor=None)
+        services.resident_move_out(resident=resident, on=DAY, actor=SYSTEM)
 
 
 def test_a_person_registers_as_party_member_only_once(world):
     committee = org("community_committee", "南桥苑社区党委", world["community_a"])
     person = PersonFactory()
-    member = services.party_member_register(person=person, organization=committee, in_service=True, actor=None)
+    member = services.party_member_register(person=person, organization=committee, in_service=True, actor=SYSTEM)
     assert member.registered_on is not None
     with pytest.raises(Conflict):
-        services.party_member_register(person=person, organization=committee, actor=None)
+        services.party_member_register(person=person, organization=committee, actor=SYSTEM)
 
 
 def test_participation_in_the_future_is_refused(world):
     committee = org("community_committee", "南桥苑社区党委", world["community_a"])
-    member = services.party_member_register(person=PersonFactory(), organization=committee, actor=None)
+    member = services.party_member_register(person=PersonFactory(), organization=committee, actor=SYSTEM)
     with pytest.raises(ApplicationError):
-        services.participation_record(member=member, date=datetime.date(2999, 1, 1), activity="巡查", actor=None)
+        services.participation_record(member=member, date=datetime.date(2999, 1, 1), activity="巡查", actor=SYSTEM)

@@ -6,6 +6,7 @@ from fractions import Fraction
 
 import pytest
 
+from governance.scoping import SYSTEM
 from residents.models import PropertyUnit, UnitUse
 from residents.selectors import DEVELOPER_KEY, voting_roll
 
@@ -99,7 +100,7 @@ def test_the_roll_counts_the_area_chosen_by_precedence(estate, b1, owner):
     from residents import services
 
     unit = services.unit_create(
-        building=b1, room="101", surveyed_area=Decimal("88.00"), contract_area=Decimal("90.00"), actor=None
+        building=b1, room="101", surveyed_area=Decimal("88.00"), contract_area=Decimal("90.00"), actor=SYSTEM
     )
     OwnershipFactory(unit=unit, owner=owner())
     assert voting_roll(estate, on=DAY).total_area == Decimal("88.00")

@@ -16,6 +16,7 @@ from elections.law import CHANNELS
 from elections.models import Ballot, RollEntry, VoteKind, VoteStatus
 from governance import services as gov
 from governance.models import Person, Place, PlaceKind
+from governance.scoping import SYSTEM
 from residents.models import AreaSource, Owner, Ownership, PropertyUnit
 
 SQL = """
@@ -71,12 +72,14 @@ class Command(BaseCommand):
         rng = random.Random(20210226)
         t0 = time.perf_counter()
         suffix = timezone.now().strftime("%H%M%S%f")
-        district = gov.place_create(kind=PlaceKind.DISTRICT, name=f"基准区{suffix}", parent=None, actor=None)
-        street = gov.place_create(kind=PlaceKind.STREET, name="基准街道", parent=district, actor=None)
-        community = gov.place_create(kind=PlaceKind.COMMUNITY, name="基准社区", parent=street, actor=None)
-        estate = gov.place_create(kind=PlaceKind.ESTATE, name="基准小区", parent=community, actor=None)
+        district = gov.place_create(kind=PlaceKind.DISTRICT, name=f"基准区{suffix}", parent=None, actor=SYSTEM)
+        street = gov.place_create(kind=PlaceKind.STREET, name="基准街道", parent=district, actor=SYSTEM)
+        community = gov.place_create(kind=PlaceKind.COMMUNITY, name="基准社区", parent=street, actor=SYSTEM)
+        estate = gov.place_create(kind=PlaceKind.ESTATE, name="基准小区", parent=community, actor=SYSTEM)
         buildings = [
-            gov.place_create(kind=PlaceKind.BUILDING, name=f"{i}栋", parent=Place.objects.get(pk=estate.pk), actor=None)
+            gov.place_create(
+                kind=PlaceKind.BUILDING, name=f"{i}栋", parent=Place.objects.get(pk=estate.pk), actor=SYSTEM
+            )
             for i in range(1, 51)
         ]
         per = -(-n_units // len(buildings))
@@ -115,11 +118,11 @@ class Command(BaseCommand):
             notice_starts=timezone.localdate() - datetime.timedelta(days=10),
             opens_at=now - datetime.timedelta(hours=1),
             closes_at=now + datetime.timedelta(days=1),
-            actor=None,
+            actor=SYSTEM,
         )
-        services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=None)
+        services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=SYSTEM)
         t1 = time.perf_counter()
-        services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=None)
+        services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=SYSTEM)
         self._log(
             f"roll frozen: {vote.roll_total_owners:,} counted owners, {vote.roll_total_area} m² "
             f"in {time.perf_counter() - t1:.1f} s"
@@ -211,7 +214,7 @@ class Command(BaseCommand):
         self._log(f"ratio: {t_orm / t_sql:.2f}x (target ≤ 1.5x)")
         self._log(f"result: quorum met {data['quorum']['met']}, for {data['for']}, passed {data['passed']}")
         t3 = time.perf_counter()
-        services.vote_close(vote=vote, actor=None)
+        services.vote_close(vote=vote, actor=SYSTEM)
         # The task would run on commit; inside this rolled-back transaction, call what it calls.
         result = services.vote_tally(vote_id=vote.pk)
         self._log(f"close + tally service + stored result (round {result.round}): {time.perf_counter() - t3:.2f} s")

@@ -36,6 +36,7 @@ from django.db import connection, transaction
 
 from governance import services as governance_services
 from governance.models import PlaceKind
+from governance.scoping import SYSTEM
 from residents import importer
 from residents.identifiers import make_credit_code, make_resident_id
 from residents.selectors import voting_roll
@@ -238,20 +239,20 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 district = governance_services.place_create(
-                    kind=PlaceKind.DISTRICT, name=f"基准区{time.time_ns()}", parent=None, actor=None
+                    kind=PlaceKind.DISTRICT, name=f"基准区{time.time_ns()}", parent=None, actor=SYSTEM
                 )
                 street = governance_services.place_create(
-                    kind=PlaceKind.STREET, name="基准街道", parent=district, actor=None
+                    kind=PlaceKind.STREET, name="基准街道", parent=district, actor=SYSTEM
                 )
                 community = governance_services.place_create(
-                    kind=PlaceKind.COMMUNITY, name="基准社区", parent=street, actor=None
+                    kind=PlaceKind.COMMUNITY, name="基准社区", parent=street, actor=SYSTEM
                 )
                 estate = governance_services.place_create(
-                    kind=PlaceKind.ESTATE, name="基准小区", parent=community, actor=None
+                    kind=PlaceKind.ESTATE, name="基准小区", parent=community, actor=SYSTEM
                 )
                 for n in range(max(1, -(-size // UNITS_PER_BUILDING))):
                     governance_services.place_create(
-                        kind=PlaceKind.BUILDING, name=f"{n + 1}栋", parent=estate, actor=None
+                        kind=PlaceKind.BUILDING, name=f"{n + 1}栋", parent=estate, actor=SYSTEM
                     )
 
                 with PeakRSS() as memory:
@@ -261,7 +262,7 @@ class Command(BaseCommand):
                     validated = time.perf_counter()
                     if not report.ok:
                         raise CommandError(f"generated register is invalid: {report.errors[:3]}")
-                    summary = importer.write(estate, report, on=datetime.date(2026, 1, 1), actor=None)
+                    summary = importer.write(estate, report, on=datetime.date(2026, 1, 1), actor=SYSTEM)
                     finished = time.perf_counter()
                     del report
                 result.update(

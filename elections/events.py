@@ -1,0 +1,23 @@
+"""Audit event types of the voting engine."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from governance.audit import event_types
+
+
+@event_types
+class ElectionsEvent(models.TextChoices):
+    VOTE_CREATE = "vote.create", _("发起投票")
+    VOTE_TRANSITION = "vote.transition", _("投票进入下一阶段")
+    VOTE_EXTEND = "vote.extend", _("投票延期")
+    VOTE_TALLY = "vote.tally", _("计票")
+    VOTE_EXPORT = "vote.export", _("导出投票记录")
+    PREPARATORY_GROUP_RECORD = "preparatory_group.record", _("登记筹备组")
+    CANDIDATE_NOMINATE = "candidate.nominate", _("推荐候选人")
+    CANDIDATE_REVIEW = "candidate.review", _("资格审查")
+    BALLOT_CAST = "ballot.cast", _("投票")
+    BALLOT_VOID = "ballot.void", _("作废选票")
+    PAPER_SERIAL_ISSUE = "paper_serial.issue", _("发放纸质选票")
+    PAPER_SERIAL_VOID = "paper_serial.void", _("作废纸质选票编号")
+    VOTING_CODE_ISSUE = "voting_code.issue", _("发放投票码")

@@ -1,0 +1,80 @@
+"""The configurable rules of the domain, read one way everywhere: ``rule(key, place)``.
+
+Defaults come from ``settings.GONGZHI`` (the deployment's choice); a district may set its
+own value for a rule (``DistrictRule``), which applies to every place in its tree. A rule
+that the law bounds cannot be set past the law (``LAW_BOUNDS``): a district may lengthen a
+notice period, never shorten it below the statutory minimum.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from governance.models import DistrictRule, Place
+
+# (lowest, highest) the law allows, for the rules it bounds; ``None`` leaves a side open.
+LAW_BOUNDS: dict[str, tuple[Any, Any]] = {
+    # DOMAIN.md §5.2: assembly materials are posted at least 15 days before the vote.
+    "VOTE_NOTICE_DAYS": (15, None),
+    "VOTE_OBJECTION_DAYS": (1, None),
+    # DOMAIN.md §5.4: 5 to 11 members; 3 only where a district allows it for small estates.
+    "COMMITTEE_SEATS_MIN": (5, 11),
+    "COMMITTEE_SEATS_MAX": (5, 11),
+    # DOMAIN.md §5.6: a term is at most five years; filing within 30 days.
+    "COMMITTEE_TERM_YEARS": (1, 5),
+    "COMMITTEE_FILING_DAYS": (1, 30),
+}
+
+
+def _defaults() -> dict[str, Any]:
+    return settings.GONGZHI
+
+
+def rule(key: str, place: Place | None = None) -> Any:
+    """Return the value of rule ``key`` where ``place`` is (its district's own value, else the default)."""
+    defaults = _defaults()
+    if key not in defaults:
+        raise KeyError(f"Unknown rule {key!r}: add its default to settings.GONGZHI")
+    value = defaults[key]
+    if place is not None:
+        override = (
+            DistrictRule.objects.filter(district__tree_id=place.tree_id, district__level=0, key=key)
+            .values_list("value", flat=True)
+            .first()
+        )
+        if override is not None:
+            value = override
+    if isinstance(defaults[key], str) and _is_decimal(defaults[key]):
+        return Decimal(str(value))
+    if isinstance(defaults[key], tuple) and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def _is_decimal(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
+
+
+def rule_refusal(key: str, value: Any) -> str | None:
+    """Say why ``value`` cannot be a district's value of ``key``, or return None."""
+    if key not in _defaults():
+        return _("未知规则“%(key)s”。") % {"key": key}
+    default = _defaults()[key]
+    if isinstance(default, bool) != isinstance(value, bool):
+        return _("规则“%(key)s”的取值类型不对。") % {"key": key}
+    low, high = LAW_BOUNDS.get(key, (None, None))
+    if (low is not None and value < low) or (high is not None and value > high):
+        return _("规则“%(key)s”的取值须在法定范围 %(low)s 至 %(high)s 之内。") % {
+            "key": key,
+            "low": low if low is not None else "—",
+            "high": high if high is not None else "—",
+        }
+    return None
