@@ -25,6 +25,9 @@ def _allow_truncate(sender, connection, **kwargs):
 def _connect_truncate_switch():
     from django.db.backends.signals import connection_created
 
+    import core.appendonly
+
+    core.appendonly.ALLOW_FLUSH = True
     connection_created.connect(_allow_truncate, dispatch_uid="gongzhi_allow_truncate")
 
 

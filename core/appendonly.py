@@ -11,12 +11,25 @@ ballot's ``voided`` flag, which a separate append-only void record justifies.
 
 TRUNCATE is refused too, unless the connection has set ``gongzhi.allow_truncate`` to
 ``on``: the test runner does so to empty its throwaway database between tests, and a
-restore from backup into a fresh database never needs it.
+restore from backup into a fresh database never needs it. SQLite has no TRUNCATE; there the
+test runner empties tables with DELETE, which the trigger allows only while
+``ALLOW_FLUSH`` is set in the process (the SQL function ``gongzhi_flush_allowed()``); any
+other program opening the file lacks that function, so its DELETE fails too.
 """
 
 from __future__ import annotations
 
 from django.db import migrations, models
+
+
+# Set only by the test runner, to empty its throwaway SQLite database between tests.
+ALLOW_FLUSH = False
+
+
+def register_sqlite_functions(sender, connection, **kwargs) -> None:
+    """Give each SQLite connection the function its append-only triggers consult."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function("gongzhi_flush_allowed", 0, lambda: 1 if ALLOW_FLUSH else 0)
 
 
 class AppendOnlyError(Exception):
@@ -97,7 +110,8 @@ def _sqlite_forward(table: str, columns: list[str], mutable: tuple[str, ...]) ->
     raise_ = f"SELECT RAISE(ABORT, '{table} is append-only');"
     return [
         f"DROP TRIGGER IF EXISTS {table}_no_delete",
-        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} BEGIN {raise_} END",
+        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+        f"WHEN gongzhi_flush_allowed() = 0 BEGIN {raise_} END",
         f"DROP TRIGGER IF EXISTS {table}_no_update",
         f"CREATE TRIGGER {table}_no_update BEFORE UPDATE OF {', '.join(guarded)} ON {table} BEGIN {raise_} END",
     ]
