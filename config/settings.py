@@ -207,6 +207,9 @@ GONGZHI = {
     "VOTE_EXTENSION_MAX_DAYS": 15,
     "COMMITTEE_SEATS_MIN": 5,
     "COMMITTEE_SEATS_MAX": 11,
+    # A district may allow a committee of 3 for estates of at most this many households.
+    "COMMITTEE_SMALL_ESTATE_THREE": False,
+    "COMMITTEE_SMALL_ESTATE_HOUSEHOLDS": 100,
     # Owners' committees and the public-revenue ledger (DOMAIN.md §5–§7), amounts in yuan.
     "COMMITTEE_TERM_YEARS": 5,
     "COMMITTEE_FILING_DAYS": 30,

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from django.db import migrations, models
 
-
 # Set only by the test runner, to empty its throwaway SQLite database between tests.
 ALLOW_FLUSH = False
 

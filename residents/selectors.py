@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.numbers import percent
 from governance.models import Place
 from governance.scoping import subtree_q
-from residents.models import Ownership, PropertyUnit, UnitUse
+from residents.models import Ownership, PartyMember, PropertyUnit, UnitUse
 
 DEVELOPER_KEY = "developer"
 
@@ -243,6 +243,16 @@ def _twelve_months_up_to(on: datetime.date) -> datetime.date:
 
 
 # Party members -------------------------------------------------------------------------------------------
+
+
+def party_member_person_ids(person_ids) -> set[int]:
+    """The people among ``person_ids`` who are party members.
+
+    The one definition used everywhere (candidates, election results, committee summaries,
+    reports): a person is a party member when the party register (``PartyMember``) holds
+    them. What a nominee says of themself is not counted until the register records it.
+    """
+    return set(PartyMember.objects.filter(person_id__in=list(person_ids)).values_list("person_id", flat=True))
 
 
 def party_participation(place: Place, on: datetime.date | None = None) -> list[dict]:
