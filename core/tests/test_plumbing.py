@@ -43,7 +43,7 @@ def test_canonical_form_writes_aware_datetimes_in_utc_with_microseconds():
 
 def test_canonical_form_refuses_a_naive_datetime():
     with pytest.raises(ValueError):
-        canonical({"at": datetime.datetime(2026, 1, 1)})  # noqa: DTZ001
+        canonical({"at": datetime.datetime(2026, 1, 1)})
 
 
 def test_chain_digest_changes_when_the_previous_link_changes():
