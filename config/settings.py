@@ -219,4 +219,34 @@ GONGZHI = {
     "SPENDING_DISCIPLINE_THRESHOLD": "50000.00",
     "SPLIT_PURCHASE_WINDOW_DAYS": 30,
     "LARGE_ITEM_THRESHOLD": "10000.00",
+    # Oversight (DOMAIN.md §6; oversight/, docs/oversight.md). The four musts: days after a meeting or an
+    # assembly's close to record the party organization's attendance; days to give the opinion on a major
+    # spending request (above MAJOR_SPENDING_THRESHOLD) before it is decided; days between supervision visits
+    # of a running major project, and days after its start or acceptance to record them; the spot-check
+    # period in months (3: quarterly) and the days after a period's end to carry it out; how far back the
+    # beat job catches up after downtime; a notice "due soon" this many days before the due date.
+    "OBLIGATION_RECORD_DAYS": 3,
+    "MAJOR_SPENDING_THRESHOLD": "50000.00",
+    "PARTICIPATION_DUE_DAYS": 7,
+    "SUPERVISION_INTERVAL_DAYS": 30,
+    "SUPERVISION_RECORD_DAYS": 7,
+    "SPOT_CHECK_MONTHS": 3,
+    "SPOT_CHECK_DUE_DAYS": 30,
+    "OBLIGATION_CATCH_UP_DAYS": 400,
+    "OBLIGATION_DUE_SOON_DAYS": 3,
+    # Legal oversight: an estate whose public revenue in a calendar year exceeds this (yuan) is audited.
+    "AUDIT_REVENUE_THRESHOLD": "200000.00",
+    # Early warning on property petitions (Poisson upper control limit on the estate's own baseline):
+    # the window and baseline in days, the one-sided false-alarm probability, the fewest petitions that
+    # can raise a flag, and the lowest baseline rate per window assumed for an estate with few petitions.
+    "EARLY_WARNING_WINDOW_DAYS": 30,
+    "EARLY_WARNING_BASELINE_DAYS": 365,
+    "EARLY_WARNING_ALPHA": "0.01",
+    "EARLY_WARNING_MIN_PETITIONS": 3,
+    "EARLY_WARNING_RATE_FLOOR": "0.50",
 }
+
+# E-mail (oversight notices go through Django's e-mail backend): EMAIL_URL such as
+# smtp+tls://user:password@smtp.example.com:587; without it, mail is written to the console.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gongzhi@localhost")
