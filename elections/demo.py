@@ -114,7 +114,7 @@ def _past_election(estate: Place, secretary: User, clerk: User) -> Vote:
             vote=vote,
             owner=owner,
             actor=secretary,
-            is_party_member=is_party,
+            reported_party_member=is_party,
             nominated_by=NominatedBy.PARTY
             if is_party
             else (NominatedBy.OWNERS if i % 2 else NominatedBy.RESIDENTS_COMMITTEE),

@@ -219,8 +219,10 @@ class Candidate(models.Model):
     owner = models.ForeignKey("residents.Owner", verbose_name=_("业主"), on_delete=models.PROTECT, related_name="+")
     nominated_by = models.CharField(_("推荐方式"), max_length=24, choices=NominatedBy.choices)
     statement = models.TextField(_("个人陈述"), blank=True)
-    # As reported at nomination (used when the register holds no party membership).
+    # From the party register (the one definition), read at nomination and fixed when voting opens.
     is_party_member = models.BooleanField(_("党员"), default=False)
+    # What the nominee said of themself at nomination: shown to reviewers, counted nowhere.
+    reported_party_member = models.BooleanField(_("自报党员"), default=False)
     eligible = models.BooleanField(_("资格审查通过"), null=True)
     review_reason = models.TextField(_("审查意见"), blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")

@@ -19,6 +19,7 @@ from core.errors import ApplicationError
 from elections import selectors, services
 from elections.chain import receipt_hash
 from elections.models import Candidate, Channel, Choice, Vote, VoteStatus, VotingCode
+from elections.rights import may_enter_ballots
 from governance.scoping import Action, can
 from residents.models import PropertyUnit
 
@@ -105,8 +106,7 @@ def vote_page(request, pk: int):
             "unit_label": unit_label,
             "choices": Choice.choices,
             "result": vote.latest_result,
-            "may_enter": can(request.user, Action.ENTER_BALLOT, vote.estate)
-            or can(request.user, Action.RUN_VOTE, vote.estate),
+            "may_enter": may_enter_ballots(request.user, vote.estate),
             "may_run": can(request.user, Action.RUN_VOTE, vote.estate),
         },
     )
@@ -186,7 +186,7 @@ def _unit_by_label(vote: Vote, label: str) -> PropertyUnit | None:
 def paper_entry(request, pk: int):
     """The clerk's paper-entry page: serial first, then the unit, then the marks; Enter submits."""
     vote = get_object_or_404(Vote.objects.select_related("estate"), pk=pk)
-    if not (can(request.user, Action.ENTER_BALLOT, vote.estate) or can(request.user, Action.RUN_VOTE, vote.estate)):
+    if not may_enter_ballots(request.user, vote.estate):
         raise Http404
     candidates = _candidates(vote)
     number_of = {i + 1: c.pk for i, c in enumerate(candidates)}

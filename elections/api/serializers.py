@@ -128,6 +128,7 @@ class CandidateSerializer(serializers.ModelSerializer):
             "nominated_by",
             "statement",
             "is_party_member",
+            "reported_party_member",
             "eligible",
             "review_reason",
             "reviewed_at",
@@ -140,7 +141,7 @@ class CandidateCreateSerializer(serializers.Serializer):
     owner = ScopedPrimaryKeyRelatedField(queryset=Owner.objects.select_related("person"), action=Action.VIEW_PUBLIC)
     nominated_by = serializers.ChoiceField(choices=NominatedBy.choices)
     statement = serializers.CharField(required=False, allow_blank=True, default="")
-    is_party_member = serializers.BooleanField(required=False, default=False)
+    reported_party_member = serializers.BooleanField(required=False, default=False)
 
 
 class ReviewSerializer(serializers.Serializer):

@@ -30,11 +30,10 @@ from elections.api.serializers import (
     VoteSerializer,
     VoteStepSerializer,
 )
-from elections.events import ElectionsEvent
 from elections.models import Ballot, Candidate, PreparatoryGroup, Vote, VoteResult
+from elections.rights import require_entry_log
 from governance.api.viewsets import ScopedViewSetMixin
-from governance.audit import audit_record
-from governance.scoping import Action, can
+from governance.scoping import Action
 
 
 class VoteFilter(filters.FilterSet):
@@ -56,12 +55,9 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     serializer_class = VoteSerializer
     filterset_class = VoteFilter
     read_action = Action.VIEW_PUBLIC
-    write_action = Action.RUN_VOTE
     ordering_fields = ["opens_at", "closes_at", "id"]
-
-    # Object-level writes are decided by the services (a resident may cast, a clerk may enter);
-    # the permission class then only asks that the vote be visible.
-    object_write_action = Action.VIEW_PUBLIC
+    # Every write is decided by its service (a resident may cast, a clerk may enter, staff run the vote).
+    service_checks_rights = True
 
     def _vote(self) -> Vote:
         return self.get_object()
@@ -139,8 +135,7 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     def ballots(self, request, pk=None):
         vote = self._vote()
         if request.method == "GET":
-            if not any(can(request.user, a, vote.estate) for a in (Action.RUN_VOTE, Action.ENTER_BALLOT, Action.AUDIT)):
-                self.require(Action.RUN_VOTE, vote.estate)
+            require_entry_log(request.user, vote.estate)
             rows = Ballot.objects.filter(vote=vote).select_related("entry").order_by("seq")
             page = self.paginate_queryset(rows)
             return self.get_paginated_response(BallotSerializer(page, many=True).data)
@@ -248,9 +243,9 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         vote = self._vote()
-        self.require(Action.AUDIT, vote.estate)
-        audit_record(actor=request.user, action=ElectionsEvent.VOTE_EXPORT, obj=vote, place=vote.estate)
-        response = HttpResponse(selectors.export_csv(vote), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            services.vote_export(vote=vote, actor=request.user), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = f'attachment; filename="vote-{vote.pk}.csv"'
         return response
 

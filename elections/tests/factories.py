@@ -107,7 +107,7 @@ def open_election(estate, candidate_owners, *, seats=5, party=(), **extra) -> Vo
             owner=owner,
             nominated_by=NominatedBy.PARTY if i in party else NominatedBy.OWNERS,
             statement=f"候选人{i}的陈述",
-            is_party_member=i in party,
+            reported_party_member=i in party,
             actor=SYSTEM,
         )
         services.candidate_review(candidate=c, eligible=True, reason="", actor=SYSTEM)

@@ -9,8 +9,9 @@ from django.utils import timezone
 from elections.models import Vote
 from elections.signals import vote_filed
 from elections.tests.factories import VALID_GROUP, register
-from governance.models import RoleAssignment
-from governance.tests.factories import UserFactory
+from governance.models import OrgKind, RoleAssignment
+from governance.tests.factories import UserFactory, org
+from residents.models import PartyMember
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +63,10 @@ def test_full_election_through_the_api(world, cast, api, register60, django_capt
     assert client.post(f"{base}/preparatory-group/", {"members": VALID_GROUP}, format="json").status_code == 201
     assert client.post(f"{base}/transition/", {"to": "nomination"}, format="json").data["status"] == "nomination"
 
+    # Six of the ten are on the party register (the one definition of a party member).
+    branch = org(OrgKind.COMMUNITY_COMMITTEE, "南桥苑社区党委", world["community_a"])
+    for _unit, owner in register60[:6]:
+        PartyMember.objects.create(person=owner.person, organization=branch)
     candidates = []
     for i, (_unit, owner) in enumerate(register60[:10]):
         r = client.post(
@@ -69,7 +74,7 @@ def test_full_election_through_the_api(world, cast, api, register60, django_capt
             {
                 "owner": owner.pk,
                 "nominated_by": "party" if i < 6 else "owners",
-                "is_party_member": i < 6,
+                "reported_party_member": i < 6,
                 "statement": f"我是{i}号候选人",
             },
             format="json",

@@ -1,0 +1,52 @@
+"""Writes of the voting engine, one function per use case.
+
+Every function here is the one way its use case happens: the API, the web pages, the admin,
+management commands and Celery tasks all call it. Each takes the acting user (or
+``governance.scoping.SYSTEM``) and checks the actor's right itself.
+
+- ``votes``: creating a vote and its lifecycle (transition, close, extend);
+- ``candidates``: the preparatory group, nomination and eligibility review;
+- ``roll``: the roll frozen when voting opens;
+- ``ballots``: casting through every channel, voids, paper serials, voting codes;
+- ``tally``: the tally, recount, the beat job closing due votes, the auditor's export.
+"""
+
+from elections.services.ballots import (
+    ballot_cast,
+    ballot_void,
+    paper_serial_void,
+    paper_serials_issue,
+    voting_codes_issue,
+)
+from elections.services.candidates import (
+    candidate_nominate,
+    candidate_review,
+    preparatory_group_record,
+    preparatory_group_refusal,
+)
+from elections.services.common import BallotRefused, TransitionRefused
+from elections.services.tally import close_due_votes, result_hash, vote_export, vote_recount, vote_tally
+from elections.services.votes import vote_close, vote_create, vote_extend, vote_transition
+
+__all__ = [
+    "BallotRefused",
+    "TransitionRefused",
+    "ballot_cast",
+    "ballot_void",
+    "candidate_nominate",
+    "candidate_review",
+    "close_due_votes",
+    "paper_serial_void",
+    "paper_serials_issue",
+    "preparatory_group_record",
+    "preparatory_group_refusal",
+    "result_hash",
+    "vote_close",
+    "vote_create",
+    "vote_export",
+    "vote_extend",
+    "vote_recount",
+    "vote_tally",
+    "vote_transition",
+    "voting_codes_issue",
+]

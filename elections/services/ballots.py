@@ -1,0 +1,376 @@
+"""Ballots through every channel, voids, paper serials and voting codes."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.crypto import keyed_hash
+from core.errors import ApplicationError, Conflict, NotPermitted
+from elections.chain import GENESIS, approve_text, ballot_hash, receipt_hash, timestamp
+from elections.events import ElectionsEvent
+from elections.models import (
+    PAPER_CHANNELS,
+    STAFF_CHANNELS,
+    Ballot,
+    BallotApproval,
+    BallotVoid,
+    Candidate,
+    Channel,
+    Choice,
+    PaperSerial,
+    RefusedBallot,
+    RollEntry,
+    RollOwner,
+    RollUnit,
+    Vote,
+    VoteStatus,
+    VotingCode,
+)
+from elections.rights import require_enter_ballots
+from elections.services.common import BallotRefused, lock
+from governance.audit import audit_record
+from governance.scoping import Action, acting_user, can, require
+from residents.models import Owner, Ownership, PropertyUnit
+
+
+def _resolve_entry(vote: Vote, *, owner_id, unit_id, voting_code: str | None, day) -> tuple[RollEntry, int | None]:
+    """Find the counted owner a ballot is for: by voting code, unit, or owner (or a unit's new owner)."""
+    if voting_code:
+        code = VotingCode.objects.filter(vote=vote, code_hash=keyed_hash(voting_code)).first()
+        if code is None:
+            raise BallotRefused(_("投票码不正确，请核对公告上的投票码。"), code="code_invalid")
+        unit_id = code.unit_id
+    if unit_id is not None:
+        ru = RollUnit.objects.filter(vote=vote, unit_id=unit_id).select_related("entry").first()
+        if ru is None:
+            raise BallotRefused(_("该房屋不在本次投票的业主名册上。"), code="not_on_roll")
+        return ru.entry, owner_id
+    if owner_id is None:
+        raise ApplicationError(_("请指明业主或房屋。"), code="owner_or_unit_required")
+    ro = RollOwner.objects.filter(vote=vote, owner_id=owner_id).select_related("entry").first()
+    if ro is not None:
+        return ro.entry, owner_id
+    # A person who has since become the owner of one of the roll's units may vote for it,
+    # if no ballot was cast for it yet (the one-live-ballot rule settles that).
+    unit_ids = Ownership.objects.active_on(day).filter(owner_id=owner_id).values("unit_id")
+    ru = RollUnit.objects.filter(vote=vote, unit_id__in=unit_ids).select_related("entry").order_by("pk").first()
+    if ru is None:
+        raise BallotRefused(_("该业主不在本次投票的业主名册上。"), code="not_on_roll")
+    return ru.entry, owner_id
+
+
+def _is_owner_of_entry(vote: Vote, entry: RollEntry, owner_id: int, day) -> bool:
+    if RollOwner.objects.filter(vote=vote, entry=entry, owner_id=owner_id).exists():
+        return True
+    units = RollUnit.objects.filter(vote=vote, entry=entry).values("unit_id")
+    return Ownership.objects.active_on(day).filter(owner_id=owner_id, unit_id__in=units).exists()
+
+
+def _check_channel(vote: Vote, channel: str, actor, *, voting_code, reference, paper_serial) -> None:
+    if channel not in Channel.values:
+        raise ApplicationError(_("投票渠道须为：%(c)s。") % {"c": "、".join(Channel.values)}, code="channel_invalid")
+    if channel == Channel.ONLINE:
+        if voting_code:
+            return
+        if actor is None or not can(actor, Action.VOTE, vote.estate):
+            raise NotPermitted(_("网上投票须由业主本人登录或使用投票码。"))
+        return
+    require_enter_ballots(actor, vote.estate)
+    if channel in PAPER_CHANNELS and not paper_serial.strip():
+        raise ApplicationError(_("纸质选票须先录入选票编号。"), code="serial_required")
+    if channel in STAFF_CHANNELS and not reference.strip():
+        raise ApplicationError(_("电话和微信投票须记录通话或消息的凭证号。"), code="reference_required")
+
+
+def _check_content(vote: Vote, approve, choice) -> tuple[list[int], str, bool]:
+    """Return (approved candidate ids, choice, valid); an election ballot over the seats is invalid."""
+    if vote.is_election:
+        if choice:
+            raise ApplicationError(_("选举选票只能勾选候选人。"), code="choice_not_allowed")
+        ids = [int(i) for i in (approve or [])]
+        if len(set(ids)) != len(ids):
+            raise ApplicationError(_("同一候选人不能重复勾选。"), code="duplicate_approval")
+        eligible = set(Candidate.objects.filter(vote=vote, eligible=True, pk__in=ids).values_list("pk", flat=True))
+        unknown = [i for i in ids if i not in eligible]
+        if unknown:
+            raise ApplicationError(
+                _("选票上有不是本次选举候选人的编号：%(ids)s。") % {"ids": unknown}, code="unknown_candidate"
+            )
+        if len(ids) > (vote.seats or 0):
+            return sorted(ids), "", False
+        return sorted(ids), "", True
+    if approve:
+        raise ApplicationError(_("表决选票只能选择同意、反对或弃权。"), code="approve_not_allowed")
+    if choice not in Choice.values:
+        raise ApplicationError(_("请选择同意、反对或弃权。"), code="choice_required")
+    return [], choice, True
+
+
+def _check_paper(vote: Vote, channel: str, serial: str) -> str:
+    if channel not in PAPER_CHANNELS:
+        return ""
+    serial = serial.strip()
+    paper = PaperSerial.objects.filter(vote=vote, serial=serial).first()
+    if paper is None:
+        raise BallotRefused(_("选票编号 %(s)s 未登记发放。") % {"s": serial}, code="serial_unknown")
+    if paper.voided_at is not None:
+        raise BallotRefused(_("选票编号 %(s)s 已作废。") % {"s": serial}, code="serial_void")
+    if Ballot.objects.filter(vote=vote, paper_serial=serial, voided=False).exists():
+        raise BallotRefused(_("选票编号 %(s)s 已录入过。") % {"s": serial}, code="serial_used")
+    return serial
+
+
+def _cast(
+    *,
+    vote,
+    channel,
+    actor,
+    owner_id,
+    unit_id,
+    approve,
+    choice,
+    proxy_name,
+    proxy_mandate,
+    paper_serial,
+    reference,
+    voting_code,
+    now,
+    context,
+) -> Ballot:
+    # Lock the vote row: ballots of one vote are appended one at a time, so the hash chain
+    # has one order and the duplicate check below sees every committed ballot. The unique
+    # constraint on (vote, entry) stays the last word.
+    vote = Vote.objects.select_for_update().get(pk=vote.pk)
+    if vote.status != VoteStatus.VOTING or not (vote.opens_at <= now < vote.closes_at):
+        raise BallotRefused(
+            _("不在投票时间内（%(opens)s 至 %(closes)s），选票不予接受。")
+            % {"opens": timezone.localtime(vote.opens_at), "closes": timezone.localtime(vote.closes_at)},
+            code="outside_window",
+        )
+    day = timezone.localdate(now)
+    _check_channel(vote, channel, actor, voting_code=voting_code, reference=reference, paper_serial=paper_serial)
+    if channel == Channel.ONLINE and not voting_code and owner_id is None and unit_id is None:
+        own = Owner.objects.filter(person__user=actor).values_list("pk", flat=True).first()
+        if own is None:
+            raise NotPermitted(_("您的账号未关联业主身份，请使用投票码或到现场投票。"))
+        owner_id = own
+    entry, owner_id = _resolve_entry(vote, owner_id=owner_id, unit_id=unit_id, voting_code=voting_code, day=day)
+    context["entry"] = entry
+    if bool(proxy_name.strip()) != bool(proxy_mandate.strip()):
+        raise ApplicationError(_("委托投票须同时登记受托人姓名和书面委托书编号。"), code="proxy_incomplete")
+    if channel == Channel.ONLINE and not voting_code and not proxy_name:
+        own_ids = list(Owner.objects.filter(person__user=actor).values_list("pk", flat=True))
+        if not any(_is_owner_of_entry(vote, entry, o, day) for o in own_ids):
+            raise NotPermitted(_("您只能为自己投票；代他人投票须登记书面委托。"))
+    approved, choice, valid = _check_content(vote, approve, choice)
+    serial = _check_paper(vote, channel, paper_serial)
+    if Ballot.objects.filter(vote=vote, entry=entry, voided=False).exists():
+        raise BallotRefused(
+            _("该业主（%(key)s）已经投过票，每位业主只能投一票。") % {"key": entry.key}, code="duplicate"
+        )
+
+    last = Ballot.objects.filter(vote=vote).aggregate(seq=Max("seq"))["seq"] or 0
+    prev = Ballot.objects.filter(vote=vote, seq=last).values_list("hash", flat=True).first() or GENESIS
+    receipt = secrets.token_hex(6).upper()
+    r_hash = receipt_hash(receipt)
+    seq = last + 1
+    digest = ballot_hash(
+        vote_id=vote.pk,
+        seq=seq,
+        key=entry.key,
+        channel=channel,
+        choice=choice,
+        approve=approve_text(approved),
+        valid=valid,
+        proxy_name=proxy_name.strip(),
+        proxy_mandate=proxy_mandate.strip(),
+        paper_serial=serial,
+        reference=reference.strip(),
+        cast_at=timestamp(now),
+        receipt_hash=r_hash,
+        prev_hash=prev,
+    )
+    try:
+        with transaction.atomic():
+            ballot = Ballot.objects.create(
+                vote=vote,
+                seq=seq,
+                entry=entry,
+                channel=channel,
+                choice=choice,
+                approve=approved,
+                valid=valid,
+                cast_by_owner_id=owner_id,
+                proxy_name=proxy_name.strip(),
+                proxy_mandate=proxy_mandate.strip(),
+                paper_serial=serial,
+                reference=reference.strip(),
+                entered_by=acting_user(actor),
+                cast_at=now,
+                receipt_hash=r_hash,
+                prev_hash=prev,
+                hash=digest,
+            )
+    except IntegrityError as exc:
+        raise BallotRefused(_("该业主已经投过票，每位业主只能投一票。"), code="duplicate") from exc
+    if valid and approved:
+        BallotApproval.objects.bulk_create(BallotApproval(ballot=ballot, candidate_id=c) for c in approved)
+    if voting_code:
+        VotingCode.objects.filter(vote=vote, code_hash=keyed_hash(voting_code)).update(used_at=now)
+    audit_record(
+        actor=actor,
+        action=ElectionsEvent.BALLOT_CAST,
+        obj=ballot,
+        place=vote.estate,
+        data={"channel": channel, "seq": seq, "valid": valid},
+    )
+    ballot.receipt = receipt
+    return ballot
+
+
+def ballot_cast(
+    *,
+    vote: Vote,
+    channel: str,
+    actor,
+    owner_id: int | None = None,
+    unit_id: int | None = None,
+    approve: Iterable[int] | None = None,
+    choice: str = "",
+    proxy_name: str = "",
+    proxy_mandate: str = "",
+    paper_serial: str = "",
+    reference: str = "",
+    voting_code: str | None = None,
+    now: datetime.datetime | None = None,
+) -> Ballot:
+    """Cast one ballot for a counted owner of the frozen roll, or refuse it and log the refusal.
+
+    Returns the ballot with ``receipt`` set (shown to the voter once; only its hash is kept).
+    """
+    now = now or timezone.now()
+    context: dict = {}
+    try:
+        with transaction.atomic():
+            return _cast(
+                vote=vote,
+                channel=channel,
+                actor=actor,
+                owner_id=owner_id,
+                unit_id=unit_id,
+                approve=list(approve or []),
+                choice=choice or "",
+                proxy_name=proxy_name or "",
+                proxy_mandate=proxy_mandate or "",
+                paper_serial=paper_serial or "",
+                reference=reference or "",
+                voting_code=voting_code,
+                now=now,
+                context=context,
+            )
+    except NotPermitted:
+        raise
+    except ApplicationError as exc:
+        RefusedBallot.objects.create(
+            vote=vote,
+            entry=context.get("entry"),
+            channel=channel or "",
+            reason=exc.code,
+            message=exc.message,
+            payload={"owner": owner_id, "unit": unit_id, "paper_serial": paper_serial, "reference": reference},
+            actor=acting_user(actor),
+            at=timezone.now(),
+        )
+        raise
+
+
+@transaction.atomic
+def ballot_void(*, ballot: Ballot, reason: str, actor) -> BallotVoid:
+    """Void a wrongly entered ballot (a supervisor, with a reason); the ballot stays, and may be re-entered."""
+    vote = ballot.vote
+    require(actor, Action.RUN_VOTE, vote.estate)
+    lock(vote)
+    if vote.status != VoteStatus.VOTING:
+        raise Conflict(_("只有投票进行中才能作废录入错误的选票。"), code="wrong_status")
+    if not (reason or "").strip():
+        raise ApplicationError(_("作废选票须写明原因。"), code="reason_required")
+    if BallotVoid.objects.filter(ballot=ballot).exists():
+        raise Conflict(_("该选票已作废。"), code="already_void")
+    void = BallotVoid.objects.create(ballot=ballot, reason=reason.strip(), actor=acting_user(actor), at=timezone.now())
+    # The one column of a ballot that changes, so that its owner may be entered again.
+    Ballot.objects.filter(pk=ballot.pk).update(voided=True)
+    audit_record(actor=actor, action=ElectionsEvent.BALLOT_VOID, obj=ballot, place=vote.estate, data={"reason": reason})
+    return void
+
+
+# Paper serials and voting codes --------------------------------------------------------------
+
+
+@transaction.atomic
+def paper_serials_issue(*, vote: Vote, serials: list[str], actor) -> int:
+    """Record paper ballots issued with these serial numbers."""
+    require(actor, Action.RUN_VOTE, vote.estate)
+    serials = [s.strip() for s in serials if s and s.strip()]
+    if len(set(serials)) != len(serials):
+        raise ApplicationError(_("选票编号有重复。"), code="serial_duplicate")
+    existing = set(PaperSerial.objects.filter(vote=vote, serial__in=serials).values_list("serial", flat=True))
+    if existing:
+        raise Conflict(_("这些选票编号已发放：%(s)s。") % {"s": "、".join(sorted(existing)[:10])}, code="serial_exists")
+    now = timezone.now()
+    PaperSerial.objects.bulk_create(PaperSerial(vote=vote, serial=s, issued_at=now) for s in serials)
+    audit_record(
+        actor=actor, action=ElectionsEvent.PAPER_SERIAL_ISSUE, obj=vote, place=vote.estate, data={"count": len(serials)}
+    )
+    return len(serials)
+
+
+@transaction.atomic
+def paper_serial_void(*, vote: Vote, serial: str, reason: str, actor) -> PaperSerial:
+    """Record an issued paper ballot as void (spoiled or not returned for counting)."""
+    require(actor, Action.RUN_VOTE, vote.estate)
+    paper = PaperSerial.objects.select_for_update().filter(vote=vote, serial=serial.strip()).first()
+    if paper is None:
+        raise ApplicationError(_("选票编号 %(s)s 未登记发放。") % {"s": serial}, code="serial_unknown")
+    if Ballot.objects.filter(vote=vote, paper_serial=paper.serial, voided=False).exists():
+        raise Conflict(_("选票编号 %(s)s 已录入为有效选票，须先作废该选票。") % {"s": serial}, code="serial_used")
+    if not (reason or "").strip():
+        raise ApplicationError(_("作废选票编号须写明原因。"), code="reason_required")
+    PaperSerial.objects.filter(pk=paper.pk).update(voided_at=timezone.now(), void_reason=reason.strip())
+    paper.refresh_from_db()
+    audit_record(
+        actor=actor, action=ElectionsEvent.PAPER_SERIAL_VOID, obj=vote, place=vote.estate, data={"serial": serial}
+    )
+    return paper
+
+
+def _new_code() -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _i in range(8))
+
+
+@transaction.atomic
+def voting_codes_issue(*, vote: Vote, actor) -> list[tuple[int, str]]:
+    """Issue a one-time voting code for every unit that has none yet; return (unit id, code) to print once."""
+    require(actor, Action.RUN_VOTE, vote.estate)
+    if vote.status not in (VoteStatus.NOTICE, VoteStatus.VOTING):
+        raise Conflict(_("投票码在公示或投票阶段发放。"), code="wrong_status")
+    have = set(VotingCode.objects.filter(vote=vote).values_list("unit_id", flat=True))
+    unit_ids = [
+        u for u in PropertyUnit.objects.filter(estate=vote.estate).values_list("pk", flat=True) if u not in have
+    ]
+    now = timezone.now()
+    issued = [(u, _new_code()) for u in unit_ids]
+    VotingCode.objects.bulk_create(
+        VotingCode(vote=vote, unit_id=u, code_hash=keyed_hash(code), issued_at=now) for u, code in issued
+    )
+    audit_record(
+        actor=actor, action=ElectionsEvent.VOTING_CODE_ISSUE, obj=vote, place=vote.estate, data={"count": len(issued)}
+    )
+    return issued

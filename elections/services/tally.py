@@ -1,0 +1,101 @@
+"""The tally of a closed vote, its recount, the beat job that closes due votes, and the auditor's export."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.hashing import digest
+from elections import selectors
+from elections.chain import GENESIS
+from elections.events import ElectionsEvent
+from elections.models import Ballot, TallyState, Vote, VoteResult, VoteStatus, VoteStep
+from elections.services.votes import vote_close
+from governance.audit import audit_record
+from governance.scoping import SYSTEM, Action, require
+
+
+def result_hash(data: dict) -> str:
+    """The hash of a result's data in the one canonical serialisation (``core.hashing``)."""
+    return digest(data)
+
+
+def vote_tally(*, vote_id: int) -> VoteResult | None:
+    """Count a closed vote once and store its immutable result; a second run finds no work and returns None.
+
+    A failed quorum leaves the vote in counting when one extension is still possible;
+    otherwise the vote fails. Only the platform counts (a task, or a command for it).
+    """
+    claimed = Vote.objects.filter(pk=vote_id, status=VoteStatus.COUNTING, tally_state=TallyState.PENDING).update(
+        tally_state=TallyState.RUNNING
+    )
+    if not claimed:
+        return None
+    try:
+        with transaction.atomic():
+            vote = Vote.objects.select_for_update().get(pk=vote_id)
+            data = selectors.tally(vote)
+            head = Ballot.objects.filter(vote=vote).order_by("-seq").values_list("hash", flat=True).first() or GENESIS
+            round_no = (vote.results.aggregate(n=Max("round"))["n"] or 0) + 1
+            result = VoteResult.objects.create(
+                vote=vote,
+                round=round_no,
+                data=data,
+                hash=result_hash(data),
+                chain_head=head,
+                computed_at=timezone.now(),
+            )
+            vote.tally_state = TallyState.DONE
+            vote.save(update_fields=["tally_state"])
+            audit_record(
+                actor=SYSTEM,
+                action=ElectionsEvent.VOTE_TALLY,
+                obj=vote,
+                place=vote.estate,
+                data={"round": round_no, "hash": result.hash},
+            )
+            if not data["quorum"]["met"] and (not vote.extension_allowed or vote.extended):
+                now = timezone.now()
+                vote.status = VoteStatus.FAILED
+                vote.save(update_fields=["status"])
+                VoteStep.objects.create(
+                    vote=vote,
+                    from_status=VoteStatus.COUNTING,
+                    to_status=VoteStatus.FAILED,
+                    actor=None,
+                    at=now,
+                    reason=_("未达法定人数"),
+                )
+            return result
+    except Exception:
+        Vote.objects.filter(pk=vote_id, tally_state=TallyState.RUNNING).update(tally_state=TallyState.PENDING)
+        raise
+
+
+def vote_recount(*, vote: Vote) -> tuple[dict, bool]:
+    """Count again from the same snapshot and ballots; return the data and whether it equals the stored result."""
+    result = vote.latest_result
+    data = selectors.tally(vote)
+    return data, result is not None and result_hash(data) == result.hash
+
+
+def close_due_votes(*, now: datetime.datetime | None = None) -> list[int]:
+    """Close every vote whose voting time has ended (beat calls this every minute)."""
+    now = now or timezone.now()
+    closed = []
+    for vote in Vote.objects.filter(status=VoteStatus.VOTING, closes_at__lte=now):
+        vote_close(vote=vote, actor=SYSTEM, now=now)
+        closed.append(vote.pk)
+    return closed
+
+
+def vote_export(*, vote: Vote, actor) -> str:
+    """Return the auditor's CSV export of a vote (roll, candidates, ballots), and record who took it."""
+    require(actor, Action.AUDIT, vote.estate)
+    text = selectors.export_csv(vote)
+    audit_record(actor=actor, action=ElectionsEvent.VOTE_EXPORT, obj=vote, place=vote.estate)
+    return text

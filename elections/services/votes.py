@@ -1,0 +1,310 @@
+"""Votes and their lifecycle: creating a vote, moving it from state to state, closing and extending it."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import ApplicationError
+from elections.committee_size import committee_size_refusal
+from elections.events import ElectionsEvent
+from elections.models import (
+    Candidate,
+    Matter,
+    PreparatoryGroup,
+    TallyState,
+    Vote,
+    VoteKind,
+    VoteStatus,
+    VoteStep,
+)
+from elections.services.candidates import preparatory_group_refusal
+from elections.services.common import TransitionRefused, local_date, lock
+from elections.services.roll import freeze_roll
+from elections.signals import vote_filed
+from governance.audit import apply_changes, audit_record
+from governance.models import Place, PlaceKind
+from governance.rules import rule
+from governance.scoping import Action, acting_user, require
+
+
+def _check_seats(seats: int | None, estate: Place) -> int:
+    """Refuse a number of seats that no lawful committee of ``estate`` could have (DOMAIN.md §5.4)."""
+    if seats is None:
+        raise ApplicationError(_("选举须指明应选名额。"), code="seats_invalid")
+    refusal = committee_size_refusal(seats, estate)
+    if refusal:
+        raise ApplicationError(refusal, code="seats_invalid")
+    return seats
+
+
+@transaction.atomic
+def vote_create(
+    *,
+    estate: Place,
+    kind: str,
+    title: str,
+    notice_starts: datetime.date,
+    opens_at: datetime.datetime,
+    closes_at: datetime.datetime,
+    actor,
+    matter: int | None = None,
+    seats: int | None = None,
+    description: str = "",
+    extension_allowed: bool = False,
+) -> Vote:
+    """Create a vote of ``estate`` in draft: an election (matter 3, a lawful number of seats) or a resolution."""
+    if estate.kind != PlaceKind.ESTATE:
+        raise ApplicationError(_("投票只能在小区发起。"), code="not_an_estate")
+    require(actor, Action.RUN_VOTE, estate)
+    if kind == VoteKind.COMMITTEE_ELECTION:
+        matter, seats = Matter.COMMITTEE, _check_seats(seats, estate)
+    elif kind == VoteKind.RESOLUTION:
+        if matter not in Matter.values:
+            raise ApplicationError(
+                _("表决事项须为《民法典》第二百七十八条所列的第 1 至 9 项之一。"), code="matter_invalid"
+            )
+        seats = None
+    else:
+        raise ApplicationError(_("投票类型须为业主委员会选举或业主大会表决。"), code="kind_invalid")
+    if timezone.is_naive(opens_at) or timezone.is_naive(closes_at):
+        raise ApplicationError(_("投票起止时间须带时区。"), code="naive_datetime")
+    if closes_at <= opens_at:
+        raise ApplicationError(_("投票截止时间须晚于开始时间。"), code="window_invalid")
+    vote = Vote.objects.create(
+        estate=estate,
+        kind=kind,
+        title=title.strip(),
+        description=description,
+        matter=matter,
+        seats=seats,
+        notice_starts=notice_starts,
+        notice_days=rule("VOTE_NOTICE_DAYS", estate),
+        objection_days=rule("VOTE_OBJECTION_DAYS", estate),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        extension_allowed=extension_allowed,
+        created_by=acting_user(actor),
+    )
+    audit_record(
+        actor=actor,
+        action=ElectionsEvent.VOTE_CREATE,
+        obj=vote,
+        place=estate,
+        summary=vote.title,
+        data={"kind": kind, "matter": matter, "seats": seats},
+    )
+    return vote
+
+
+# Lifecycle ----------------------------------------------------------------------------------
+
+ELECTION_NEXT = {
+    VoteStatus.DRAFT: VoteStatus.NOMINATION,
+    VoteStatus.NOMINATION: VoteStatus.REVIEW,
+    VoteStatus.REVIEW: VoteStatus.NOTICE,
+    VoteStatus.NOTICE: VoteStatus.VOTING,
+    VoteStatus.VOTING: VoteStatus.COUNTING,
+    VoteStatus.PRELIMINARY: VoteStatus.FINAL,
+    VoteStatus.FINAL: VoteStatus.FILED,
+}
+RESOLUTION_NEXT = {**ELECTION_NEXT, VoteStatus.DRAFT: VoteStatus.NOTICE}
+CANCELLABLE = (VoteStatus.DRAFT, VoteStatus.NOMINATION, VoteStatus.REVIEW, VoteStatus.NOTICE, VoteStatus.VOTING)
+
+
+def _allowed_next(vote: Vote) -> set[str]:
+    table = ELECTION_NEXT if vote.is_election else RESOLUTION_NEXT
+    allowed = {table[vote.status]} if vote.status in table else set()
+    if vote.status in CANCELLABLE:
+        allowed.add(VoteStatus.CANCELLED)
+    if vote.status == VoteStatus.COUNTING:
+        allowed |= {VoteStatus.PRELIMINARY, VoteStatus.FAILED}
+    return allowed
+
+
+def _refuse(message: str, code: str = "transition_refused"):
+    raise TransitionRefused(message, code=code)
+
+
+def _check_guard(vote: Vote, to: str, now: datetime.datetime, reason: str, filed_on, filing_reference: str) -> None:
+    """Refuse a transition whose conditions do not hold, with a message a person can act on."""
+    if to == VoteStatus.CANCELLED:
+        if not reason.strip():
+            _refuse(_("取消投票须写明原因。"), "reason_required")
+        return
+    if to == VoteStatus.NOMINATION:
+        group = PreparatoryGroup.objects.filter(vote=vote).first()
+        if group is None:
+            _refuse(_("须先登记符合规定的筹备组，选举才能进入候选人推荐阶段。"), "preparatory_group_missing")
+        members = list(group.members.values("name", "body", "leads"))
+        refusal = preparatory_group_refusal(members)
+        if refusal:
+            _refuse(refusal, "preparatory_group_invalid")
+    elif to == VoteStatus.REVIEW:
+        if not Candidate.objects.filter(vote=vote).exists():
+            _refuse(_("尚无候选人，不能进入资格审查。"), "no_candidates")
+    elif to == VoteStatus.NOTICE:
+        if vote.is_election:
+            if Candidate.objects.filter(vote=vote, eligible__isnull=True).exists():
+                _refuse(_("还有候选人未完成资格审查。"), "review_pending")
+            if not Candidate.objects.filter(vote=vote, eligible=True).exists():
+                _refuse(_("没有通过资格审查的候选人。"), "no_eligible_candidates")
+        if vote.notice_starts > timezone.localdate(now):
+            _refuse(_("公示开始日期不能晚于今天。"), "notice_in_future")
+    elif to == VoteStatus.VOTING:
+        earliest = vote.notice_starts + datetime.timedelta(days=vote.notice_days)
+        if local_date(vote.opens_at) < earliest or timezone.localdate(now) < earliest:
+            _refuse(
+                _("公示期不少于 %(days)s 天：自 %(start)s 起公示，最早 %(earliest)s 开始投票。")
+                % {"days": vote.notice_days, "start": vote.notice_starts, "earliest": earliest},
+                "notice_too_short",
+            )
+        if now < vote.opens_at:
+            _refuse(_("投票将于 %(at)s 开始，尚未到时间。") % {"at": timezone.localtime(vote.opens_at)}, "not_yet_open")
+        if now >= vote.closes_at:
+            _refuse(_("投票截止时间已过，不能开始投票。"), "window_passed")
+    elif to == VoteStatus.COUNTING:
+        if now < vote.opens_at:
+            _refuse(_("投票尚未开始，不能结束投票。"), "not_yet_open")
+    elif to in (VoteStatus.PRELIMINARY, VoteStatus.FAILED):
+        result = vote.latest_result
+        if result is None or vote.tally_state != TallyState.DONE:
+            _refuse(_("计票尚未完成。"), "not_counted")
+        met = result.data["quorum"]["met"]
+        if to == VoteStatus.PRELIMINARY and not met:
+            _refuse(
+                _("参与表决的业主未达法定人数，不能公布结果；可延期一次（如议事规则允许）或宣告未通过。"),
+                "quorum_not_met",
+            )
+        if to == VoteStatus.FAILED and met:
+            _refuse(_("已达法定人数，应公布初步结果。"), "quorum_met")
+    elif to == VoteStatus.FINAL:
+        if vote.objection_ends and timezone.localdate(now) <= vote.objection_ends:
+            _refuse(
+                _("异议期至 %(date)s 结束，之后才能公布最终结果。") % {"date": vote.objection_ends},
+                "objection_window_open",
+            )
+    elif to == VoteStatus.FILED and vote.is_election and (not filing_reference.strip() or filed_on is None):
+        _refuse(_("备案须填写街道办事处的备案文号和备案日期。"), "filing_required")
+
+
+@transaction.atomic
+def vote_transition(
+    *,
+    vote: Vote,
+    to: str,
+    actor,
+    reason: str = "",
+    filing_reference: str = "",
+    filed_on: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> Vote:
+    """Move ``vote`` to the state ``to`` if the lifecycle allows it now, and record the step."""
+    require(actor, Action.RUN_VOTE, vote.estate)
+    now = now or timezone.now()
+    # Lock the vote: a transition must not interleave with ballots or another transition.
+    lock(vote)
+    if to not in VoteStatus.values:
+        raise ApplicationError(_("未知的状态“%(to)s”。") % {"to": to}, code="unknown_status")
+    allowed = _allowed_next(vote)
+    if to not in allowed:
+        names = "、".join(sorted(allowed)) or _("（无，已结束）")
+        _refuse(
+            _("“%(title)s”当前处于“%(status)s”，不能转到“%(to)s”；可转到：%(allowed)s。")
+            % {"title": vote.title, "status": vote.status, "to": to, "allowed": names},
+            "out_of_order",
+        )
+    _check_guard(vote, to, now, reason, filed_on, filing_reference)
+    previous = vote.status
+    values: dict = {"status": to}
+    if to == VoteStatus.VOTING:
+        values.update(freeze_roll(vote=vote, now=now))
+    elif to == VoteStatus.COUNTING:
+        values["tally_state"] = TallyState.PENDING
+    elif to == VoteStatus.PRELIMINARY:
+        result_date = timezone.localdate(now)
+        values["result_date"] = result_date
+        values["objection_ends"] = result_date + datetime.timedelta(days=vote.objection_days)
+        if vote.is_election:
+            values["filing_due"] = result_date + datetime.timedelta(days=rule("COMMITTEE_FILING_DAYS", vote.estate))
+    elif to == VoteStatus.FILED:
+        values.update(filing_reference=filing_reference.strip(), filed_on=filed_on)
+    elif to == VoteStatus.CANCELLED:
+        values["cancel_reason"] = reason.strip()
+    changes = apply_changes(vote, values)
+    vote.save(update_fields=list(changes))
+    VoteStep.objects.create(
+        vote=vote, from_status=previous, to_status=to, actor=acting_user(actor), at=now, reason=reason
+    )
+    audit_record(
+        actor=actor,
+        action=ElectionsEvent.VOTE_TRANSITION,
+        obj=vote,
+        place=vote.estate,
+        summary=f"{previous} → {to}",
+        data={"reason": reason},
+        changes=changes,
+    )
+    if to == VoteStatus.COUNTING:
+        # elections.tasks imports this package: importing it at the top would be circular.
+        from elections.tasks import vote_tally_task
+
+        transaction.on_commit(lambda: vote_tally_task.delay(vote.pk))
+    if to == VoteStatus.FILED and vote.is_election:
+        result = vote.latest_result
+        elected_candidates = result.data.get("elected", []) if result else []
+        owner_of = dict(Candidate.objects.filter(pk__in=elected_candidates).values_list("pk", "owner_id"))
+        elected = [owner_of[c] for c in elected_candidates if c in owner_of]
+        transaction.on_commit(lambda: vote_filed.send(sender=Vote, vote=vote, elected=elected, actor=actor))
+    return vote
+
+
+def vote_close(*, vote: Vote, actor, now: datetime.datetime | None = None) -> Vote:
+    """Close voting (after it opened) and enqueue the tally."""
+    return vote_transition(vote=vote, to=VoteStatus.COUNTING, actor=actor, now=now)
+
+
+@transaction.atomic
+def vote_extend(*, vote: Vote, closes_at: datetime.datetime, actor, now: datetime.datetime | None = None) -> Vote:
+    """Extend a vote whose quorum failed, once, within the configured limit, if the estate's rules allow it."""
+    require(actor, Action.RUN_VOTE, vote.estate)
+    now = now or timezone.now()
+    lock(vote)
+    result = vote.latest_result
+    if vote.status != VoteStatus.COUNTING or result is None or result.data["quorum"]["met"]:
+        raise TransitionRefused(_("只有未达法定人数、已计票的投票才能延期。"), code="not_extendable")
+    if not vote.extension_allowed:
+        raise TransitionRefused(_("本小区议事规则不允许延期，请宣告投票未通过。"), code="extension_not_allowed")
+    if vote.extended:
+        raise TransitionRefused(_("投票只能延期一次。"), code="already_extended")
+    limit = vote.closes_at + datetime.timedelta(days=rule("VOTE_EXTENSION_MAX_DAYS", vote.estate))
+    if not (now < closes_at <= limit):
+        raise ApplicationError(
+            _("延期后的截止时间须晚于现在，且不晚于 %(limit)s。") % {"limit": timezone.localtime(limit)},
+            code="extension_too_long",
+        )
+    previous = vote.status
+    changes = apply_changes(
+        vote,
+        {
+            "original_closes_at": vote.closes_at,
+            "closes_at": closes_at,
+            "extended": True,
+            "status": VoteStatus.VOTING,
+            "tally_state": TallyState.IDLE,
+        },
+    )
+    vote.save(update_fields=list(changes))
+    VoteStep.objects.create(
+        vote=vote,
+        from_status=previous,
+        to_status=vote.status,
+        actor=acting_user(actor),
+        at=now,
+        reason=_("延期至 %(at)s") % {"at": timezone.localtime(closes_at)},
+    )
+    audit_record(actor=actor, action=ElectionsEvent.VOTE_EXTEND, obj=vote, place=vote.estate, changes=changes)
+    return vote
