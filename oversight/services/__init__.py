@@ -1,0 +1,91 @@
+"""Writes of the oversight layer, one function per use case; the API, admin, commands, tasks and receivers call them."""
+
+from .digests import digest_daily, digest_weekly
+from .funds import commissioner_appoint, fund_allocate, fund_income_account
+from .legal import (
+    audit_action_add,
+    audit_action_done,
+    audit_close,
+    audit_plan,
+    audit_publish,
+    audit_report,
+    revenue_rules_record,
+)
+from .notices import (
+    notice_mark_read,
+    notice_preference_set,
+    notices_email,
+    notify,
+    obligation_notice,
+    obligation_recipients,
+)
+from .obligations import (
+    SweepResult,
+    evidence_record,
+    ledger_check_record,
+    obligation_raise,
+    obligation_waive,
+    obligations_for_decision,
+    obligations_for_meeting,
+    obligations_for_project,
+    obligations_for_spending,
+    obligations_for_spot_checks,
+    obligations_for_vote,
+    obligations_sweep,
+    responsible_for,
+    spot_check_periods,
+)
+from .petitions import petition_create, petition_reveal, petition_update, petitions_export, petitions_import
+from .reports import check_report_request, report_build, report_open, report_request
+from .selfmanaged import building_head_appoint, duty_record, duty_roster_create, duty_shift_assign, volunteer_enrol
+from .supervision import intervention_record
+
+__all__ = [
+    "SweepResult",
+    "audit_action_add",
+    "audit_action_done",
+    "audit_close",
+    "audit_plan",
+    "audit_publish",
+    "audit_report",
+    "building_head_appoint",
+    "check_report_request",
+    "commissioner_appoint",
+    "digest_daily",
+    "digest_weekly",
+    "duty_record",
+    "duty_roster_create",
+    "duty_shift_assign",
+    "evidence_record",
+    "fund_allocate",
+    "fund_income_account",
+    "intervention_record",
+    "ledger_check_record",
+    "notice_mark_read",
+    "notice_preference_set",
+    "notices_email",
+    "notify",
+    "obligation_notice",
+    "obligation_raise",
+    "obligation_recipients",
+    "obligation_waive",
+    "obligations_for_decision",
+    "obligations_for_meeting",
+    "obligations_for_project",
+    "obligations_for_spending",
+    "obligations_for_spot_checks",
+    "obligations_for_vote",
+    "obligations_sweep",
+    "petition_create",
+    "petition_reveal",
+    "petition_update",
+    "petitions_export",
+    "petitions_import",
+    "report_build",
+    "report_open",
+    "report_request",
+    "responsible_for",
+    "revenue_rules_record",
+    "spot_check_periods",
+    "volunteer_enrol",
+]
