@@ -1,11 +1,19 @@
+"""The register's admin: every write goes through ``residents.services``, which checks the user's right and audits it.
+
+A refused write (a rule of the domain or a missing right) is shown as a message on the form,
+and nothing is written. Deletions are not offered: the register keeps its history, and
+units, owners and members change through their services.
+"""
+
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, resources
 from import_export.admin import ExportMixin
 
 from core.errors import ApplicationError
 from governance.admin import ScopedAdminMixin
 from residents import services
+from residents.exports import OwnerResource
 from residents.models import (
     ImportJob,
     Occupancy,
@@ -19,8 +27,22 @@ from residents.models import (
 )
 
 
+class ServiceAdminMixin(ScopedAdminMixin):
+    """Show a service's refusal on the form it came from, with nothing written; offer no deletion."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as exc:  # raised inside the admin's transaction, which rolled back
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(PropertyUnit)
-class PropertyUnitAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class PropertyUnitAdmin(ServiceAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "estate", "use", "area", "area_source", "delivered")
     list_filter = ("use", "area_source", "delivered")
     list_select_related = ("building", "estate")
@@ -33,36 +55,16 @@ class PropertyUnitAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = {k: form.cleaned_data[k] for k in services.UNIT_FIELDS if k in form.cleaned_data}
-        try:
-            if change:
-                services.unit_update(unit=obj, actor=request.user, **data)
-            else:
-                obj.pk = services.unit_create(building=form.cleaned_data["building"], actor=request.user, **data).pk
-        except ApplicationError as exc:
-            self.message_user(request, exc.message, level=messages.ERROR)
-
-
-class OwnerResource(resources.ModelResource):
-    """The owners export: ID and phone numbers masked, like every list."""
-
-    name = fields.Field(attribute="name", column_name=_("姓名/名称"))
-    id_number = fields.Field(column_name=_("身份证号"))
-    phone = fields.Field(column_name=_("手机号"))
-
-    class Meta:
-        model = Owner
-        fields = ("id", "name", "kind", "is_developer", "credit_code", "place__name", "id_number", "phone")
-        export_order = fields
-
-    def dehydrate_id_number(self, owner):
-        return owner.person.id_number_masked if owner.person_id else ""
-
-    def dehydrate_phone(self, owner):
-        return owner.person.phone_masked if owner.person_id else ""
+        if change:
+            # ``obj`` already carries the form's values; the service compares against the record.
+            unit = PropertyUnit.objects.get(pk=obj.pk)
+            services.unit_update(unit=unit, actor=request.user, **data)
+        else:
+            obj.pk = services.unit_create(building=form.cleaned_data["building"], actor=request.user, **data).pk
 
 
 @admin.register(Owner)
-class OwnerAdmin(ScopedAdminMixin, ExportMixin, admin.ModelAdmin):
+class OwnerAdmin(ServiceAdminMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [OwnerResource]
     list_display = ("name", "kind", "is_developer", "id_number_masked", "phone_masked", "place")
     list_filter = ("kind", "is_developer")
@@ -85,6 +87,24 @@ class OwnerAdmin(ScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # owners come from the register import or the API
 
+    def save_model(self, request, obj, form, change):
+        owner = Owner.objects.get(pk=obj.pk)
+        fields = {k: form.cleaned_data[k] for k in services.OWNER_FIELDS if k in form.cleaned_data}
+        services.owner_update(owner=owner, actor=request.user, **fields)
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        """The export is the service's: it checks the user's right, masks, neutralises formulas and logs it."""
+        data = services.owners_export(
+            owners=queryset,
+            file_format=file_format,
+            actor=request.user,
+            fields=self.get_export_resource_fields_from_form(kwargs.get("export_form")),
+        )
+        encoding = kwargs.get("encoding")
+        if not file_format.is_binary() and encoding:
+            data = data.encode(encoding)
+        return data
+
 
 @admin.register(Ownership)
 class OwnershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -103,7 +123,7 @@ class OwnershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Resident)
-class ResidentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ResidentAdmin(ServiceAdminMixin, admin.ModelAdmin):
     list_display = ("person", "relation", "unit", "start", "end")
     list_filter = ("relation",)
     list_select_related = ("person", "unit__building")
@@ -115,7 +135,7 @@ class ResidentAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Occupancy)
-class OccupancyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class OccupancyAdmin(ServiceAdminMixin, admin.ModelAdmin):
     list_display = ("unit", "state", "since")
     list_filter = ("state",)
     list_select_related = ("unit__building",)
@@ -161,7 +181,7 @@ class ParticipationInline(admin.TabularInline):
 
 
 @admin.register(PartyMember)
-class PartyMemberAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class PartyMemberAdmin(ServiceAdminMixin, admin.ModelAdmin):
     list_display = ("person", "organization", "in_service", "registered_on")
     list_filter = ("in_service", "skills")
     list_select_related = ("person", "organization")
@@ -174,18 +194,21 @@ class PartyMemberAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        self._fields = {
-            k: form.cleaned_data[k] for k in ("in_service", "registered_on", "workplace") if k in form.cleaned_data
-        }
+        pass  # written with its skills in ``save_related``, by the service
 
     def save_related(self, request, form, formsets, change):
+        names = ("in_service", "registered_on", "workplace")
+        fields = {k: form.cleaned_data[k] for k in names if k in form.cleaned_data}
         services.party_member_update(
-            member=form.instance, actor=request.user, skills=form.cleaned_data.get("skills", []), **self._fields
+            member=PartyMember.objects.get(pk=form.instance.pk),
+            actor=request.user,
+            skills=form.cleaned_data.get("skills", []),
+            **fields,
         )
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ImportJobAdmin(ServiceAdminMixin, admin.ModelAdmin):
     """Upload a register file here; the import runs in the background and the row shows its progress."""
 
     list_display = ("created_at", "estate", "file_name", "state", "percent", "processed_rows", "error_count")

@@ -10,6 +10,7 @@ a clerk's file. Idempotent: each part is skipped when it is already there.
 
 from __future__ import annotations
 
+import csv
 import datetime
 import io
 import random
@@ -18,6 +19,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from governance import services as governance_services
 from governance.demo import CHAIR_NAME
 from governance.models import Organization, OrgFunction, OrgKind, Person, Place, PlaceKind, User
 from governance.scoping import SYSTEM
@@ -100,8 +102,6 @@ def _chair_person(estate: Place) -> Person | None:
 
 def _give_identity(person: Person, serial: int, birth: datetime.date) -> None:
     if not person.id_number:
-        from governance import services as governance_services
-
         governance_services.person_update(
             person=person, id_number=make_resident_id("500105", birth, serial), actor=SYSTEM
         )
@@ -116,8 +116,6 @@ def _register(estate: Place, stdout) -> None:
     resident_person = _demo_resident_person()
     if resident_person is not None and not resident_person.id_number:
         _give_identity(resident_person, 777, datetime.date(1985, 6, 1))
-        from governance import services as governance_services
-
         governance_services.person_update(person=resident_person, phone="13912340000", actor=SYSTEM)
     chair_person = _chair_person(estate)
     if chair_person is not None:
@@ -220,13 +218,15 @@ def _register(estate: Place, stdout) -> None:
             ]
         )
     buffer = io.StringIO()
-    import csv
-
     writer = csv.writer(buffer)
     writer.writerow(header)
     writer.writerows(rows)
-    report, _summary = importer.import_register(
-        io.BytesIO(buffer.getvalue().encode()), "demo-register.csv", estate, on=HISTORY_START
+    report, _summary = services.register_import_file(
+        estate=estate,
+        file=io.BytesIO(buffer.getvalue().encode()),
+        name="demo-register.csv",
+        on=HISTORY_START,
+        actor=SYSTEM,
     )
     if not report.ok:  # a bug in the demo itself: say where
         raise RuntimeError(f"demo register invalid: {report.errors[:5]}")

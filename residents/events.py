@@ -11,6 +11,7 @@ class ResidentsEvent(models.TextChoices):
     UNIT_CREATE = "unit.create", _("登记专有部分")
     UNIT_UPDATE = "unit.update", _("修改专有部分")
     OWNER_CREATE = "owner.create", _("登记业主")
+    OWNER_UPDATE = "owner.update", _("修改业主信息")
     OWNER_REVEAL = "owner.reveal", _("查看业主完整信息")
     OWNERSHIP_TRANSFER = "ownership.transfer", _("产权转移")
     RESIDENT_MOVE_IN = "resident.move_in", _("入住")

@@ -3,10 +3,12 @@
 Every count of DOMAIN.md §4 reads this register through ``residents.selectors.voting_roll``.
 """
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.crypto import keyed_hash
@@ -30,6 +32,37 @@ class AreaSource(models.TextChoices):
 # Judicial Interpretation on Building Distinct Ownership, Art. 8: the register first,
 # then the survey, then the sale contract.
 AREA_PRECEDENCE = (AreaSource.REGISTERED, AreaSource.SURVEYED, AreaSource.CONTRACT)
+
+# The largest area one exclusive unit may have: a square kilometre less a hundredth. Larger
+# figures are typing errors (a misplaced exponent, an area in cm²), not units; the column
+# itself would hold up to 99,999,999.99.
+MAX_UNIT_AREA = Decimal("999999.99")
+TWO_PLACES = Decimal("0.01")
+
+
+def area_refusal(value: Decimal) -> str | None:
+    """Say why ``value`` cannot be a unit's area in m² (positive, two decimals at most, not absurd), or None.
+
+    The one rule for every way an area enters the register: the services, the API and the import.
+    """
+    if not value.is_finite():
+        return gettext("面积必须是数字。")
+    if value <= 0:
+        return gettext("面积必须大于 0 平方米。")
+    if value > MAX_UNIT_AREA:
+        return gettext("面积不能超过 %(max)s 平方米，请检查单位和小数点。") % {"max": MAX_UNIT_AREA}
+    try:
+        if value != value.quantize(TWO_PLACES):
+            return gettext("面积最多保留两位小数。")
+    except InvalidOperation:
+        return gettext("面积最多保留两位小数。")
+    return None
+
+
+def unit_label(building_name: str, stairway: str, room: str) -> str:
+    """A unit's number as people write it and notices show it: ``1栋-1单元-101``."""
+    stairway = f"{stairway}单元" if stairway else ""
+    return "-".join(p for p in (building_name, stairway, room) if p)
 
 
 class PropertyUnit(models.Model):
@@ -97,8 +130,7 @@ class PropertyUnit(models.Model):
     @property
     def label(self) -> str:
         """The unit's number as a notice shows it: building, stairway, room."""
-        stairway = f"{self.stairway}单元" if self.stairway else ""
-        return "-".join(p for p in (self.building.name, stairway, self.room) if p)
+        return unit_label(self.building.name, self.stairway, self.room)
 
     def apply_area_precedence(self) -> None:
         """Set ``area`` and ``area_source`` from the best source present (DOMAIN.md §4)."""
@@ -215,8 +247,6 @@ class ResidentRelation(models.TextChoices):
 class ResidencyQuerySet(ScopedQuerySet):
     def current(self, day=None):
         """Residencies in force on ``day`` (today by default)."""
-        from django.utils import timezone
-
         day = day or timezone.localdate()
         return self.filter(start__lte=day).filter(models.Q(end__isnull=True) | models.Q(end__gt=day))
 

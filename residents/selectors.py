@@ -6,13 +6,22 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from core.numbers import percent
-from governance.models import Place
+from governance.models import Place, PlaceKind
+from governance.rules import rule
 from governance.scoping import subtree_q
-from residents.models import Ownership, PartyMember, PropertyUnit, UnitUse
+from residents.models import (
+    Occupancy,
+    OccupancyState,
+    Ownership,
+    PartyMember,
+    PropertyUnit,
+    Resident,
+    UnitUse,
+)
 
 DEVELOPER_KEY = "developer"
 
@@ -65,11 +74,11 @@ def voting_roll(estate: Place, on: datetime.date | None = None) -> VotingRoll:
     - an ownership that ended on or before ``on`` does not count; a unit with no owner
       in force is the developer's.
 
-    Two queries, whatever the size of the estate.
+    Three queries, whatever the size of the estate (one reads the district's parking rule).
     """
     on = on or timezone.localdate()
     units = PropertyUnit.objects.filter(estate=estate)
-    if not settings.GONGZHI["PARKING_COUNTS_FOR_AREA"]:
+    if not rule("PARKING_COUNTS_FOR_AREA", estate):
         units = units.exclude(use=UnitUse.PARKING)
     unit_rows = list(units.values_list("id", "area", "delivered").order_by("id"))
     owners_of: dict[int, list[tuple[int, bool]]] = {}
@@ -135,10 +144,6 @@ def voting_roll(estate: Place, on: datetime.date | None = None) -> VotingRoll:
 
 def own_unit_ids(user, on: datetime.date | None = None):
     """Ids of the units ``user``'s person owns or lives in on ``on``: a resident's own part of the register."""
-    from django.db.models import Q
-
-    from residents.models import Resident
-
     person_id = getattr(user, "person_id", None) if user and user.is_authenticated else None
     if person_id is None:
         return PropertyUnit.objects.none().values("pk")
@@ -150,8 +155,6 @@ def own_unit_ids(user, on: datetime.date | None = None):
 
 def units_in(place: Place):
     """The units of a building, complex, estate, or of every estate under a higher place."""
-    from governance.models import PlaceKind
-
     if place.kind == PlaceKind.BUILDING:
         return PropertyUnit.objects.filter(building=place)
     if place.kind == PlaceKind.COMPLEX:
@@ -171,10 +174,6 @@ def occupancy_rate(place: Place, on: datetime.date | None = None) -> dict:
     A unit counts as occupied when its latest occupancy record on or before ``on`` says so.
     One query.
     """
-    from django.db.models import Count, OuterRef, Q, Subquery
-
-    from residents.models import Occupancy, OccupancyState
-
     on = on or timezone.localdate()
     latest = Occupancy.objects.filter(unit=OuterRef("pk"), since__lte=on).order_by("-since").values("state")[:1]
     figures = (
@@ -206,8 +205,6 @@ def occupancy_series(place: Place, start: datetime.date, end: datetime.date) -> 
 
     Two queries: the units, and their occupancy records swept once in date order.
     """
-    from residents.models import Occupancy, OccupancyState
-
     points = _month_ends(start, end)
     if not points:
         return []
@@ -259,11 +256,6 @@ def party_participation(place: Place, on: datetime.date | None = None) -> list[d
     """Per estate under ``place`` (or ``place`` itself): in-service members, how many took part in the
     twelve months up to ``on``, and their share. Two queries, whatever the number of estates.
     """
-    from django.db.models import Count, Q
-
-    from governance.models import PlaceKind
-    from residents.models import PartyMember
-
     on = on or timezone.localdate()
     since = _twelve_months_up_to(on)
     in_place = (

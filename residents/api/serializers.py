@@ -2,6 +2,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from governance.api.fields import ScopedPrimaryKeyRelatedField
+
+# Related objects are looked up among those the user may read (others answer "does not exist",
+# as a 404 would); whether the user may write with them is the write service's decision (403).
 from governance.models import Organization, Person, Place
 from governance.scoping import Action
 from residents.models import (
@@ -19,7 +22,7 @@ from residents.models import (
 
 
 class PropertyUnitSerializer(serializers.ModelSerializer):
-    building = ScopedPrimaryKeyRelatedField(queryset=Place.objects.filter(kind="building"), action=Action.CHANGE)
+    building = ScopedPrimaryKeyRelatedField(queryset=Place.objects.filter(kind="building"), action=Action.VIEW)
     building_name = serializers.CharField(source="building.name", read_only=True)
     use = serializers.ChoiceField(choices=UnitUse.choices, default=UnitUse.RESIDENTIAL)
     label = serializers.CharField(read_only=True)
@@ -66,9 +69,9 @@ class OwnerSerializer(serializers.ModelSerializer):
     """An owner with ID and phone numbers masked; whole values only through ``reveal``, which is logged."""
 
     person = ScopedPrimaryKeyRelatedField(
-        queryset=Person.objects.all(), action=Action.CHANGE, required=False, allow_null=True
+        queryset=Person.objects.all(), action=Action.VIEW, required=False, allow_null=True
     )
-    place = ScopedPrimaryKeyRelatedField(queryset=Place.objects.filter(kind="estate"), action=Action.CHANGE)
+    place = ScopedPrimaryKeyRelatedField(queryset=Place.objects.filter(kind="estate"), action=Action.VIEW)
     name = serializers.CharField(read_only=True)
     id_number_masked = serializers.SerializerMethodField()
     phone_masked = serializers.SerializerMethodField()
@@ -106,8 +109,8 @@ class OwnershipSerializer(serializers.ModelSerializer):
 
 
 class ResidentSerializer(serializers.ModelSerializer):
-    unit = ScopedPrimaryKeyRelatedField(queryset=PropertyUnit.objects.all(), action=Action.CHANGE)
-    person = ScopedPrimaryKeyRelatedField(queryset=Person.objects.all(), action=Action.CHANGE)
+    unit = ScopedPrimaryKeyRelatedField(queryset=PropertyUnit.objects.all(), action=Action.VIEW)
+    person = ScopedPrimaryKeyRelatedField(queryset=Person.objects.all(), action=Action.VIEW)
     person_name = serializers.CharField(source="person.name", read_only=True)
     relation = serializers.ChoiceField(choices=ResidentRelation.choices)
 
@@ -122,8 +125,8 @@ class MoveOutSerializer(serializers.Serializer):
 
 
 class PartyMemberSerializer(serializers.ModelSerializer):
-    person = ScopedPrimaryKeyRelatedField(queryset=Person.objects.all(), action=Action.CHANGE)
-    organization = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all(), action=Action.CHANGE)
+    person = ScopedPrimaryKeyRelatedField(queryset=Person.objects.all(), action=Action.VIEW)
+    organization = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all(), action=Action.VIEW)
     person_name = serializers.CharField(source="person.name", read_only=True)
     organization_name = serializers.CharField(source="organization.name", read_only=True)
     skills = serializers.SlugRelatedField(slug_field="code", queryset=Skill.objects.all(), many=True, required=False)
@@ -144,9 +147,7 @@ class PartyMemberSerializer(serializers.ModelSerializer):
 
 
 class PartyMemberUpdateSerializer(serializers.ModelSerializer):
-    organization = ScopedPrimaryKeyRelatedField(
-        queryset=Organization.objects.all(), action=Action.CHANGE, required=False
-    )
+    organization = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all(), action=Action.VIEW, required=False)
     skills = serializers.SlugRelatedField(slug_field="code", queryset=Skill.objects.all(), many=True, required=False)
 
     class Meta:
@@ -168,7 +169,7 @@ class SkillSerializer(serializers.ModelSerializer):
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
-    estate = ScopedPrimaryKeyRelatedField(queryset=Place.objects.filter(kind="estate"), action=Action.CHANGE)
+    estate = ScopedPrimaryKeyRelatedField(queryset=Place.objects.filter(kind="estate"), action=Action.VIEW)
     file = serializers.FileField(write_only=True)
     percent = serializers.IntegerField(read_only=True)
 

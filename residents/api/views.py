@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -61,18 +61,16 @@ class PropertyUnitViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     serializer_class = s.PropertyUnitSerializer
     filterset_class = UnitFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
+    service_checks_rights = True
 
     def also_visible(self, user):
         return Q(pk__in=selectors.own_unit_ids(user))
 
     def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        self.require(Action.CHANGE, data["building"])
-        serializer.instance = services.unit_create(actor=self.request.user, **data)
+        serializer.instance = services.unit_create(actor=self.request.user, **serializer.validated_data)
 
     def update(self, request, *args, **kwargs):
         unit = self.get_object()
-        self.require(Action.CHANGE, unit.building)
         serializer = s.PropertyUnitUpdateSerializer(unit, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         unit = services.unit_update(unit=unit, actor=request.user, **serializer.validated_data)
@@ -83,7 +81,6 @@ class PropertyUnitViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     def transfer(self, request, pk=None):
         """Hand the unit to new owners on a date: current ownerships end, new ones start."""
         unit = self.get_object()
-        self.require(Action.CHANGE, unit.building)
         serializer = s.TransferSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -119,16 +116,14 @@ class OwnerViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     serializer_class = s.OwnerSerializer
     filterset_class = OwnerFilter
     http_method_names = ["get", "post", "head", "options"]
+    service_checks_rights = True
 
     def also_visible(self, user):
         person_id = getattr(user, "person_id", None)
         return Q(person_id=person_id) if person_id else None
 
     def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        self.require(Action.CHANGE, data["place"])
-        if data.get("person") is None and not data.get("org_name"):
-            raise ValidationError({"org_name": _("单位业主必须填写单位名称；个人业主请指定人员。")})
+        data = serializer.validated_data
         serializer.instance = services.owner_create(
             estate=data["place"],
             person=data.get("person"),
@@ -139,6 +134,8 @@ class OwnerViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         )
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    # Transitional, for ``ScopedPermission`` until it leaves object writes to the services: the
+    # service checks ``view_personal`` itself.
     @action(detail=True, methods=["post"], object_write_action=Action.VIEW_PERSONAL)
     def reveal(self, request, pk=None):
         """Show the owner's whole ID and phone numbers; refused unless the role needs them; each reveal is audited."""
@@ -192,6 +189,7 @@ class ResidentViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Read
     queryset = Resident.objects.select_related("person").order_by("unit_id", "start", "pk")
     serializer_class = s.ResidentSerializer
     filterset_class = ResidentFilter
+    service_checks_rights = True
 
     def also_visible(self, user):
         person_id = getattr(user, "person_id", None)
@@ -199,7 +197,6 @@ class ResidentViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Read
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        self.require(Action.CHANGE, data["unit"].building)
         serializer.instance = services.resident_move_in(
             unit=data["unit"],
             person=data["person"],
@@ -212,7 +209,6 @@ class ResidentViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Read
     @action(detail=True, methods=["post"], url_path="move-out")
     def move_out(self, request, pk=None):
         resident = self.get_object()
-        self.require(Action.CHANGE, resident.unit.building)
         serializer = s.MoveOutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         resident = services.resident_move_out(resident=resident, on=serializer.validated_data["on"], actor=request.user)
@@ -239,27 +235,22 @@ class PartyMemberViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     serializer_class = s.PartyMemberSerializer
     filterset_class = PartyMemberFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
+    service_checks_rights = True
 
     def also_visible(self, user):
         person_id = getattr(user, "person_id", None)
         return Q(person_id=person_id) if person_id else None
 
     def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        self.require(Action.CHANGE, data["organization"].place)
-        serializer.instance = services.party_member_register(actor=self.request.user, **data)
+        serializer.instance = services.party_member_register(actor=self.request.user, **serializer.validated_data)
 
     def update(self, request, *args, **kwargs):
         member = self.get_object()
-        self.require(Action.CHANGE, member.organization.place)
         serializer = s.PartyMemberUpdateSerializer(
             member, data=request.data, partial=True, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        if "organization" in data:
-            self.require(Action.CHANGE, data["organization"].place)
-        member = services.party_member_update(member=member, actor=request.user, **data)
+        member = services.party_member_update(member=member, actor=request.user, **serializer.validated_data)
         return Response(s.PartyMemberSerializer(member, context=self.get_serializer_context()).data)
 
     @extend_schema(request=s.ParticipationSerializer, responses=s.ParticipationSerializer(many=True))
@@ -271,7 +262,6 @@ class PartyMemberViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
             records = Participation.objects.filter(member=member).order_by("-date", "pk")
             page = self.paginate_queryset(records)
             return self.get_paginated_response(s.ParticipationSerializer(page, many=True).data)
-        self.require(Action.CHANGE, member.organization.place)
         serializer = s.ParticipationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         record = services.participation_record(member=member, actor=request.user, **serializer.validated_data)
@@ -295,10 +285,10 @@ class ImportJobViewSet(ScopedReadOnlyViewSet, mixins.CreateModelMixin):
     queryset = ImportJob.objects.order_by("-created_at", "-pk")
     serializer_class = s.ImportJobSerializer
     filterset_fields = ["estate", "state"]
+    service_checks_rights = True
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        self.require(Action.CHANGE, data["estate"])
         serializer.instance = services.register_import_submit(
             estate=data["estate"], file=data["file"], on=data.get("on"), actor=self.request.user
         )

@@ -6,7 +6,9 @@ from decimal import Decimal
 
 import factory
 
+from governance.scoping import SYSTEM
 from governance.tests.factories import PersonFactory
+from residents import services
 from residents.identifiers import make_credit_code, make_resident_id
 from residents.models import Owner, OwnerKind, Ownership, PartyMember, PropertyUnit, Resident
 
@@ -107,3 +109,8 @@ def register_row(
 ) -> str:
     ident = ident if ident is not None else person_id(n)
     return ",".join([building, stairway, room, use, area, source, delivered, name, ident, phone, developer, share])
+
+
+def import_file(estate, fh, name: str = "register.csv", on: datetime.date | None = None):
+    """Import a register file now, as a command does (``SYSTEM``); return the report and what changed."""
+    return services.register_import_file(estate=estate, file=fh, name=name, on=on, actor=SYSTEM)

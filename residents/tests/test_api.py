@@ -258,13 +258,28 @@ def test_register_import_endpoint_queues_a_job_and_reports_its_outcome(
     assert job["state"] == "invalid" and job["error_count"] == 1 and job["errors"][0]["line"] == 3
 
 
-def test_register_import_is_refused_outside_change_scope(api, cast, world):
+def test_register_import_is_refused_to_a_role_that_may_only_read(api, cast, world):
+    from residents.models import ImportJob
+
     upload = register_csv([register_row()])
     upload.name = "register.csv"
     response = api.as_user(cast["reviewer"]).post(
         "/api/v1/register-imports/", {"estate": world["estate_a"].pk, "file": upload}, format="multipart"
     )
-    assert response.status_code == 400  # the estate is not one they may change
+    assert response.status_code == 403 and response.json()["detail"] == "您无权修改“南方上格林”的登记册。"
+    assert not ImportJob.objects.exists() and not AuditEvent.objects.filter(action__startswith="register").exists()
+
+
+def test_register_import_into_an_estate_out_of_sight_answers_400(api, cast, world):
+    from residents.models import ImportJob
+
+    upload = register_csv([register_row()])
+    upload.name = "register.csv"
+    response = api.as_user(cast["secretary_b"]).post(
+        "/api/v1/register-imports/", {"estate": world["estate_a"].pk, "file": upload}, format="multipart"
+    )
+    assert response.status_code == 400 and "estate" in response.json()["fields"]
+    assert not ImportJob.objects.exists()
 
 
 def test_a_tenant_resident_sees_the_unit_they_live_in(api, cast, register):
@@ -278,3 +293,56 @@ def test_a_former_residents_unit_is_no_longer_theirs(api, cast, register):
         unit=register["theirs"], person=cast["resident"].person, relation="tenant", end=datetime.date(2021, 1, 1)
     )
     assert _ids(api.as_user(cast["resident"]).get("/api/v1/units/")) == [register["mine"].pk]
+
+
+def _residencies():
+    from residents.models import Occupancy, Resident
+
+    return (
+        list(Resident.objects.order_by("pk").values_list("pk", "unit_id", "person_id", "start", "end")),
+        list(Occupancy.objects.order_by("pk").values_list("pk", "unit_id", "state", "since")),
+    )
+
+
+def test_moving_in_again_before_ones_current_residency_answers_409_and_writes_nothing(api, cast, register):
+    person = PersonFactory(place=register["theirs"].estate)
+    client = api.as_user(cast["secretary_a"])
+    first = client.post(
+        "/api/v1/residents/",
+        {"unit": register["theirs"].pk, "person": person.pk, "relation": "tenant", "start": "2024-03-01"},
+        format="json",
+    )
+    assert first.status_code == 201, first.content
+    before = _residencies()
+    response = client.post(
+        "/api/v1/residents/",
+        {"unit": register["theirs"].pk, "person": person.pk, "relation": "tenant", "start": "2023-01-01"},
+        format="json",
+    )
+    assert response.status_code == 409, response.content
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "overlapping_residency" and "2024-03-01" in response.json()["detail"]
+    assert _residencies() == before
+
+
+def test_moving_in_before_the_units_latest_occupancy_record_answers_409(api, cast, register):
+    client = api.as_user(cast["secretary_a"])
+    unit = register["theirs"].pk
+    first = PersonFactory(place=register["theirs"].estate)
+    created = client.post(
+        "/api/v1/residents/", {"unit": unit, "person": first.pk, "relation": "tenant", "start": "2024-03-01"}
+    ).json()
+    assert client.post(f"/api/v1/residents/{created['id']}/move-out/", {"on": "2025-03-01"}).status_code == 200
+    before = _residencies()
+    response = client.post(
+        "/api/v1/residents/",
+        {
+            "unit": unit,
+            "person": PersonFactory(place=register["theirs"].estate).pk,
+            "relation": "family",
+            "start": "2024-06-01",
+        },
+    )
+    assert response.status_code == 409 and response.json()["code"] == "out_of_order"
+    assert "2025-03-01" in response.json()["detail"]
+    assert _residencies() == before

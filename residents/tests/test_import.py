@@ -13,17 +13,18 @@ from governance.models import AuditEvent, Person
 from governance.scoping import SYSTEM
 from residents import importer
 from residents.identifiers import make_credit_code
+from residents.importer import validation
 from residents.models import Owner, Ownership, PropertyUnit
 from residents.selectors import voting_roll
 
-from .factories import HEADER, person_id, register_csv, register_row
+from .factories import HEADER, import_file, person_id, register_csv, register_row
 
 DAY = datetime.date(2026, 1, 10)
 DEVELOPER = make_credit_code(7)
 
 
 def _import(estate, fh, name="register.csv", on=DAY):
-    return importer.import_register(fh, name, estate, on=on)
+    return import_file(estate, fh, name, on=on)
 
 
 def _thousand_rows(bad_at: int | None = None, bad_row: str = "") -> list[str]:
@@ -240,7 +241,7 @@ def test_the_same_id_number_under_two_names_is_refused(estate):
 
 
 def test_a_buyer_whose_units_fall_in_different_batches_is_one_person(estate, monkeypatch):
-    monkeypatch.setattr(importer, "BATCH", 2)
+    monkeypatch.setattr(validation, "BATCH", 2)
     rows = [register_row(building="1栋", room="101", n=1)]
     rows += [register_row(building="1栋", room=str(102 + i), n=10 + i) for i in range(4)]
     rows += [register_row(building="2栋", room="101", n=1)]

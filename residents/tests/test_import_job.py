@@ -159,7 +159,7 @@ def test_a_job_whose_worker_stopped_is_marked_failed_and_its_file_removed(estate
     job = _job(estate, [register_row()])
     path = job.file.path
     _started(job, ImportState.IMPORTING, minutes_ago=180)
-    assert services.register_imports_fail_stalled() == 1
+    assert services.register_imports_fail_stalled(actor=SYSTEM) == 1
     job.refresh_from_db()
     assert job.state == ImportState.FAILED
     assert "重新上传" in job.errors[0]["message"]
@@ -170,7 +170,7 @@ def test_a_job_whose_worker_stopped_is_marked_failed_and_its_file_removed(estate
 def test_a_job_still_within_its_time_is_left_running(estate):
     job = _job(estate, [register_row()])
     _started(job, ImportState.VALIDATING, minutes_ago=5)
-    assert services.register_imports_fail_stalled() == 0
+    assert services.register_imports_fail_stalled(actor=SYSTEM) == 0
     job.refresh_from_db()
     assert job.state == ImportState.VALIDATING
 

@@ -5,11 +5,10 @@ from decimal import Decimal
 
 from core import crypto
 from governance.models import AuditEvent, Person
-from residents import importer
 from residents.identifiers import make_credit_code
 from residents.models import Owner, Ownership, PropertyUnit
 
-from .factories import person_id, register_csv, register_row
+from .factories import import_file, person_id, register_csv, register_row
 
 DAY = datetime.date(2026, 1, 10)
 LATER = DAY + datetime.timedelta(days=40)
@@ -17,7 +16,7 @@ DEVELOPER = make_credit_code(7)
 
 
 def _import(estate, rows, on=DAY):
-    report, summary = importer.import_register(register_csv(rows), "register.csv", estate, on=on)
+    report, summary = import_file(estate, register_csv(rows), on=on)
     assert report.ok, report.errors
     return summary
 
@@ -93,16 +92,16 @@ def test_a_renamed_developer_updates_the_organization(estate):
     assert Owner.objects.get().org_name == "南方置业"
 
 
-def test_an_area_from_another_source_updates_the_unit_and_clears_the_old_one(estate):
+def test_an_area_from_another_source_is_added_and_the_old_one_kept(estate):
     _import(estate, [register_row(room="101", n=1)])
     summary = _import(estate, [register_row(room="101", n=1, area="88.00", source="surveyed")], on=LATER)
     assert summary["units_updated"] == 1 and summary["units_changing_hands"] == 0
     unit = PropertyUnit.objects.get()
     assert (unit.registered_area, unit.surveyed_area, unit.area, unit.area_source) == (
-        None,
+        Decimal("89.50"),
         Decimal("88.00"),
-        Decimal("88.00"),
-        "surveyed",
+        Decimal("89.50"),
+        "registered",
     )
 
 

@@ -147,10 +147,11 @@ def test_the_roll_is_exact_and_feeds_an_exact_quorum(estate, unit, owner):
     assert Fraction(two_entries) / Fraction(roll.total_area) == Fraction(2, 3)
 
 
-def test_the_roll_takes_two_queries_whatever_the_size(estate, unit, owner, django_assert_num_queries):
+def test_the_roll_takes_three_queries_whatever_the_size(estate, unit, owner, django_assert_num_queries):
     for _i in range(20):
         OwnershipFactory(unit=unit(), owner=owner())
-    with django_assert_num_queries(2):
+    # The district's parking rule, the units, their ownerships.
+    with django_assert_num_queries(3):
         voting_roll(estate, on=DAY)
 
 

@@ -5,8 +5,10 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from core.errors import ApplicationError
 from governance.models import Place, PlaceKind
-from residents import importer
+from governance.scoping import SYSTEM
+from residents import services
 
 
 class Command(BaseCommand):
@@ -32,7 +34,10 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(str(exc)) from exc
         with fh:
-            report, summary = importer.import_register(fh, file, estate, on=on)
+            try:
+                report, summary = services.register_import_file(estate=estate, file=fh, name=file, on=on, actor=SYSTEM)
+            except ApplicationError as exc:
+                raise CommandError(exc.message) from exc
         if not report.ok:
             for error in report.errors:
                 column = f" [{error['column']}]" if error["column"] else ""
@@ -42,5 +47,10 @@ class Command(BaseCommand):
             raise CommandError(_("文件有 %s 处错误，未导入任何数据。") % report.error_count)
         self.stdout.write(_("已导入 %(rows)s 行（%(units)s 户）：") % summary)
         for key, value in summary.items():
-            if key not in ("rows", "units"):
+            if key not in ("rows", "units", "area_changes"):
                 self.stdout.write(f"  {key}: {value}")
+        for change in summary["area_changes"]:
+            self.stdout.write(
+                _("  %(unit)s：计入面积 %(from)s → %(to)s（%(reason)s）")
+                % {"unit": change["unit"], "from": change["from"], "to": change["to"], "reason": change["reason"]}
+            )
