@@ -77,11 +77,24 @@ def _services(request, settings):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Each test starts with an empty cache (throttle counters live there)."""
+def _empty_cache(request, settings):
+    """Each test starts with an empty cache of its own (attempt counters live there).
+
+    A process-local memory cache, unless the test is marked ``redis``: then the configured
+    Redis cache, under a key prefix of its own, so that emptying it touches nobody else's keys.
+    """
+    import uuid
+
     from django.core.cache import cache
 
-    cache.clear()
+    if request.node.get_closest_marker("redis") and "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        # A fresh prefix is an empty cache; clear() would empty the whole Redis database, others' keys too.
+        settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+    else:
+        settings.CACHES = {
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
+        }
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -161,7 +174,8 @@ def subprocess_env(settings):
     return {
         **os.environ,
         "DATABASE_URL": _subprocess_database_url(settings),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        # The suite's own settings (pytest.ini), so that both processes share its keys.
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings_test"),
     }
 
 

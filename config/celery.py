@@ -2,10 +2,19 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("gongzhi")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _refuse_development_keys(**kwargs) -> None:
+    """A worker or beat never runs with the development keys when DEBUG is off (core/checks.py)."""
+    from core.checks import refuse_development_keys  # the app registry is ready only once Celery starts
+
+    refuse_development_keys()

@@ -4,9 +4,12 @@ Without ``DATABASE_URL`` the platform runs on a SQLite file; without ``REDIS_URL
 Celery runs every task eagerly in the web process.
 """
 
+import datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -15,7 +18,16 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-only-secret-key-change-me-in-production")
+
+# The development keys below let a laptop run without configuration. A deployment must set its
+# own: with DEBUG off, the web and Celery processes refuse to start on any of them, and
+# ``manage.py check --deploy`` names each one still at its development value (core/checks.py).
+DEVELOPMENT_KEYS = {
+    "SECRET_KEY": "insecure-dev-only-secret-key-change-me-in-production",
+    "PII_KEYS": ["6bZ5qH4M0n6Wc3sQmVhO0Jm2yD1y1oQ5dGk7QJq1k3E="],
+    "PII_HASH_KEY": "dev-only-pii-hash-key",
+}
+SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_KEYS["SECRET_KEY"])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -23,13 +35,20 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 HTTPS = env.bool("HTTPS", default=False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+# HSTS: a year by default behind HTTPS, subdomains included; preloading is a separate, lasting choice.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+
+# Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated). None by
+# default: the client address is REMOTE_ADDR, which a client cannot forge (core/clientip.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # Key for personal data at rest (Fernet, urlsafe base64 of 32 bytes). Several keys,
 # comma-separated, allow rotation: the first encrypts, all decrypt.
-PII_KEYS = env.list("PII_KEYS", default=["6bZ5qH4M0n6Wc3sQmVhO0Jm2yD1y1oQ5dGk7QJq1k3E="])
+PII_KEYS = env.list("PII_KEYS", default=DEVELOPMENT_KEYS["PII_KEYS"])
 # Key of the keyed hash used to match ID and phone numbers without decrypting them.
-PII_HASH_KEY = env.str("PII_HASH_KEY", default="dev-only-pii-hash-key")
+PII_HASH_KEY = env.str("PII_HASH_KEY", default=DEVELOPMENT_KEYS["PII_HASH_KEY"])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -48,6 +67,8 @@ INSTALLED_APPS = [
     "mptt",
     "import_export",
     "django_celery_beat",
+    "axes",
+    "csp",
     "core",
     "governance",
     "residents",
@@ -66,6 +87,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: turns a lockout flagged during authentication into a 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -100,10 +124,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "governance.User"
 
+# Run by every path that sets a password: the API's user creation (governance.services.user_create),
+# the admin's forms, createsuperuser and changepassword.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login guessing (django-axes): failures are counted in the database, so every web worker sees the
+# same count, per username and per client address separately; past the limit even the right
+# password is refused until the cool-off ends. Covers /login/, /admin/login/ and the API token.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.clientip.lockout_response"
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -144,8 +187,6 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
-    # Password guessing at the token endpoint: counted per client address, in each process's cache.
-    "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_RATE", default="10/min")},
     "COERCE_DECIMAL_TO_STRING": True,
 }
 
@@ -178,6 +219,34 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: with no broker configured, tasks run eagerly in-process.
 REDIS_URL = env.str("REDIS_URL", default="")
+
+
+def _redis_next_database(url: str) -> str:
+    """The same Redis server, the next database number: the cache must not share Celery's database."""
+    parts = urlsplit(url)
+    number = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{number + 1}"))
+
+
+# The cache is shared by every web worker (attempt counters of core.throttle live there):
+# CACHE_URL if set, else Redis (REDIS_URL's next database), else the database (a table that
+# `migrate` creates), and a process-local memory only under DEBUG.
+CACHE_URL = env.str("CACHE_URL", default="")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL:
+    CACHES = {"default": env.cache_url_config(CACHE_URL)}
+elif REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _redis_next_database(REDIS_URL),
+        }
+    }
+elif DEBUG:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "gongzhi_cache"}}
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or None)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
@@ -186,6 +255,24 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# Content Security Policy (django-csp): scripts and styles only from our own static files, or
+# inline with the per-request nonce (``nonce="{{ request.csp_nonce }}"``); no inline handlers or
+# style attributes. The API documentation page relaxes style-src for itself (config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,11 @@
 
 ID numbers and phone numbers are stored encrypted; a keyed hash (HMAC-SHA256) of the
 normalised value lets the platform find "the same buyer" without decrypting anything.
+
+A value that none of ``settings.PII_KEYS`` can decrypt is an error, never an empty string:
+read as "" it would be written back as "" by the next save and lost for good. Models with
+encrypted fields also write only the encrypted fields that changed (``EncryptedFieldsModel``),
+so that renaming a person never rewrites their ID or phone number.
 """
 
 import hashlib
@@ -14,9 +19,19 @@ from django.conf import settings
 from django.db import models
 
 
+class DecryptionError(Exception):
+    """A stored value cannot be decrypted with any configured key: a key is missing from PII_KEYS."""
+
+
 @lru_cache(maxsize=1)
 def _fernet() -> MultiFernet:
     return MultiFernet([Fernet(key.encode()) for key in settings.PII_KEYS])
+
+
+def forget_keys(setting: str = "", **kwargs) -> None:
+    """Drop the cached keys when ``PII_KEYS`` changes (a ``setting_changed`` receiver: tests rotate keys)."""
+    if setting == "PII_KEYS":
+        _fernet.cache_clear()
 
 
 def normalise(value: str) -> str:
@@ -38,14 +53,18 @@ def encrypt(value: str) -> str:
     return _fernet().encrypt(value.encode()).decode()
 
 
-def decrypt(token: str) -> str:
+def decrypt(token: str, what: str = "a personal-data field") -> str:
+    """Return the clear value of ``token``; raise ``DecryptionError`` (naming ``what``) if no key opens it."""
     if not token:
         return ""
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        # A value written under a retired key: refuse to guess, show nothing.
-        return ""
+        raise DecryptionError(
+            f"Cannot decrypt {what}: it was encrypted with a key that is not in PII_KEYS. "
+            "Put the retired key back in PII_KEYS (after the current one) and try again; "
+            "nothing has been changed."
+        ) from None
 
 
 def keyed_hash_many(values: Sequence[str]) -> list[str]:
@@ -90,15 +109,58 @@ def mask_phone(value: str) -> str:
 
 
 class EncryptedCharField(models.TextField):
-    """A text column holding a Fernet token; Python code sees the clear value."""
+    """A text column holding a Fernet token; Python code sees the clear value.
+
+    Reading a token that no configured key opens raises ``DecryptionError`` naming the field.
+    """
 
     description = "Encrypted text"
 
     def from_db_value(self, value, expression, connection):
-        return decrypt(value) if value else ""
+        return decrypt(value, what=f"{self.model._meta.label}.{self.name}") if value else ""
 
     def to_python(self, value):
         return value or ""
 
     def get_prep_value(self, value):
         return encrypt(value) if value else ""
+
+
+class EncryptedFieldsModel(models.Model):
+    """A model that writes its encrypted fields only when they changed.
+
+    A plain ``save()`` writes every column; for an encrypted one that means a fresh token of
+    the same value at best. This base remembers each encrypted field's value as loaded and
+    leaves the unchanged ones out of the ``UPDATE``.
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        loaded = getattr(self, "_encrypted_as_loaded", None)
+        if loaded and not self._state.adding and kwargs.get("update_fields") is None and not args:
+            unchanged = {name for name, value in loaded.items() if self.__dict__.get(name) == value}
+            if unchanged:
+                kwargs["update_fields"] = [
+                    f.name
+                    for f in self._meta.concrete_fields
+                    if not f.primary_key and f.attname not in unchanged and f.attname in self.__dict__
+                ]
+        super().save(*args, **kwargs)
+        self._remember_encrypted()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._remember_encrypted()
+        return instance
+
+    @classmethod
+    def _encrypted_attnames(cls) -> list[str]:
+        return [f.attname for f in cls._meta.concrete_fields if isinstance(f, EncryptedCharField)]
+
+    def _remember_encrypted(self) -> None:
+        self._encrypted_as_loaded = {
+            name: self.__dict__[name] for name in self._encrypted_attnames() if name in self.__dict__
+        }

@@ -46,6 +46,18 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "resident": frozenset({Action.VIEW_PUBLIC, Action.VOTE}),
 }
 
+# Which roles each role may grant (issue 10 item 3), inside the subtree where it holds that role.
+# The operational roles form a ladder, highest first; each grants only the rungs below its own.
+# The oversight roles (the district auditor, the street's discipline reviewer) watch that ladder,
+# so nobody on it may make one: only a superuser grants them. Neither oversight role grants anything.
+ROLE_LADDER = ("street_staff", "community_secretary", "committee_member", "clerk", "resident")
+OVERSIGHT_ROLES = ("district_auditor", "discipline_reviewer")
+GRANTABLE: dict[str, frozenset[str]] = {
+    role: frozenset(ROLE_LADDER[rung + 1 :])
+    for rung, role in enumerate(ROLE_LADDER)
+    if Action.GRANT in CAPABILITIES[role]
+}
+
 Range = tuple[int, int, int]  # tree_id, lft, rght of a place whose subtree is in scope
 
 
@@ -119,6 +131,27 @@ def require(actor, action: str, place: Place | None, message: str | None = None)
                 else _("您无权执行此操作。")
             )
         raise NotPermitted(message)
+
+
+def require_unrestricted(actor, message: str) -> None:
+    """Refuse (HTTP 403) unless ``actor`` is a superuser or the system: for writes above every scope."""
+    if actor is SYSTEM or is_unrestricted(actor):
+        return
+    if actor is None:
+        raise NotPermitted(_("没有指明操作人，操作被拒绝。"), code="no_actor")
+    raise NotPermitted(message)
+
+
+def may_grant(actor, role: str, place: Place) -> bool:
+    """Whether ``actor`` may grant (or withdraw) ``role`` over ``place``: a role below one of theirs, in its subtree."""
+    if actor is SYSTEM or is_unrestricted(actor):
+        return True
+    if not actor or not actor.is_authenticated:
+        return False
+    return any(
+        role in GRANTABLE.get(held, ()) and tree_id == place.tree_id and lft <= place.lft <= rght
+        for held, _place_id, tree_id, lft, rght in _assignments(actor)
+    )
 
 
 def scope_ranges(user: User, action: str) -> list[Range] | None:

@@ -6,12 +6,12 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from core.numbers import percent
-from governance.models import Organization, OrgKind, Person, Place, PlaceKind, Post, PostBody, PostKind
-from governance.scoping import subtree_q
+from governance.models import Organization, OrgKind, Person, Place, PlaceKind, Post, PostBody, PostKind, User
+from governance.scoping import EVERYWHERE, Action, scope_filter, subtree_q
 
 ABOVE_ESTATE = (PlaceKind.DISTRICT, PlaceKind.STREET, PlaceKind.TOWN, PlaceKind.COMMUNITY)
 
@@ -170,3 +170,23 @@ def secretary_chair_share(place: Place, *, on: datetime.date | None = None) -> d
         "share": percent(len(both), estates),
         "estate_ids": sorted(both),
     }
+
+
+def users_visible_q(actor) -> Q | None:
+    """The filter of the logins ``actor`` may see, or ``None`` for all of them (a superuser).
+
+    A user sees themself, the users holding a role inside the subtree where they may grant
+    roles, and the users whose person is known there (a login just made for a new clerk).
+    The user list and the role grants both follow this one rule.
+    """
+    held = scope_filter(User, actor, Action.GRANT, "role_assignments__place__")
+    known = scope_filter(User, actor, Action.GRANT, "person__place__")
+    if held is EVERYWHERE or known is EVERYWHERE:
+        return None
+    return Q(pk=actor.pk) | held | known if actor.pk else held | known
+
+
+def users_visible_to(actor):
+    """The logins ``actor`` may see (see ``users_visible_q``)."""
+    q = users_visible_q(actor)
+    return User.objects.all() if q is None else User.objects.filter(pk__in=User.objects.filter(q).values("pk"))

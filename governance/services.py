@@ -1,19 +1,31 @@
-"""Writes of the governance layer: the two trees, people, posts and role assignments."""
+"""Writes of the governance layer: the two trees, people, posts, logins, role assignments, rules.
+
+Every write takes the acting user (``actor``) and checks the right itself with
+``governance.scoping.require``, so that the API, the admin, the pages and the commands cannot
+disagree on who may do what; code that no person drives passes ``SYSTEM``. Every write records
+what it did in the audit trail, and an update records each field's old and new value.
+"""
 
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
+from core.crypto import mask_id_number, mask_phone
 from core.errors import ApplicationError, Conflict, NotPermitted
-from governance.audit import audit_record
+from governance import selectors
+from governance.audit import apply_changes, audit_record
 from governance.events import GovernanceEvent
 from governance.models import (
+    CoverageSnapshot,
     DistrictRule,
     Organization,
     OrgKind,
@@ -27,7 +39,17 @@ from governance.models import (
     User,
 )
 from governance.rules import rule, rule_refusal
-from governance.scoping import Action, acting_user, can, forget_scope, require
+from governance.scoping import (
+    SYSTEM,
+    Action,
+    acting_user,
+    can,
+    forget_scope,
+    is_unrestricted,
+    may_grant,
+    require,
+    require_unrestricted,
+)
 
 ESTATE_LEVEL = (PlaceKind.ESTATE, PlaceKind.COMPLEX, PlaceKind.BUILDING)
 
@@ -45,6 +67,14 @@ def _refuse_parent(node, parent) -> None:
         raise ApplicationError(refusal, code="illegal_nesting")
 
 
+def _require_change(actor, place: Place | None) -> None:
+    """Refuse unless ``actor`` may change things at ``place``; a record with no place is the superuser's."""
+    if place is None:
+        require_unrestricted(actor, _("没有所在地的记录只有系统管理员可以修改。"))
+    else:
+        require(actor, Action.CHANGE, place)
+
+
 # Places ---------------------------------------------------------------------------------
 
 
@@ -54,11 +84,28 @@ def _estate_of(kind: str, parent: Place | None) -> Place | None:
     return None
 
 
+def place_create_refusal(*, actor, parent: Place | None) -> str | None:
+    """Say why ``actor`` may not add a place under ``parent`` (``None``: at the top), or return None."""
+    try:
+        _require_place_parent(actor, parent)
+    except NotPermitted as exc:
+        return exc.message
+    return None
+
+
+def _require_place_parent(actor, parent: Place | None) -> None:
+    if parent is None:
+        require_unrestricted(actor, _("只有系统管理员可以新建顶层节点，请选择上级。"))
+    else:
+        require(actor, Action.CHANGE, parent)
+
+
 @transaction.atomic
 def place_create(
     *, kind: str, name: str, parent: Place | None, actor, code: str = "", self_managed: bool = False
 ) -> Place:
-    """Add a place under ``parent``, refusing a kind that may not sit there."""
+    """Add a place under ``parent``, refusing a kind that may not sit there; only a superuser adds a top-level one."""
+    _require_place_parent(actor, parent)
     _lock_tree(Place)
     if parent is not None:
         parent.refresh_from_db()
@@ -88,26 +135,33 @@ def _refuse_duplicate_name(model, node, parent) -> None:
 @transaction.atomic
 def place_update(*, place: Place, actor, **fields) -> Place:
     """Rename a place or change its code or self-management flag; its kind never changes."""
+    require(actor, Action.CHANGE, place)
     _lock_tree(Place)
-    for field in ("name", "code", "self_managed"):
-        if field in fields:
-            setattr(place, field, fields[field].strip() if field == "name" else fields[field])
+    values = {field: fields[field] for field in ("name", "code", "self_managed") if field in fields}
+    if "name" in values:
+        values["name"] = values["name"].strip()
+    changes = apply_changes(place, values)
+    if not changes:
+        return place
     _refuse_duplicate_name(Place, place, place.parent)
-    place.save()
+    place.save(update_fields=list(changes))
     audit_record(
-        actor=actor, action=GovernanceEvent.PLACE_UPDATE, obj=place, place=place, data={"fields": sorted(fields)}
+        actor=actor, action=GovernanceEvent.PLACE_UPDATE, obj=place, place=place, summary=place.name, changes=changes
     )
     return place
 
 
 @transaction.atomic
 def place_move(*, place: Place, parent: Place | None, actor) -> Place:
-    """Move a place and its subtree under ``parent``."""
+    """Move a place and its subtree under ``parent``; the actor must be able to change both ends."""
+    require(actor, Action.CHANGE, place)
+    _require_place_parent(actor, parent)
     _lock_tree(Place)
     place.refresh_from_db()
     if parent is not None:
         parent.refresh_from_db()
     _refuse_parent(place, parent)
+    old_parent = place.parent
     place.parent = parent
     _refuse_duplicate_name(Place, place, parent)
     place.save()
@@ -120,7 +174,8 @@ def place_move(*, place: Place, parent: Place | None, actor) -> Place:
         action=GovernanceEvent.PLACE_MOVE,
         obj=place,
         place=place,
-        data={"parent": parent.pk if parent else None},
+        summary=place.name,
+        changes={"parent": (old_parent, parent)},
     )
     return place
 
@@ -128,15 +183,17 @@ def place_move(*, place: Place, parent: Place | None, actor) -> Place:
 @transaction.atomic
 def place_delete(*, place: Place, actor) -> None:
     """Delete a place that nothing else hangs on."""
+    require(actor, Action.CHANGE, place)
     _lock_tree(Place)
     if Place.objects.filter(parent=place).exists():
         raise Conflict(_("“%(name)s”下还有下级地点，不能删除。") % {"name": place.name}, code="has_children")
     pk, name = place.pk, place.name
     try:
-        audit_record(actor=actor, action=GovernanceEvent.PLACE_DELETE, summary=name, data={"place": pk})
-        if place.kind == PlaceKind.ESTATE:
-            Place.objects.filter(pk=pk).update(estate=None)
-        place.delete()
+        with transaction.atomic():
+            audit_record(actor=actor, action=GovernanceEvent.PLACE_DELETE, summary=name, data={"place": pk})
+            if place.kind == PlaceKind.ESTATE:
+                Place.objects.filter(pk=pk).update(estate=None)
+            place.delete()
     except ProtectedError as exc:
         raise Conflict(
             _("“%(name)s”仍被其他记录引用（%(what)s），不能删除。") % {"name": name, "what": _referrers(exc)},
@@ -193,6 +250,7 @@ def organization_create(
     buildings: Iterable[Place] | None = None,
 ) -> Organization:
     """Found a party organization under ``parent``, attached to the place it serves."""
+    require(actor, Action.CHANGE, place)
     _lock_tree(Organization)
     # Tree positions shift with every insert: check against the rows as they are now.
     place = Place.objects.get(pk=place.pk)
@@ -213,40 +271,58 @@ def organization_create(
 def organization_update(
     *, organization: Organization, actor, buildings: Iterable[Place] | None = None, **fields
 ) -> Organization:
-    """Rename an organization, change its function or the buildings a group covers."""
+    """Rename an organization, change its function, its place or the buildings a group covers."""
+    require(actor, Action.CHANGE, organization.place)
+    if "place" in fields:
+        require(actor, Action.CHANGE, fields["place"])
     _lock_tree(Organization)
     org = organization
+    values: dict[str, Any] = {}
     if "name" in fields:
-        org.name = fields["name"].strip()
+        values["name"] = fields["name"].strip()
     if "function" in fields:
-        org.function = fields["function"] or ""
-        _check_function(org)
+        values["function"] = fields["function"] or ""
     if "place" in fields:
-        org.place = Place.objects.get(pk=fields["place"].pk)
+        values["place"] = Place.objects.get(pk=fields["place"].pk)
+    changes = apply_changes(org, values)
+    if "function" in changes:
+        _check_function(org)
+    if "place" in changes:
         _check_org_place(org, org.parent and Organization.objects.select_related("place").get(pk=org.parent_id))
-    _refuse_duplicate_name(Organization, org, org.parent)
-    org.save()
+    if changes:
+        _refuse_duplicate_name(Organization, org, org.parent)
+        org.save(update_fields=list(changes))
     if buildings is not None:
+        before = sorted(org.buildings.values_list("pk", flat=True))
         _set_buildings(org, buildings)
-    audit_record(
-        actor=actor,
-        action=GovernanceEvent.ORGANIZATION_UPDATE,
-        obj=org,
-        place=org.place,
-        data={"fields": sorted(fields)},
-    )
+        after = sorted(org.buildings.values_list("pk", flat=True))
+        if before != after:
+            changes["buildings"] = (before, after)
+    if changes:
+        audit_record(
+            actor=actor,
+            action=GovernanceEvent.ORGANIZATION_UPDATE,
+            obj=org,
+            place=org.place,
+            summary=org.name,
+            changes=changes,
+        )
     return org
 
 
 @transaction.atomic
 def organization_move(*, organization: Organization, parent: Organization | None, actor) -> Organization:
-    """Move an organization and its subtree under another organization."""
+    """Move an organization and its subtree under another organization; the actor must change both ends."""
+    require(actor, Action.CHANGE, organization.place)
+    if parent is not None:
+        require(actor, Action.CHANGE, parent.place)
     _lock_tree(Organization)
     org = Organization.objects.select_related("place").get(pk=organization.pk)
     if parent is not None:
         parent = Organization.objects.select_related("place").get(pk=parent.pk)
     _refuse_parent(org, parent)
     _check_org_place(org, parent)
+    old_parent = org.parent
     org.parent = parent
     _refuse_duplicate_name(Organization, org, parent)
     org.save()
@@ -255,7 +331,8 @@ def organization_move(*, organization: Organization, parent: Organization | None
         action=GovernanceEvent.ORGANIZATION_MOVE,
         obj=org,
         place=org.place,
-        data={"parent": parent.pk if parent else None},
+        summary=org.name,
+        changes={"parent": (old_parent, parent)},
     )
     return org
 
@@ -263,6 +340,7 @@ def organization_move(*, organization: Organization, parent: Organization | None
 @transaction.atomic
 def organization_delete(*, organization: Organization, actor) -> None:
     """Dissolve an organization that has no sub-organizations and no members left."""
+    require(actor, Action.CHANGE, organization.place)
     _lock_tree(Organization)
     org = organization
     if Organization.objects.filter(parent=org).exists():
@@ -298,6 +376,7 @@ def person_create(
     birth_date: datetime.date | None = None,
 ) -> Person:
     """Record a person; ID and phone numbers are encrypted and hashed for matching."""
+    _require_change(actor, place)
     person = Person(name=name.strip(), place=place, birth_date=birth_date)
     person.set_id_number(id_number)
     person.set_phone(phone)
@@ -308,23 +387,68 @@ def person_create(
 
 @transaction.atomic
 def person_update(*, person: Person, actor, **fields) -> Person:
-    """Change a person's name, place, birth date, ID or phone number."""
-    for field in ("name", "place", "birth_date"):
-        if field in fields:
-            setattr(person, field, fields[field])
-    if "id_number" in fields:
-        person.set_id_number(fields["id_number"])
-    if "phone" in fields:
-        person.set_phone(fields["phone"])
-    person.save()
+    """Change a person's name, place, birth date, ID or phone number.
+
+    Only the fields that change are written, so that a rename never rewrites the encrypted
+    numbers; the trail records ID and phone numbers masked, never in clear.
+    """
+    _require_change(actor, person.place)
+    if "place" in fields and fields["place"] != person.place:
+        _require_change(actor, fields["place"])
+    values = {field: fields[field] for field in ("name", "place", "birth_date") if field in fields}
+    if "name" in values:
+        values["name"] = values["name"].strip()
+    changes = apply_changes(person, values)
+    update_fields = list(changes)
+    for field, setter, mask in (
+        ("id_number", person.set_id_number, mask_id_number),
+        ("phone", person.set_phone, mask_phone),
+    ):
+        if field in fields and (fields[field] or "") != getattr(person, field):
+            old = getattr(person, field)
+            setter(fields[field])
+            changes[field] = (mask(old), mask(getattr(person, field)))
+            update_fields += [field, f"{field}_hash"]
+    if not changes:
+        return person
+    person.save(update_fields=update_fields)
     audit_record(
         actor=actor,
         action=GovernanceEvent.PERSON_UPDATE,
         obj=person,
         place=person.place,
-        data={"fields": sorted(fields)},
+        summary=person.name,
+        changes=changes,
     )
     return person
+
+
+@transaction.atomic
+def person_reveal(*, person: Person, actor) -> Person:
+    """Show a person's whole ID and phone numbers to someone whose role needs them, and record that they saw them."""
+    if person.place is None:
+        require_unrestricted(actor, _("您无权查看此人的完整证件号和手机号。"))
+    else:
+        require(actor, Action.VIEW_PERSONAL, person.place, message=_("您无权查看此人的完整证件号和手机号。"))
+    audit_record(actor=actor, action=GovernanceEvent.PERSON_REVEAL, obj=person, place=person.place, summary=person.name)
+    return person
+
+
+def _post_place(body: str, organization: Organization | None, place: Place | None) -> Place:
+    if body == PostBody.PARTY:
+        if organization is None:
+            raise ApplicationError(_("党内职务必须指明所在党组织。"), code="organization_required")
+        return organization.place
+    if organization is not None:
+        raise ApplicationError(_("只有党内职务才属于党组织。"), code="organization_not_allowed")
+    if place is None:
+        raise ApplicationError(_("请指明该职务所在的小区或社区。"), code="place_required")
+    return place
+
+
+def _refuse_end_before_start(start: datetime.date | None, end: datetime.date | None) -> None:
+    if start and end and end < start:
+        raise ApplicationError(_("任职结束日期不能早于开始日期。"), code="end_before_start")
 
 
 @transaction.atomic
@@ -340,17 +464,9 @@ def post_create(
     end: datetime.date | None = None,
 ) -> Post:
     """Give ``person`` a post; a party post sits in an organization and takes its place."""
-    if body == PostBody.PARTY:
-        if organization is None:
-            raise ApplicationError(_("党内职务必须指明所在党组织。"), code="organization_required")
-        place = organization.place
-    else:
-        if organization is not None:
-            raise ApplicationError(_("只有党内职务才属于党组织。"), code="organization_not_allowed")
-        if place is None:
-            raise ApplicationError(_("请指明该职务所在的小区或社区。"), code="place_required")
-    if start and end and end < start:
-        raise ApplicationError(_("任职结束日期不能早于开始日期。"), code="end_before_start")
+    place = _post_place(body, organization, place)
+    require(actor, Action.CHANGE, place)
+    _refuse_end_before_start(start, end)
     post = Post.objects.create(
         person=person, kind=kind, body=body, organization=organization, place=place, start=start, end=end
     )
@@ -359,61 +475,147 @@ def post_create(
 
 
 @transaction.atomic
-def post_end(*, post: Post, end: datetime.date, actor) -> Post:
-    """End a post on ``end``."""
-    if post.start and end < post.start:
-        raise ApplicationError(_("任职结束日期不能早于开始日期。"), code="end_before_start")
-    post.end = end
-    post.save(update_fields=["end"])
+def post_update(*, post: Post, actor, **fields) -> Post:
+    """Correct a post: its holder, kind, body, organization, place or dates."""
+    require(actor, Action.CHANGE, post.place)
+    values = {
+        field: fields[field]
+        for field in ("person", "kind", "body", "organization", "place", "start", "end")
+        if field in fields
+    }
+    body = values.get("body", post.body)
+    organization = values.get("organization", post.organization)
+    values["place"] = _post_place(body, organization, values.get("place", post.place))
+    if body != PostBody.PARTY:
+        values["organization"] = None
+    if values["place"] != post.place:
+        require(actor, Action.CHANGE, values["place"])
+    _refuse_end_before_start(values.get("start", post.start), values.get("end", post.end))
+    changes = apply_changes(post, values)
+    if not changes:
+        return post
+    post.save(update_fields=[f"{field}" for field in changes])
     audit_record(
-        actor=actor, action=GovernanceEvent.POST_END, obj=post, place=post.place, data={"end": end.isoformat()}
+        actor=actor, action=GovernanceEvent.POST_UPDATE, obj=post, place=post.place, summary=str(post), changes=changes
     )
     return post
 
 
-# Roles ----------------------------------------------------------------------------------
+@transaction.atomic
+def post_end(*, post: Post, end: datetime.date, actor) -> Post:
+    """End a post on ``end``."""
+    require(actor, Action.CHANGE, post.place)
+    _refuse_end_before_start(post.start, end)
+    changes = apply_changes(post, {"end": end})
+    if not changes:
+        return post
+    post.save(update_fields=["end"])
+    audit_record(
+        actor=actor, action=GovernanceEvent.POST_END, obj=post, place=post.place, summary=str(post), changes=changes
+    )
+    return post
+
+
+# Roles and logins -----------------------------------------------------------------------
+
+
+def role_refusal(*, actor, user: User, role: str, place: Place) -> str | None:
+    """Say why ``actor`` may not grant or withdraw ``role`` over ``place`` for ``user``, or return None.
+
+    The rule (docs/architecture.md, "Rights"): nobody changes their own roles; only a
+    superuser changes a superuser's roles or grants an oversight role; anyone else grants only
+    a role below one they hold (``scoping.GRANTABLE``), inside the subtree where they hold it,
+    to a user they may see.
+    """
+    if actor is SYSTEM:
+        return None
+    if actor is None:
+        return _("没有指明操作人，操作被拒绝。")
+    if user.pk is not None and user.pk == actor.pk:
+        return _("不能更改自己的角色，请由上级授予或撤销。")
+    if is_unrestricted(actor):
+        return None
+    if user.is_superuser:
+        return _("只有系统管理员可以更改系统管理员的角色。")
+    if not may_grant(actor, role, place):
+        if can(actor, Action.GRANT, place):
+            return _("您只能授予低于自己角色的角色，不能授予“%(role)s”。") % {"role": Role(role).label}
+        return _("只能在自己的管辖范围内授予或撤销角色。")
+    if not selectors.users_visible_to(actor).filter(pk=user.pk).exists():
+        return _("该用户不在您的管辖范围内。")
+    return None
+
+
+def _refuse_role(*, actor, user: User, role: str, place: Place) -> None:
+    if role not in Role.values:
+        raise ApplicationError(_("未知角色“%(role)s”。") % {"role": role}, code="unknown_role")
+    if actor is None:
+        raise NotPermitted(_("没有指明操作人，操作被拒绝。"), code="no_actor")
+    refusal = role_refusal(actor=actor, user=user, role=role, place=place)
+    if refusal:
+        raise NotPermitted(refusal)
 
 
 @transaction.atomic
-def role_assignment_create(*, user: User, role: str, place: Place, actor: User) -> RoleAssignment:
-    """Grant ``role`` over ``place``; the granter may only grant inside their own scope."""
-    if role not in Role.values:
-        raise ApplicationError(_("未知角色“%(role)s”。") % {"role": role}, code="unknown_role")
-    if not can(actor, Action.GRANT, place):
-        raise NotPermitted(_("只能在自己的管辖范围内授予角色。"))
+def role_assignment_create(*, user: User, role: str, place: Place, actor) -> RoleAssignment:
+    """Grant ``role`` over ``place`` to ``user``, within the rule of ``role_refusal``."""
+    place = Place.objects.get(pk=place.pk)  # tree positions as they are now
+    _refuse_role(actor=actor, user=user, role=role, place=place)
     if RoleAssignment.objects.filter(user=user, role=role, place=place).exists():
         raise Conflict(_("该用户已拥有这一角色。"), code="duplicate_role")
     assignment = RoleAssignment.objects.create(user=user, role=role, place=place, granted_by=acting_user(actor))
     forget_scope(user)
     audit_record(
-        actor=actor, action=GovernanceEvent.ROLE_GRANT, obj=assignment, place=place, summary=f"{user.username} {role}"
+        actor=actor,
+        action=GovernanceEvent.ROLE_GRANT,
+        obj=assignment,
+        place=place,
+        summary=f"{user.username} {role}",
+        data={"user": user.pk, "role": role},
     )
     return assignment
 
 
 @transaction.atomic
-def role_assignment_delete(*, assignment: RoleAssignment, actor: User) -> None:
+def role_assignment_delete(*, assignment: RoleAssignment, actor) -> None:
     """Withdraw a role; only someone who could grant it may withdraw it."""
-    if not can(actor, Action.GRANT, assignment.place):
-        raise NotPermitted(_("只能在自己的管辖范围内撤销角色。"))
+    _refuse_role(actor=actor, user=assignment.user, role=assignment.role, place=assignment.place)
     audit_record(
         actor=actor,
         action=GovernanceEvent.ROLE_REVOKE,
         obj=assignment,
         place=assignment.place,
         summary=f"{assignment.user.username} {assignment.role}",
+        data={"user": assignment.user_id, "role": assignment.role},
     )
     user = assignment.user
     assignment.delete()
     forget_scope(user)
 
 
+def password_refusal(password: str, user: User) -> list[str]:
+    """Return why Django's password validators refuse ``password`` for ``user`` (empty when it is acceptable)."""
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        return list(exc.messages)
+    return []
+
+
 @transaction.atomic
 def user_create(*, username: str, password: str, actor, person: Person | None = None, email: str = "") -> User:
-    """Create a login, optionally linked to a person."""
+    """Create a login, optionally linked to a person; its password must pass the password validators."""
+    require(actor, Action.GRANT, None, message=_("只有可以授予角色的用户才能新建登录账号。"))
+    if person is not None:
+        if person.place is None:
+            require_unrestricted(actor, _("该人员不在您的管辖范围内。"))
+        else:
+            require(actor, Action.GRANT, person.place, message=_("该人员不在您的管辖范围内。"))
     if User.objects.filter(username=username).exists():
         raise Conflict(_("用户名“%(name)s”已被使用。") % {"name": username}, code="duplicate_username")
     user = User(username=username, email=email, person=person)
+    if problems := password_refusal(password, user):
+        raise ApplicationError(" ".join(problems), code="weak_password", extra={"fields": {"password": problems}})
     user.set_password(password)
     user.save()
     audit_record(actor=actor, action=GovernanceEvent.USER_CREATE, obj=user, summary=username)
@@ -443,3 +645,40 @@ def rule_set(*, district: Place, key: str, value: Any, actor) -> DistrictRule:
         changes={"value": (old, value)},
     )
     return row
+
+
+# Coverage ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def coverage_recount(*, place: Place, actor) -> str:
+    """Queue a recount of coverage under ``place`` (a snapshot is kept); return the task's id.
+
+    A recount writes, so it needs the right to change the place: auditors and reviewers read
+    coverage but do not trigger recounts.
+    """
+    # governance.tasks imports this module for its own writes: importing it here breaks the cycle.
+    from governance.tasks import coverage_recount as recount_task
+
+    require(actor, Action.CHANGE, place)
+    task_id = str(uuid.uuid4())
+    audit_record(
+        actor=actor,
+        action=GovernanceEvent.COVERAGE_RECOUNT,
+        obj=place,
+        place=place,
+        summary=place.name,
+        data={"task": task_id},
+    )
+    transaction.on_commit(lambda: recount_task.apply_async(args=[place.pk], task_id=task_id))
+    return task_id
+
+
+@transaction.atomic
+def coverage_snapshot_create(*, place: Place, actor) -> CoverageSnapshot:
+    """Count coverage under ``place`` now and keep the figures as a snapshot (the nightly job's write)."""
+    require(actor, Action.CHANGE, place)
+    figures = selectors.coverage(place)
+    return CoverageSnapshot.objects.create(
+        place=place, estates=figures["estates"], covered_estates=figures["covered_estates"], data=figures
+    )

@@ -2,19 +2,16 @@
 
 from celery import shared_task
 
-from governance import selectors
-from governance.models import CoverageSnapshot, Place
+from governance import services
+from governance.models import Place
+from governance.scoping import SYSTEM
 
 
 @shared_task(acks_late=True)
 def coverage_recount(place_id: int) -> int:
     """Recount coverage of a place's subtree and keep the result as a snapshot; return its id."""
     place = Place.objects.get(pk=place_id)
-    figures = selectors.coverage(place)
-    snapshot = CoverageSnapshot.objects.create(
-        place=place, estates=figures["estates"], covered_estates=figures["covered_estates"], data=figures
-    )
-    return snapshot.pk
+    return services.coverage_snapshot_create(place=place, actor=SYSTEM).pk
 
 
 @shared_task

@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from governance import selectors
 from governance.api.fields import ScopedPrimaryKeyRelatedField
 from governance.models import (
     Organization,
@@ -30,6 +31,9 @@ class PlaceSerializer(serializers.ModelSerializer):
         model = Place
         fields = ["id", "kind", "kind_display", "name", "code", "parent", "estate", "self_managed", "level"]
         read_only_fields = ["estate"]
+        # No (parent, name) validator: it would make ``parent`` required, yet an omitted parent means a
+        # top-level place. The service refuses a duplicate sibling name with 409.
+        validators = []
 
 
 class PlaceUpdateSerializer(serializers.ModelSerializer):
@@ -54,6 +58,8 @@ class OrganizationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organization
         fields = ["id", "kind", "kind_display", "function", "name", "parent", "place", "buildings", "level"]
+        # As for places: an omitted parent means a top-level organization; duplicates answer 409.
+        validators = []
 
 
 class OrganizationUpdateSerializer(serializers.ModelSerializer):
@@ -78,6 +84,17 @@ class PersonSerializer(serializers.ModelSerializer):
     class Meta:
         model = Person
         fields = ["id", "name", "birth_date", "place", "id_number", "phone", "id_number_masked", "phone_masked"]
+
+
+class PersonRevealSerializer(serializers.ModelSerializer):
+    """A person's whole ID and phone numbers, as ``reveal`` answers them."""
+
+    id_number = serializers.CharField(read_only=True)
+    phone = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Person
+        fields = ["id", "id_number", "phone"]
 
 
 class PostSerializer(serializers.ModelSerializer):
@@ -115,7 +132,8 @@ class UserSerializer(serializers.ModelSerializer):
     person = ScopedPrimaryKeyRelatedField(
         queryset=Person.objects.all(), action=Action.VIEW, allow_null=True, required=False
     )
-    password = serializers.CharField(write_only=True, min_length=8, style={"input_type": "password"})
+    # Strength is checked by the service with Django's password validators (settings.AUTH_PASSWORD_VALIDATORS).
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
     roles = serializers.SerializerMethodField()
 
     class Meta:
@@ -128,8 +146,18 @@ class UserSerializer(serializers.ModelSerializer):
         return [{"role": a.role, "place": a.place_id} for a in user.role_assignments.all()]
 
 
+class VisibleUserField(serializers.PrimaryKeyRelatedField):
+    """A user the requesting user may see; any other id is answered like one that does not exist."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return User.objects.all()
+        return selectors.users_visible_to(request.user)
+
+
 class RoleAssignmentSerializer(serializers.ModelSerializer):
-    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
+    user = VisibleUserField(queryset=User.objects.all())
     role = serializers.ChoiceField(choices=Role.choices)
     place = ScopedPrimaryKeyRelatedField(queryset=Place.objects.all(), action=Action.VIEW)
 
@@ -139,6 +167,19 @@ class RoleAssignmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["granted_by", "created_at"]
         # Duplicates are refused by the service with a 409, not by a validator's 400.
         validators = []
+
+
+class CoverageRecountSerializer(serializers.Serializer):
+    task = serializers.CharField(help_text=_("后台重新统计任务的 id。"))
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
 
 
 class MultiPostHolderSerializer(serializers.Serializer):

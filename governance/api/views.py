@@ -1,35 +1,39 @@
+from django.contrib.auth import authenticate
 from django.db.models import Prefetch, Q
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 
+from core.errors import ApplicationError
 from governance import selectors, services
 from governance.api.serializers import (
+    CoverageRecountSerializer,
     MoveSerializer,
     MultiPostHolderSerializer,
     OrganizationSerializer,
     OrganizationUpdateSerializer,
+    PersonRevealSerializer,
     PersonSerializer,
     PlaceSerializer,
     PlaceUpdateSerializer,
     PostEndSerializer,
     PostSerializer,
     RoleAssignmentSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
     UserSerializer,
 )
 from governance.api.viewsets import ScopedModelViewSet, ScopedViewSetMixin
-from governance.audit import audit_record
-from governance.events import GovernanceEvent
 from governance.models import Organization, OrgKind, Person, Place, PlaceKind, Post, RoleAssignment, User
-from governance.scoping import Action, can, is_unrestricted
-from governance.tasks import coverage_recount
+from governance.scoping import Action
 
 
 class PlaceFilter(filters.FilterSet):
@@ -53,6 +57,8 @@ class OrganizationFilter(filters.FilterSet):
 class TreeViewSet(ScopedModelViewSet):
     """List, read, create, update, move and delete nodes of a tree, and walk it."""
 
+    service_checks_rights = True
+
     read_action = Action.VIEW_PUBLIC
     update_serializer_class = None
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -63,10 +69,6 @@ class TreeViewSet(ScopedModelViewSet):
         if self.action == "move":
             return MoveSerializer
         return self.serializer_class
-
-    def target_place(self, parent):
-        """The place whose write scope a new node under ``parent`` needs."""
-        raise NotImplementedError
 
     def _walk(self, nodes):
         # The view's own queryset: the user's scope, and the same related rows fetched up front.
@@ -101,7 +103,6 @@ class TreeViewSet(ScopedModelViewSet):
             parent = model.objects.restrict(request.user, self.read_action).filter(pk=parent_id).first()
             if parent is None:
                 raise ValidationError({"parent": [_("上级节点不存在，或不在您的管辖范围内。")]})
-        self.require(Action.CHANGE, self.target_place(parent))
         node = self.move_node(node, parent)
         return Response(self.serializer_class(node, context=self.get_serializer_context()).data)
 
@@ -114,21 +115,12 @@ class PlaceViewSet(TreeViewSet):
     update_serializer_class = PlaceUpdateSerializer
     filterset_class = PlaceFilter
 
-    def target_place(self, parent):
-        if parent is None:
-            if not is_unrestricted(self.request.user):
-                raise PermissionDenied()
-            return None
-        return parent
-
     def perform_create(self, serializer):
         data = serializer.validated_data
-        parent = data.get("parent")
-        self.require(Action.CHANGE, self.target_place(parent))
         serializer.instance = services.place_create(
             kind=data["kind"],
             name=data["name"],
-            parent=parent,
+            parent=data.get("parent"),
             code=data.get("code", ""),
             self_managed=data.get("self_managed", False),
             actor=self.request.user,
@@ -150,28 +142,26 @@ class PlaceViewSet(TreeViewSet):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def coverage(self, request, pk=None):
-        """Coverage of the place's subtree (DOMAIN.md §3), per estate and rolled up."""
+        """Coverage of the place's subtree (DOMAIN.md §3), per estate and rolled up (a building: its estate's)."""
         place = self.get_object()
-        if place.kind in (PlaceKind.COMPLEX, PlaceKind.BUILDING) and not can(
-            request.user, Action.VIEW_PUBLIC, place.estate
+        if place.kind in (PlaceKind.COMPLEX, PlaceKind.BUILDING) and not (
+            Place.objects.restrict(request.user, self.read_action).filter(pk=place.estate_id).exists()
         ):
-            raise PermissionDenied()
+            raise Http404
         return Response(selectors.coverage(place))
 
-    @extend_schema(request=None, responses={202: OpenApiResponse(description="Recount queued")})
-    @action(detail=True, methods=["post"], url_path="coverage/recount", object_write_action=Action.VIEW)
+    @extend_schema(request=None, responses={202: CoverageRecountSerializer})
+    @action(detail=True, methods=["post"], url_path="coverage/recount")
     def coverage_recount(self, request, pk=None):
-        """Recount coverage in the background and keep a snapshot of it."""
-        place = self.get_object()
-        result = coverage_recount.delay(place.pk)
-        return Response({"task": result.id}, status=status.HTTP_202_ACCEPTED)
+        """Recount coverage in the background and keep a snapshot of it (needs the right to change the place)."""
+        task = services.coverage_recount(place=self.get_object(), actor=request.user)
+        return Response({"task": task}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses=MultiPostHolderSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="multi-post-holders")
     def multi_post_holders(self, request, pk=None):
         """People holding more than one post in this subtree (一肩挑)."""
-        place = self.get_object()
-        self.require(Action.VIEW, place)
+        place = self.get_object_for(Action.VIEW)
         holders = selectors.multi_post_holders(place)
         return Response(MultiPostHolderSerializer(holders, many=True, context=self.get_serializer_context()).data)
 
@@ -179,9 +169,7 @@ class PlaceViewSet(TreeViewSet):
     @action(detail=True, methods=["get"], url_path="secretary-chair-share")
     def secretary_chair_share(self, request, pk=None):
         """The share of estates whose general-branch secretary also chairs the owners' committee."""
-        place = self.get_object()
-        self.require(Action.VIEW, place)
-        return Response(selectors.secretary_chair_share(place))
+        return Response(selectors.secretary_chair_share(self.get_object_for(Action.VIEW)))
 
 
 class OrganizationViewSet(TreeViewSet):
@@ -194,12 +182,8 @@ class OrganizationViewSet(TreeViewSet):
     update_serializer_class = OrganizationUpdateSerializer
     filterset_class = OrganizationFilter
 
-    def target_place(self, parent):
-        return parent.place if parent is not None else None
-
     def perform_create(self, serializer):
         data = serializer.validated_data
-        self.require(Action.CHANGE, data["place"])
         serializer.instance = services.organization_create(
             kind=data["kind"],
             name=data["name"],
@@ -216,18 +200,13 @@ class OrganizationViewSet(TreeViewSet):
             org, data=request.data, partial=True, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        if "place" in data:
-            self.require(Action.CHANGE, data["place"])
-        org = services.organization_update(organization=org, actor=request.user, **data)
+        org = services.organization_update(organization=org, actor=request.user, **serializer.validated_data)
         return Response(OrganizationSerializer(org, context=self.get_serializer_context()).data)
 
     def perform_destroy(self, instance):
         services.organization_delete(organization=instance, actor=self.request.user)
 
     def move_node(self, node, parent):
-        if parent is not None:
-            self.require(Action.CHANGE, node.place)
         return services.organization_move(organization=node, parent=parent, actor=self.request.user)
 
 
@@ -242,35 +221,27 @@ class PersonFilter(filters.FilterSet):
 class PersonViewSet(ScopedModelViewSet):
     """People, with ID and phone numbers masked; ``reveal`` shows them whole, and is logged."""
 
+    service_checks_rights = True
+
     queryset = Person.objects.all()
     serializer_class = PersonSerializer
     filterset_class = PersonFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def perform_create(self, serializer):
-        data = serializer.validated_data
-        self.require(Action.CHANGE, data.get("place"))
-        serializer.instance = services.person_create(actor=self.request.user, **data)
+        serializer.instance = services.person_create(actor=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        data = serializer.validated_data
-        if "place" in data:
-            self.require(Action.CHANGE, data["place"])
-        serializer.instance = services.person_update(person=serializer.instance, actor=self.request.user, **data)
+        serializer.instance = services.person_update(
+            person=serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
-    @action(detail=True, methods=["post"], object_write_action=Action.VIEW_PERSONAL)
+    @extend_schema(request=None, responses=PersonRevealSerializer)
+    @action(detail=True, methods=["post"])
     def reveal(self, request, pk=None):
         """Show a person's whole ID and phone numbers to a role that needs them; each reveal is audited."""
-        person = self.get_object()
-        audit_record(
-            actor=request.user,
-            action=GovernanceEvent.PERSON_REVEAL,
-            obj=person,
-            place=person.place,
-            summary=person.name,
-        )
-        return Response({"id": person.pk, "id_number": person.id_number, "phone": person.phone})
+        person = services.person_reveal(person=self.get_object(), actor=request.user)
+        return Response(PersonRevealSerializer(person).data)
 
 
 class PostFilter(filters.FilterSet):
@@ -288,22 +259,20 @@ class PostFilter(filters.FilterSet):
 class PostViewSet(ScopedModelViewSet):
     """Posts held by people in party organizations and the other bodies of estates and communities."""
 
+    service_checks_rights = True
+
     queryset = Post.objects.all().select_related("person")
     serializer_class = PostSerializer
     filterset_class = PostFilter
     http_method_names = ["get", "post", "head", "options"]
 
     def perform_create(self, serializer):
-        data = serializer.validated_data
-        organization = data.get("organization")
-        self.require(Action.CHANGE, organization.place if organization else data.get("place"))
-        serializer.instance = services.post_create(actor=self.request.user, **data)
+        serializer.instance = services.post_create(actor=self.request.user, **serializer.validated_data)
 
     @extend_schema(request=PostEndSerializer, responses=PostSerializer)
     @action(detail=True, methods=["post"])
     def end(self, request, pk=None):
         post = self.get_object()
-        self.require(Action.CHANGE, post.place)
         serializer = PostEndSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         post = services.post_end(post=post, end=serializer.validated_data["end"], actor=request.user)
@@ -312,6 +281,8 @@ class PostViewSet(ScopedModelViewSet):
 
 class UserViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Logins: a user sees themself and the users holding roles inside their granting scope."""
+
+    service_checks_rights = True
 
     serializer_class = UserSerializer
     queryset = User.objects.prefetch_related(
@@ -322,11 +293,9 @@ class UserViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
     distinct = True
 
     def also_visible(self, user):
-        return Q(pk=user.pk)
+        return selectors.users_visible_q(user) or Q(pk=user.pk)
 
     def perform_create(self, serializer):
-        if not can(self.request.user, Action.GRANT, None):
-            raise PermissionDenied()
         data = serializer.validated_data
         serializer.instance = services.user_create(
             username=data["username"],
@@ -349,12 +318,16 @@ class RoleAssignmentViewSet(
     mixins.DestroyModelMixin,
     viewsets.ReadOnlyModelViewSet,
 ):
-    """Role assignments (``user``, ``role``, ``place``); grants only inside the granter's scope."""
+    """Role assignments (``user``, ``role``, ``place``): who granted what, visible across the reader's scope.
 
-    queryset = RoleAssignment.objects.all().order_by("pk")
+    Grants and withdrawals follow ``services.role_refusal``.
+    """
+
+    service_checks_rights = True
+
+    queryset = RoleAssignment.objects.select_related("user", "granted_by").order_by("pk")
     serializer_class = RoleAssignmentSerializer
     filterset_class = RoleAssignmentFilter
-    write_action = Action.GRANT
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -366,9 +339,36 @@ class RoleAssignmentViewSet(
         services.role_assignment_delete(assignment=instance, actor=self.request.user)
 
 
-class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token."""
+class TokenView(APIView):
+    """Exchange a username and password for an API token.
 
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    Failed attempts are counted by django-axes in the database, per username and per client
+    address (``core.clientip``), shared by every worker: past the limit, even the right
+    password is refused with 429 until the cool-off ends.
+    """
+
+    authentication_classes = []
     permission_classes = []
+    serializer_class = TokenRequestSerializer
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer})
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # axes reads and marks the Django request, not DRF's wrapper around it.
+        django_request = request._request
+        user = authenticate(django_request, **serializer.validated_data)
+        if getattr(django_request, "axes_locked_out", False):
+            raise LockedOut()
+        if user is None or not user.is_active:
+            raise ApplicationError(_("用户名或密码不正确。"), code="invalid_credentials")
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response(TokenSerializer({"token": token.key}).data)
+
+
+class LockedOut(ApplicationError):
+    status = 429
+    code = "locked_out"
+
+    def __init__(self):
+        super().__init__(_("登录失败次数过多，请稍后再试。"))

@@ -1,14 +1,14 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.crypto import EncryptedCharField, keyed_hash, mask_id_number, mask_phone
+from core.crypto import EncryptedCharField, EncryptedFieldsModel, keyed_hash, mask_id_number, mask_phone
 
 from .organizations import Organization
 from .places import Place
 from .trees import ScopedQuerySet
 
 
-class Person(models.Model):
+class Person(EncryptedFieldsModel):
     """One human across the platform: a user, a post holder, an owner, a resident, a party member.
 
     ID and phone numbers are encrypted at rest and matched through keyed hashes.

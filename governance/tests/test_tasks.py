@@ -1,6 +1,6 @@
 import pytest
 
-from governance.models import CoverageSnapshot
+from governance.models import AuditEvent, CoverageSnapshot
 from governance.tasks import coverage_recount
 
 
@@ -21,10 +21,31 @@ def test_coverage_recount_runs_on_a_real_worker_through_redis(world, celery_work
     assert CoverageSnapshot.objects.get(pk=snapshot_id).estates == 2
 
 
-def test_the_api_queues_a_coverage_recount(api, cast, world):
-    response = api.as_user(cast["auditor"]).post(f"/api/v1/places/{world['district'].pk}/coverage/recount/")
+def test_the_api_queues_a_coverage_recount_for_street_staff(api, cast, world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.as_user(cast["street_staff"]).post(f"/api/v1/places/{world['street_a'].pk}/coverage/recount/")
     assert response.status_code == 202
-    assert CoverageSnapshot.objects.filter(place=world["district"]).count() == 1
+    assert CoverageSnapshot.objects.filter(place=world["street_a"]).count() == 1
+
+
+def test_a_coverage_recount_is_audited_with_its_task(api, cast, world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.as_user(cast["street_staff"]).post(f"/api/v1/places/{world['street_a'].pk}/coverage/recount/")
+    event = AuditEvent.objects.get(action="coverage.recount")
+    assert (event.actor, event.place, event.data["task"]) == (
+        cast["street_staff"],
+        world["street_a"],
+        response.data["task"],
+    )
+
+
+@pytest.mark.parametrize("role", ["auditor", "reviewer"])
+def test_auditors_and_reviewers_cannot_trigger_a_recount(api, cast, world, role, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.as_user(cast[role]).post(f"/api/v1/places/{world['street_a'].pk}/coverage/recount/")
+    assert response.status_code == 403
+    assert not CoverageSnapshot.objects.exists()
+    assert not AuditEvent.objects.filter(action="coverage.recount").exists()
 
 
 def test_the_nightly_recount_is_scheduled_in_beat(db):
