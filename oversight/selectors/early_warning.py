@@ -145,7 +145,8 @@ def early_warning(place: Place, *, today: datetime.date | None = None, include_a
                         "term_end": term_end.isoformat(),
                     }
                 )
-            if members < seats_min:
+            # A lapsed committee's posts have ended with its term: its size says nothing more.
+            elif members < seats_min:
                 low, _high = committee_size_bounds(estate)
                 if members < low:
                     reasons.append(

@@ -51,3 +51,9 @@ def ledger(estate, *, entries: list[tuple[datetime.date, str]] = ()):
         )
         for day, amount in entries
     ]
+
+
+def fresh(place):
+    """The place as stored now: tree bounds held in memory go stale as the tree grows."""
+    place.refresh_from_db()
+    return place
