@@ -107,12 +107,26 @@ def _give_identity(person: Person, serial: int, birth: datetime.date) -> None:
         )
 
 
-def _register(estate: Place, stdout) -> None:
-    """Build the register as a clerk's CSV file and import it."""
-    if PropertyUnit.objects.filter(estate=estate).exists():
-        return
-    rng = random.Random(2021)
-    buildings = {b.name: b for b in Place.objects.filter(kind=PlaceKind.BUILDING, estate=estate)}
+class _NewOwners:
+    """Invent owners one after another: a name, a valid ID number and a phone each."""
+
+    def __init__(self, rng: random.Random):
+        self.rng, self.serial = rng, 0
+
+    def __call__(self) -> tuple[str, str, str]:
+        self.serial += 1
+        return _name(self.rng), _person_id(self.rng, self.serial), _phone(self.serial)
+
+
+def _row(building, stairway, room, use, area, source, delivered, owner, share="") -> list[str]:
+    """One line of the register file (``importer.COLUMNS``)."""
+    name, ident, phone = owner
+    developer = "yes" if ident == DEVELOPER_CODE else "no"
+    return [building, stairway, room, use, str(area), source, delivered, name, ident, phone, developer, share]
+
+
+def _demo_people(estate: Place) -> list[Person]:
+    """The demo resident and the chair, given ID numbers so that they can own flats (and vote)."""
     resident_person = _demo_resident_person()
     if resident_person is not None and not resident_person.id_number:
         _give_identity(resident_person, 777, datetime.date(1985, 6, 1))
@@ -120,15 +134,11 @@ def _register(estate: Place, stdout) -> None:
     chair_person = _chair_person(estate)
     if chair_person is not None:
         _give_identity(chair_person, 73, chair_person.birth_date or datetime.date(1953, 5, 12))
-    header = importer.COLUMNS
-    rows: list[list[str]] = []
-    person_serial = 0
+    return [p for p in (resident_person, chair_person) if p is not None]
 
-    def new_owner() -> tuple[str, str, str]:
-        nonlocal person_serial
-        person_serial += 1
-        return _name(rng), _person_id(rng, person_serial), _phone(person_serial)
 
+def _flat_rows(buildings, rng: random.Random, new_owner: _NewOwners, people) -> tuple[list[list[str]], list]:
+    """The flats (unsold, undelivered, bought with others, co-owned, the rest one owner each); the multi-unit buyers."""
     developer = (DEVELOPER_NAME, DEVELOPER_CODE, "")
     flats = [
         (f"{n}栋", str(stair), f"{floor}0{stair}")
@@ -138,64 +148,42 @@ def _register(estate: Place, stdout) -> None:
         for floor in range(1, floors + 1)
     ]
     rng.shuffle(flats)
-    # Buyers of several units: 15 owners with two or three flats each.
-    multi_buyers = [new_owner() for _ in range(15)]
+    multi_buyers = [new_owner() for _ in range(15)]  # buyers of two or three flats each
     plan: list[tuple] = []
     for i, flat in enumerate(flats):
         if i < 20:
-            plan.append((flat, [developer], True))  # unsold, still the developer's
+            plan.append((flat, [(developer, "")], True))  # unsold, still the developer's
         elif i < 26:
-            plan.append((flat, [new_owner()], False))  # sold but not yet delivered
+            plan.append((flat, [(new_owner(), "")], False))  # sold but not yet delivered
         elif i < 26 + 36:
-            plan.append((flat, [multi_buyers[(i - 26) % 15]], True))
+            plan.append((flat, [(multi_buyers[(i - 26) % 15], "")], True))
         elif i < 62 + 60:
-            a, b = new_owner(), new_owner()
-            plan.append((flat, [(*a, "0.5"), (*b, "0.5")], True))  # co-owned by a couple
+            plan.append((flat, [(new_owner(), "0.5"), (new_owner(), "0.5")], True))  # co-owned by a couple
         else:
-            plan.append((flat, [new_owner()], True))
+            plan.append((flat, [(new_owner(), "")], True))
     # The demo resident owns one ordinary flat, so that they can vote; so does the chair.
-    for k, person in enumerate(p for p in (resident_person, chair_person) if p is not None):
-        j = 122 + k
-        flat, _owners, _delivered = plan[j]
-        plan[j] = (flat, [(person.name, person.id_number, person.phone)], True)
+    for k, person in enumerate(people):
+        flat, _owners, _delivered = plan[122 + k]
+        plan[122 + k] = (flat, [((person.name, person.id_number, person.phone), "")], True)
+    rows = []
     for (building, stairway, room), owners, delivered in plan:
         area = Decimal(rng.randrange(6800, 14300)) / 100
         source = rng.choices(("registered", "surveyed", "contract"), weights=(85, 10, 5))[0]
-        for owner in owners:
-            name, ident, phone, *share = owner
+        for owner, share in owners:
             rows.append(
-                [
-                    building,
-                    stairway,
-                    room,
-                    "residential",
-                    str(area),
-                    source,
-                    "yes" if delivered else "no",
-                    name,
-                    ident,
-                    phone,
-                    "yes" if ident == DEVELOPER_CODE else "no",
-                    share[0] if share else "",
-                ]
+                _row(building, stairway, room, "residential", area, source, "yes" if delivered else "no", owner, share)
             )
-    # Shops on the ground floor of 1栋 and 2栋, parking spaces under 26栋.
+    return rows, multi_buyers
+
+
+def _shop_and_parking_rows(rng: random.Random, new_owner: _NewOwners, multi_buyers) -> list[list[str]]:
+    """Shops on the ground floor of 1栋 and 2栋, parking spaces under 26栋."""
+    developer = (DEVELOPER_NAME, DEVELOPER_CODE, "")
+    rows = []
     for k in range(1, 13):
         owner = developer if k <= 4 else new_owner()
-        rows.append(
-            [
-                f"{1 + k % 2}栋",
-                "",
-                f"商铺{k:02d}",
-                "commercial",
-                str(Decimal(rng.randrange(4000, 16000)) / 100),
-                "registered",
-                "yes",
-                *owner,
-                "yes" if owner is developer else "no",
-                "",
-            ]
-        )
+        area = Decimal(rng.randrange(4000, 16000)) / 100
+        rows.append(_row(f"{1 + k % 2}栋", "", f"商铺{k:02d}", "commercial", area, "registered", "yes", owner))
     for k in range(1, 61):
         if k <= 24:
             owner = developer
@@ -203,23 +191,24 @@ def _register(estate: Place, stdout) -> None:
             owner = multi_buyers[k % 15]  # a flat and a parking space: still one owner
         else:
             owner = new_owner()
-        rows.append(
-            [
-                "26栋",
-                "车库",
-                f"P{k:03d}",
-                "parking",
-                str(Decimal(rng.randrange(1200, 1600)) / 100),
-                "registered",
-                "yes",
-                *owner,
-                "yes" if owner is developer else "no",
-                "",
-            ]
-        )
+        area = Decimal(rng.randrange(1200, 1600)) / 100
+        rows.append(_row("26栋", "车库", f"P{k:03d}", "parking", area, "registered", "yes", owner))
+    return rows
+
+
+def _register(estate: Place, stdout) -> None:
+    """Build the register as a clerk's CSV file and import it through the import service."""
+    if PropertyUnit.objects.filter(estate=estate).exists():
+        return
+    rng = random.Random(2021)
+    buildings = {b.name: b for b in Place.objects.filter(kind=PlaceKind.BUILDING, estate=estate)}
+    people = _demo_people(estate)
+    new_owner = _NewOwners(rng)
+    rows, multi_buyers = _flat_rows(buildings, rng, new_owner, people)
+    rows += _shop_and_parking_rows(rng, new_owner, multi_buyers)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
+    writer.writerow(importer.COLUMNS)
     writer.writerows(rows)
     report, _summary = services.register_import_file(
         estate=estate,

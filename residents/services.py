@@ -34,6 +34,7 @@ from residents.exports import OwnerResource
 from residents.identifiers import is_credit_code
 from residents.models import (
     AREA_PRECEDENCE,
+    TWO_PLACES,
     ImportJob,
     ImportState,
     Occupancy,
@@ -64,13 +65,30 @@ def _check_building(building: Place) -> None:
         )
 
 
+AREA_FIELDS = tuple(f"{source}_area" for source in AREA_PRECEDENCE)
+
+
+def _area(name: str, value) -> Decimal | None:
+    """An area field's value checked by the one area rule, to two places; ``None`` stays ``None``."""
+    if value is None:
+        return None
+    refusal = area_refusal(Decimal(value))
+    if refusal:
+        raise ApplicationError(refusal, code="invalid_area", extra={"fields": {name: [refusal]}})
+    return Decimal(value).quantize(TWO_PLACES)
+
+
+def _unit_value(name: str, value):
+    """A unit field's value as stored: areas checked and to two places, numbers without surrounding spaces."""
+    if name in AREA_FIELDS:
+        return _area(name, value)
+    if name in ("stairway", "room") and isinstance(value, str):
+        return value.strip()
+    return value
+
+
 def _apply_areas(unit: PropertyUnit) -> None:
-    """Check each area by the one area rule and set the counted area by precedence (DOMAIN.md §4)."""
-    for source in AREA_PRECEDENCE:
-        value = getattr(unit, f"{source}_area")
-        refusal = area_refusal(Decimal(value)) if value is not None else None
-        if refusal:
-            raise ApplicationError(refusal, code="invalid_area", extra={"fields": {f"{source}_area": [refusal]}})
+    """Set the counted area from the best source present (DOMAIN.md §4)."""
     try:
         unit.apply_area_precedence()
     except ValueError:
@@ -121,9 +139,9 @@ def unit_create(
         stairway=stairway.strip(),
         room=room.strip(),
         use=use,
-        registered_area=registered_area,
-        surveyed_area=surveyed_area,
-        contract_area=contract_area,
+        registered_area=_area("registered_area", registered_area),
+        surveyed_area=_area("surveyed_area", surveyed_area),
+        contract_area=_area("contract_area", contract_area),
         delivered=delivered,
     )
     _apply_areas(unit)
@@ -140,10 +158,7 @@ def unit_update(*, unit: PropertyUnit, actor, **fields) -> PropertyUnit:
     unknown = set(fields) - set(UNIT_FIELDS)
     if unknown:
         raise ApplicationError(_("不能修改这些字段：%s") % ", ".join(sorted(unknown)), code="invalid_field")
-    values = {
-        name: value.strip() if isinstance(value, str) and name in ("stairway", "room") else value
-        for name, value in fields.items()
-    }
+    values = {name: _unit_value(name, value) for name, value in fields.items()}
     counted_before = (unit.area, unit.area_source)
     changes = apply_changes(unit, values)
     if not changes:

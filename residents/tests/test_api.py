@@ -7,7 +7,7 @@ import pytest
 
 from governance.models import AuditEvent
 from governance.tests.factories import PersonFactory, org
-from residents.models import Skill
+from residents.models import ImportJob, Occupancy, Owner, Ownership, PartyMember, PropertyUnit, Resident, Skill
 
 from .factories import (
     DeveloperFactory,
@@ -101,6 +101,7 @@ def test_other_roles_may_not_reveal_personal_data(api, cast, register, role, sta
 
 def test_resident_may_not_reveal_a_neighbours_numbers(api, cast, register):
     assert api.as_user(cast["resident"]).post(f"/api/v1/owners/{register['neighbour'].pk}/reveal/").status_code == 404
+    assert not AuditEvent.objects.filter(action="owner.reveal").exists()
 
 
 def test_voting_roll_endpoint_lists_entries_with_units_owners_and_totals(api, cast, register, world):
@@ -156,14 +157,23 @@ def test_secretary_creates_a_unit_and_its_area_follows_precedence(api, cast, wor
     )
     assert response.status_code == 201, response.content
     assert (response.json()["area"], response.json()["area_source"]) == ("88.00", "surveyed")
-    assert AuditEvent.objects.filter(action="unit.create").exists()
+    unit = PropertyUnit.objects.get(pk=response.json()["id"])
+    assert (unit.building, unit.room, unit.surveyed_area, unit.contract_area, unit.area) == (
+        world["building_a1"],
+        "501",
+        Decimal("88.00"),
+        Decimal("90.00"),
+        Decimal("88.00"),
+    )
+    assert AuditEvent.objects.get(action="unit.create").object_id == str(unit.pk)
 
 
 def test_committee_member_outside_change_scope_cannot_create_a_unit_elsewhere(api, cast, world):
     response = api.as_user(cast["committee_member"]).post(
         "/api/v1/units/", {"building": world["building_b1"].pk, "room": "1", "registered_area": "50"}, format="json"
     )
-    assert response.status_code == 400  # the building is not among those they may pick
+    assert response.status_code == 400  # the building is out of their sight: as if it did not exist
+    assert "building" in response.json()["fields"] and not PropertyUnit.objects.exists()
 
 
 def test_transfer_ends_the_old_ownership_and_starts_the_new(api, cast, register, world):
@@ -179,10 +189,51 @@ def test_transfer_ends_the_old_ownership_and_starts_the_new(api, cast, register,
 
 
 def test_resident_cannot_transfer_their_unit(api, cast, register):
+    before = list(Ownership.objects.order_by("pk").values())
     response = api.as_user(cast["resident"]).post(
-        f"/api/v1/units/{register['mine'].pk}/transfer/", {"on": "2026-02-01", "owners": []}, format="json"
+        f"/api/v1/units/{register['mine'].pk}/transfer/",
+        {"on": "2026-02-01", "owners": [{"owner": register["me"].pk}]},
+        format="json",
     )
     assert response.status_code == 403
+    assert list(Ownership.objects.order_by("pk").values()) == before
+    assert not AuditEvent.objects.filter(action="ownership.transfer").exists()
+
+
+def _writes_of_a_resident(register):
+    """Writes a resident might try on their own unit, owner record and residency."""
+    return [
+        ("patch", f"/api/v1/units/{register['mine'].pk}/", {"registered_area": "300.00"}),
+        ("post", f"/api/v1/owners/{register['me'].pk}/reveal/", {}),
+        ("post", f"/api/v1/residents/{register['my_residency'].pk}/move-out/", {"on": "2026-02-01"}),
+    ]
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_a_resident_may_read_but_not_change_their_own_part_of_the_register(api, cast, register, index):
+    register["my_residency"] = ResidentFactory(unit=register["mine"], person=cast["resident"].person)
+    method, url, data = _writes_of_a_resident(register)[index]
+    before = (
+        list(PropertyUnit.objects.order_by("pk").values()),
+        list(Resident.objects.order_by("pk").values()),
+        AuditEvent.objects.count(),
+    )
+    response = getattr(api.as_user(cast["resident"]), method)(url, data, format="json")
+    assert response.status_code == 403, response.content
+    after = (
+        list(PropertyUnit.objects.order_by("pk").values()),
+        list(Resident.objects.order_by("pk").values()),
+        AuditEvent.objects.count(),
+    )
+    assert after == before
+
+
+def test_an_organization_owner_without_a_name_is_refused_by_the_service(api, cast, world):
+    response = api.as_user(cast["secretary_a"]).post(
+        "/api/v1/owners/", {"place": world["estate_a"].pk, "org_name": " "}, format="json"
+    )
+    assert response.status_code == 400 and response.json()["code"] == "missing_name"
+    assert "org_name" in response.json()["fields"] and not Owner.objects.exists()
 
 
 def test_residents_list_filters_by_estate_and_resident_sees_only_themself(api, cast, register, world):
@@ -237,10 +288,16 @@ def test_secretary_registers_a_member_and_records_participation(api, cast, world
     )
     assert response.status_code == 201, response.content
     member_id = response.json()["id"]
+    member = PartyMember.objects.get(pk=member_id)
+    assert (member.person, member.organization, member.registered_on) == (person, branch, datetime.date(2025, 5, 1))
+    assert list(member.skills.values_list("code", flat=True)) == ["accountant"]
     response = client.post(
         f"/api/v1/party-members/{member_id}/participations/", {"date": "2026-01-05", "activity": "消防管网改造监督"}
     )
     assert response.status_code == 201
+    assert list(member.participations.values_list("date", "activity")) == [
+        (datetime.date(2026, 1, 5), "消防管网改造监督")
+    ]
     assert client.get(f"/api/v1/party-members/{member_id}/participations/").json()["count"] == 1
 
 
@@ -256,11 +313,10 @@ def test_register_import_endpoint_queues_a_job_and_reports_its_outcome(
     assert response.status_code == 202, response.content
     job = api.get(f"/api/v1/register-imports/{response.json()['id']}/").json()
     assert job["state"] == "invalid" and job["error_count"] == 1 and job["errors"][0]["line"] == 3
+    assert ImportJob.objects.get().state == "invalid" and not PropertyUnit.objects.filter(room="101").exists()
 
 
 def test_register_import_is_refused_to_a_role_that_may_only_read(api, cast, world):
-    from residents.models import ImportJob
-
     upload = register_csv([register_row()])
     upload.name = "register.csv"
     response = api.as_user(cast["reviewer"]).post(
@@ -271,8 +327,6 @@ def test_register_import_is_refused_to_a_role_that_may_only_read(api, cast, worl
 
 
 def test_register_import_into_an_estate_out_of_sight_answers_400(api, cast, world):
-    from residents.models import ImportJob
-
     upload = register_csv([register_row()])
     upload.name = "register.csv"
     response = api.as_user(cast["secretary_b"]).post(
@@ -296,8 +350,6 @@ def test_a_former_residents_unit_is_no_longer_theirs(api, cast, register):
 
 
 def _residencies():
-    from residents.models import Occupancy, Resident
-
     return (
         list(Resident.objects.order_by("pk").values_list("pk", "unit_id", "person_id", "start", "end")),
         list(Occupancy.objects.order_by("pk").values_list("pk", "unit_id", "state", "since")),

@@ -3,8 +3,10 @@
 import io
 
 import pytest
+from import_export.formats.base_formats import CSV, XLSX
 from openpyxl import load_workbook
 
+from core.errors import NotPermitted
 from governance.models import AuditEvent
 from residents import services
 from residents.models import Owner
@@ -27,8 +29,6 @@ def owners(world):
 
 
 def _formats():
-    from import_export.formats.base_formats import CSV, XLSX
-
     return {"csv": CSV(), "xlsx": XLSX()}
 
 
@@ -67,8 +67,6 @@ def test_the_export_records_who_exported_what_and_how_many_rows(cast, owners, wo
 
 
 def test_exporting_owners_outside_ones_scope_is_refused_and_recorded_nowhere(cast, owners):
-    from core.errors import NotPermitted
-
     with pytest.raises(NotPermitted):
         services.owners_export(owners=Owner.objects.all(), file_format=_formats()["csv"], actor=cast["secretary_a"])
     assert not AuditEvent.objects.filter(action="register.export").exists()

@@ -14,7 +14,7 @@ from governance.scoping import SYSTEM
 from residents import importer
 from residents.identifiers import make_credit_code
 from residents.importer import validation
-from residents.models import Owner, Ownership, PropertyUnit
+from residents.models import ImportRow, Owner, Ownership, PropertyUnit
 from residents.selectors import voting_roll
 
 from .factories import HEADER, import_file, person_id, register_csv, register_row
@@ -208,8 +208,6 @@ def test_command_exits_non_zero_naming_the_bad_line(estate, tmp_path, capsys):
 
 
 def test_staged_rows_hold_no_clear_id_or_phone_numbers(estate):
-    from residents.models import ImportRow
-
     report = importer.validate(register_csv([register_row(n=1)]), "r.csv", estate)
     staged = ImportRow.objects.filter(batch=report.batch).values()[0]
     assert person_id(1) not in str(staged) and "13800138000" not in str(staged)
@@ -218,8 +216,6 @@ def test_staged_rows_hold_no_clear_id_or_phone_numbers(estate):
 
 
 def test_an_invalid_file_leaves_nothing_staged(estate):
-    from residents.models import ImportRow
-
     _import(estate, register_csv([register_row(), register_row(room="102", area="x")]))
     assert not ImportRow.objects.exists()
 

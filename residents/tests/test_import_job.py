@@ -1,15 +1,22 @@
 """Import jobs: queued on commit, run by the task, claimed once, their progress and report shown."""
 
+import datetime
+import os
+import time
+
 import pytest
 from django.core.files.base import ContentFile
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
-from governance.models import AuditEvent
+from core.errors import NotPermitted
+from governance.models import AuditEvent, RoleAssignment
 from governance.scoping import SYSTEM
 from residents import services
 from residents.models import ImportJob, ImportState, PropertyUnit
 from residents.tasks import register_import
 
-from .factories import register_csv, register_row
+from .factories import PersonOwnerFactory, register_csv, register_row
 
 
 def _job(estate, rows, actor=SYSTEM):
@@ -34,8 +41,6 @@ def test_the_uploaded_file_is_deleted_once_the_job_has_run(estate):
     path = job.file.path
     register_import(job.pk)
     job.refresh_from_db()
-    import os
-
     assert not job.file and not os.path.exists(path) and job.file_name == "register.csv"
 
 
@@ -65,8 +70,6 @@ def test_submitting_queues_the_task_on_commit(estate, django_capture_on_commit_c
 
 
 def test_submitting_for_an_estate_outside_change_scope_is_refused(estate, cast):
-    from core.errors import NotPermitted
-
     with pytest.raises(NotPermitted):
         _job(estate, [register_row()], actor=cast["committee_member"].__class__.objects.get(username="reviewer"))
 
@@ -103,8 +106,6 @@ def test_admin_upload_creates_and_runs_a_job(client, cast, estate, django_captur
 
 
 def test_admin_owner_list_shows_masked_numbers(client, cast, estate):
-    from .factories import PersonOwnerFactory
-
     owner = PersonOwnerFactory(place=estate)
     owner.person.set_id_number("110105194912310029")
     owner.person.save()
@@ -127,8 +128,6 @@ def shared_media(settings, tmp_path, monkeypatch):
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_a_queued_import_and_the_job_shows_it(world, shared_media, celery_worker_process):
-    import time
-
     rows = [register_row(room=str(100 + i), n=i) for i in range(50)]
     job = services.register_import_submit(
         estate=world["estate_a"], file=ContentFile(register_csv(rows).getvalue(), name="r.csv"), actor=SYSTEM
@@ -144,18 +143,12 @@ def test_a_real_worker_runs_a_queued_import_and_the_job_shows_it(world, shared_m
 
 
 def _started(job, state, minutes_ago):
-    import datetime
-
-    from django.utils import timezone
-
     ImportJob.objects.filter(pk=job.pk).update(
         state=state, started_at=timezone.now() - datetime.timedelta(minutes=minutes_ago)
     )
 
 
 def test_a_job_whose_worker_stopped_is_marked_failed_and_its_file_removed(estate):
-    import os
-
     job = _job(estate, [register_row()])
     path = job.file.path
     _started(job, ImportState.IMPORTING, minutes_ago=180)
@@ -176,7 +169,24 @@ def test_a_job_still_within_its_time_is_left_running(estate):
 
 
 def test_the_stalled_import_check_is_scheduled_in_beat(db):
-    from django_celery_beat.models import PeriodicTask
-
     task = PeriodicTask.objects.get(task="residents.tasks.register_imports_fail_stalled")
     assert (task.interval.every, task.interval.period) == (10, "minutes")
+
+
+def test_a_job_whose_submitter_lost_the_right_fails_and_writes_nothing(estate, cast):
+    job = _job(estate, [register_row()], actor=cast["secretary_a"])
+    RoleAssignment.objects.filter(user=cast["secretary_a"]).delete()
+    register_import(job.pk)
+    job.refresh_from_db()
+    assert job.state == ImportState.FAILED and "无权" in job.errors[0]["message"]
+    assert not PropertyUnit.objects.exists() and not AuditEvent.objects.filter(action="register.import").exists()
+
+
+def test_the_job_page_lists_the_units_whose_counted_area_changed(client, cast, estate):
+    first = _job(estate, [register_row(area="88.00", source="surveyed")], actor=cast["secretary_a"])
+    register_import(first.pk)
+    job = _job(estate, [register_row(area="89.50", source="registered")], actor=cast["secretary_a"])
+    register_import(job.pk)
+    client.force_login(cast["secretary_a"])
+    page = client.get(f"/register/imports/{job.pk}/").content.decode()
+    assert "1栋-1单元-101" in page and "88.00 m²" in page and "89.50 m²" in page and "优先于原来计入的实测面积" in page

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
+from import_export.formats.base_formats import CSV
 
 from core.errors import NotPermitted
 from governance.models import AuditEvent, Person
@@ -132,8 +133,6 @@ SERVICES = {
 
 
 def _csv_format():
-    from import_export.formats.base_formats import CSV
-
     return CSV()
 
 

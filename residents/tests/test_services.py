@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from core.crypto import keyed_hash
 from core.errors import ApplicationError, Conflict, NotPermitted
@@ -11,9 +12,9 @@ from governance.models import AuditEvent, Person
 from governance.scoping import SYSTEM
 from governance.tests.factories import PersonFactory, org
 from residents import services
-from residents.models import Occupancy, Owner, Ownership
+from residents.models import Occupancy, Owner, Ownership, PropertyUnit, Skill
 
-from .factories import OwnershipFactory, PersonOwnerFactory, PropertyUnitFactory
+from .factories import DeveloperFactory, OwnershipFactory, PersonOwnerFactory, PropertyUnitFactory
 
 DAY = datetime.date(2026, 3, 1)
 
@@ -88,8 +89,6 @@ def test_the_same_buyer_is_found_by_keyed_hash_without_decrypting(estate):
 
 
 def test_id_numbers_are_stored_encrypted_at_rest(estate):
-    from django.db import connection
-
     person = PersonFactory()
     person.set_id_number("110105194912310029")
     person.save()
@@ -147,3 +146,101 @@ def test_participation_in_the_future_is_refused(world):
     member = services.party_member_register(person=PersonFactory(), organization=committee, actor=SYSTEM)
     with pytest.raises(ApplicationError):
         services.participation_record(member=member, date=datetime.date(2999, 1, 1), activity="巡查", actor=SYSTEM)
+
+
+def test_unit_update_records_each_changed_field_with_its_old_and_new_value(b1):
+    unit = services.unit_create(building=b1, room="101", contract_area=Decimal("90"), actor=SYSTEM)
+    services.unit_update(unit=unit, room=" 102 ", registered_area=Decimal("88.80"), actor=SYSTEM)
+    changes = AuditEvent.objects.get(action="unit.update").data["changes"]
+    assert changes == {
+        "room": {"old": "101", "new": "102"},
+        "registered_area": {"old": None, "new": "88.80"},
+        "area": {"old": "90.00", "new": "88.80"},
+        "area_source": {"old": "contract", "new": "registered"},
+    }
+
+
+def test_unit_update_that_changes_nothing_records_nothing(b1):
+    unit = services.unit_create(building=b1, room="101", registered_area=Decimal("90"), actor=SYSTEM)
+    services.unit_update(unit=unit, room="101", registered_area=Decimal("90.00"), actor=SYSTEM)
+    assert not AuditEvent.objects.filter(action="unit.update").exists()
+
+
+@pytest.mark.parametrize("area", ["1e26", "0", "-1", "89.555", "1000000"])
+def test_unit_create_refuses_an_area_the_import_would_refuse(b1, area):
+    with pytest.raises(ApplicationError) as exc:
+        services.unit_create(building=b1, room="101", registered_area=Decimal(area), actor=SYSTEM)
+    assert exc.value.code == "invalid_area" and "registered_area" in exc.value.extra["fields"]
+    assert not PropertyUnit.objects.exists()
+
+
+def test_an_organization_owner_needs_a_name_on_creation_and_on_update(estate):
+    with pytest.raises(ApplicationError) as exc:
+        services.owner_create(estate=estate, org_name="  ", actor=SYSTEM)
+    assert exc.value.code == "missing_name" and not Owner.objects.exists()
+    developer = DeveloperFactory(place=estate)
+    with pytest.raises(ApplicationError):
+        services.owner_update(owner=developer, org_name="", actor=SYSTEM)
+    developer.refresh_from_db()
+    assert developer.org_name == "重庆南方房地产开发有限公司"
+
+
+def test_owner_update_records_the_old_and_new_name(estate):
+    developer = DeveloperFactory(place=estate)
+    services.owner_update(owner=developer, org_name=" 南方置业 ", actor=SYSTEM)
+    assert Owner.objects.get().org_name == "南方置业"
+    changes = AuditEvent.objects.get(action="owner.update").data["changes"]
+    assert changes == {"org_name": {"old": "重庆南方房地产开发有限公司", "new": "南方置业"}}
+
+
+def test_owner_create_refuses_a_malformed_credit_code(estate):
+    with pytest.raises(ApplicationError) as exc:
+        services.owner_create(estate=estate, org_name="南方地产", credit_code="91500105XXXXXXXXX0", actor=SYSTEM)
+    assert exc.value.code == "invalid_credit_code" and not Owner.objects.exists()
+
+
+def test_the_reveal_is_recorded_by_the_service(estate, cast):
+    owner = PersonOwnerFactory(place=estate)
+    services.owner_reveal(owner=owner, actor=cast["street_staff"])
+    event = AuditEvent.objects.get(action="owner.reveal")
+    assert (event.actor, event.object_id, event.place_id) == (cast["street_staff"], str(owner.pk), estate.pk)
+
+
+def test_moving_out_records_the_end_as_old_and_new_value(b1):
+    unit = PropertyUnitFactory(building=b1)
+    resident = services.resident_move_in(unit=unit, person=PersonFactory(), relation="tenant", on=DAY, actor=SYSTEM)
+    services.resident_move_out(resident=resident, on=DAY + datetime.timedelta(days=3), actor=SYSTEM)
+    changes = AuditEvent.objects.get(action="resident.move_out").data["changes"]
+    assert changes == {"end": {"old": None, "new": "2026-03-04"}}
+
+
+def test_moving_in_before_a_later_move_out_is_refused_and_writes_nothing(b1):
+    unit = PropertyUnitFactory(building=b1)
+    first = services.resident_move_in(unit=unit, person=PersonFactory(), relation="tenant", on=DAY, actor=SYSTEM)
+    services.resident_move_out(resident=first, on=DAY + datetime.timedelta(days=30), actor=SYSTEM)
+    with pytest.raises(Conflict) as exc:
+        services.resident_move_in(
+            unit=unit, person=PersonFactory(), relation="tenant", on=DAY + datetime.timedelta(days=10), actor=SYSTEM
+        )
+    assert exc.value.code == "out_of_order"
+    assert unit.residents.count() == 1
+    assert list(Occupancy.objects.filter(unit=unit).values_list("state", flat=True)) == ["occupied", "vacant"]
+
+
+def test_party_member_update_records_old_and_new_values_and_skills(world):
+    committee = org("community_committee", "南桥苑社区党委", world["community_a"])
+    engineer = Skill.objects.get_or_create(code="engineer", defaults={"name": "工程师"})[0]
+    member = services.party_member_register(person=PersonFactory(), organization=committee, actor=SYSTEM)
+    services.party_member_update(member=member, workplace="重庆建工", skills=[engineer], actor=SYSTEM)
+    changes = AuditEvent.objects.get(action="party_member.update").data["changes"]
+    assert changes == {"workplace": {"old": "", "new": "重庆建工"}, "skills": {"old": [], "new": ["engineer"]}}
+
+
+def test_moving_a_member_needs_the_right_where_they_go_too(world, cast):
+    community_a = org("community_committee", "南桥苑社区党委", world["community_a"])
+    community_b = org("community_committee", "石马河社区党委", world["community_b"])
+    member = services.party_member_register(person=PersonFactory(), organization=community_a, actor=SYSTEM)
+    with pytest.raises(NotPermitted):
+        services.party_member_update(member=member, organization=community_b, actor=cast["secretary_a"])
+    member.refresh_from_db()
+    assert member.organization == community_a

@@ -10,14 +10,16 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from openpyxl import Workbook
 
 from core.errors import ApplicationError
 from governance.models import AuditEvent
 from governance.scoping import SYSTEM
 from residents import services
+from residents.importer import parsing
 from residents.models import ImportJob, PropertyUnit
 
-from .factories import register_csv, register_row
+from .factories import HEADER, person_id, register_csv, register_row
 
 MB = 1024 * 1024
 
@@ -82,7 +84,6 @@ def shared_strings_bomb(megabytes: int = 300) -> bytes:
 @pytest.fixture
 def no_parsing(monkeypatch):
     """Fail the test if anything opens the upload as a workbook or a CSV."""
-    from residents.importer import parsing
 
     def refuse(*args, **kwargs):
         raise AssertionError("the upload was parsed before it was checked")
@@ -177,12 +178,6 @@ def test_the_row_limit_is_a_line_error_found_while_streaming_and_nothing_is_writ
 
 
 def test_xlsx_is_read_in_read_only_streaming_mode(estate, monkeypatch):
-    from openpyxl import Workbook
-
-    from residents.importer import parsing
-
-    from .factories import HEADER, person_id
-
     seen = {}
     real = parsing.load_workbook
 

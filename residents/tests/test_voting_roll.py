@@ -7,6 +7,7 @@ from fractions import Fraction
 import pytest
 
 from governance.scoping import SYSTEM
+from residents import services
 from residents.models import PropertyUnit, UnitUse
 from residents.selectors import DEVELOPER_KEY, voting_roll
 
@@ -97,8 +98,6 @@ def test_area_source_precedence_register_then_survey_then_contract(b1):
 
 
 def test_the_roll_counts_the_area_chosen_by_precedence(estate, b1, owner):
-    from residents import services
-
     unit = services.unit_create(
         building=b1, room="101", surveyed_area=Decimal("88.00"), contract_area=Decimal("90.00"), actor=SYSTEM
     )
