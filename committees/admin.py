@@ -1,4 +1,4 @@
-"""The admin of the committees layer. Writes call the same services as the API.
+"""The admin of the committees layer. Writes call the same services as the API, which check the user's rights.
 
 The ledger, its legs, published statements and spending approvals are read-only here:
 there is no add, change or delete path for them in the admin.
@@ -18,6 +18,7 @@ from committees.models import (
     OwnersCommittee,
     PerformanceNote,
     Project,
+    ProjectMilestone,
     PropertyCompany,
     ServiceContract,
     SpendingApproval,
@@ -65,6 +66,15 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+def _stored(obj):
+    """The record as the database holds it: the admin's form has already set the new values on ``obj``.
+
+    The services compare old and new values (for the audit trail and ``update_fields``), so
+    they must start from the stored row.
+    """
+    return type(obj).objects.get(pk=obj.pk)
+
+
 def _report(modeladmin, request, fn):
     try:
         return fn()
@@ -105,7 +115,7 @@ class OwnersCommitteeAdmin(NoDeleteMixin, admin.ModelAdmin):
                 self,
                 request,
                 lambda: services.committee_file(
-                    committee=obj, filed_on=obj.filed_on, reference=obj.filing_reference, actor=request.user
+                    committee=_stored(obj), filed_on=obj.filed_on, reference=obj.filing_reference, actor=request.user
                 ),
             )
 
@@ -230,7 +240,7 @@ class MeetingAdmin(NoDeleteMixin, admin.ModelAdmin):
             self,
             request,
             lambda: services.meeting_record_attendance(
-                meeting=obj,
+                meeting=_stored(obj),
                 attendees=list(data.get("attendees") or []),
                 party_org=data.get("party_org_attended", False),
                 property_company=data.get("property_company_attended", False),
@@ -243,7 +253,7 @@ class MeetingAdmin(NoDeleteMixin, admin.ModelAdmin):
                 self,
                 request,
                 lambda: services.meeting_record_minutes(
-                    meeting=obj, minutes=data.get("minutes", ""), actor=request.user
+                    meeting=_stored(obj), minutes=data.get("minutes", ""), actor=request.user
                 ),
             )
 
@@ -277,7 +287,7 @@ class PropertyCompanyAdmin(NoDeleteMixin, admin.ModelAdmin):
                 self,
                 request,
                 lambda: services.property_company_update(
-                    company=obj,
+                    company=_stored(obj),
                     actor=request.user,
                     credit_code=data.get("credit_code", ""),
                     contact=data.get("contact", ""),
@@ -315,9 +325,17 @@ class ServiceContractAdmin(NoDeleteMixin, admin.ModelAdmin):
             obj.pk = saved.pk
 
 
+class MilestoneInline(ReadOnlyInline):
+    model = ProjectMilestone
+    fields = ("title", "planned_on", "reached_on", "note")
+    readonly_fields = fields
+
+
 @admin.register(Project)
 class ProjectAdmin(NoDeleteMixin, admin.ModelAdmin):
-    list_display = ("title", "estate", "budget", "actual_cost", "planned_end", "actual_end")
+    """The plan is edited here; the start, milestones and acceptance are recorded through the API's actions."""
+
+    list_display = ("title", "estate", "budget", "actual_cost", "planned_end", "actual_end", "accepted_on")
     list_select_related = ("estate",)
     search_fields = ("title",)
     fields = (
@@ -331,13 +349,17 @@ class ProjectAdmin(NoDeleteMixin, admin.ModelAdmin):
         "actual_start",
         "actual_end",
         "actual_cost",
+        "accepted_on",
+        "acceptance_note",
         "expert_team",
     )
     autocomplete_fields = ("estate",)
     filter_horizontal = ("expert_team",)
+    inlines = [MilestoneInline]
+    PROGRESS = ("actual_start", "actual_end", "actual_cost", "accepted_on", "acceptance_note")
 
     def get_readonly_fields(self, request, obj=None):
-        return ("estate",) if obj else ()
+        return ("estate", *self.PROGRESS) if obj else self.PROGRESS
 
     def save_model(self, request, obj, form, change):
         request._gongzhi_project = obj
@@ -348,7 +370,9 @@ class ProjectAdmin(NoDeleteMixin, admin.ModelAdmin):
         experts = list(form.cleaned_data.get("expert_team") or [])
         if change:
             _report(
-                self, request, lambda: services.project_update(project=obj, experts=experts, actor=request.user, **data)
+                self,
+                request,
+                lambda: services.project_update(project=_stored(obj), experts=experts, actor=request.user, **data),
             )
         else:
             saved = _report(
@@ -360,6 +384,9 @@ class ProjectAdmin(NoDeleteMixin, admin.ModelAdmin):
             )
             if saved is not None:
                 form.instance.pk = saved.pk
+        for formset in formsets:
+            # The inline is read-only: this saves nothing, but the admin's log reads the result.
+            formset.save()
 
 
 # The ledger (read-only) -------------------------------------------------------------------

@@ -1,26 +1,26 @@
-"""The hash chain of the public-revenue ledger: how an entry's digest is computed.
+"""The hash chain of the public-revenue ledger: what an entry's hash covers.
 
-Kept apart from the services so that ``verify_ledger`` and the writer share one definition.
+Kept apart from the services so that the writer and ``verify_ledger`` share one definition.
+The serialisation is the project's one canonical form (``core.hashing``): keys sorted, no
+spaces, money as text with fen, ``recorded_at`` in UTC with microseconds. Anyone holding an
+export of the entries can recompute every hash without the platform.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from committees.models.base import FEN
+from core.hashing import GENESIS, chain_digest
 
-GENESIS = "0" * 64
-
-
-def _money(value: Decimal) -> str:
-    return str(Decimal(value).quantize(FEN))
+__all__ = ["GENESIS", "digest_of", "entry_body", "entry_digest", "file_sha256"]
 
 
-def entry_digest(
+def entry_body(
     *,
     estate_id: int,
     sequence: int,
@@ -33,29 +33,33 @@ def entry_digest(
     reverses_id: int | None,
     reason: str,
     legs: Iterable[tuple[int, Decimal, Decimal]],
-    previous_hash: str,
-) -> str:
-    """Return the SHA-256 of an entry's canonical form, chained to ``previous_hash``."""
-    body = {
+) -> dict[str, Any]:
+    """Return what an entry's hash covers: its content, its legs (in order) and its voucher's digest."""
+    return {
         "estate": estate_id,
         "sequence": sequence,
-        "date": date.isoformat(),
+        "date": date,
         "memo": memo,
         "voucher": voucher,
         "voucher_sha256": voucher_sha256,
         "recorded_by": recorded_by_id,
-        "recorded_at": recorded_at.astimezone(datetime.UTC).isoformat(),
+        "recorded_at": recorded_at,
         "reverses": reverses_id,
         "reason": reason,
-        "legs": [[account_id, _money(debit), _money(credit)] for account_id, debit, credit in legs],
-        "previous": previous_hash,
+        "legs": [
+            [account_id, Decimal(debit).quantize(FEN), Decimal(credit).quantize(FEN)]
+            for account_id, debit, credit in legs
+        ],
     }
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def entry_digest(*, previous_hash: str, **fields) -> str:
+    """Return the hash of an entry (``entry_body``'s fields), chained to ``previous_hash``."""
+    return chain_digest(entry_body(**fields), previous_hash)
 
 
 def digest_of(transaction, legs) -> str:
-    """Recompute the digest of a stored transaction from its stored fields and legs."""
+    """Recompute the hash of a stored transaction from its stored fields and legs."""
     return entry_digest(
         estate_id=transaction.estate_id,
         sequence=transaction.sequence,

@@ -36,15 +36,45 @@ from committees.models import (
     Statement,
     SupervisionGroup,
 )
-from governance.models import Organization, OrgFunction, OrgKind, Place, PlaceKind, Post, PostBody, PostKind, User
+from governance import services as governance_services
+from governance.demo import DEMO_PASSWORD
+from governance.models import (
+    Organization,
+    OrgFunction,
+    OrgKind,
+    Place,
+    PlaceKind,
+    Post,
+    PostBody,
+    PostKind,
+    Role,
+    RoleAssignment,
+    User,
+)
 from governance.scoping import SYSTEM
+from residents import services as residents_services
+from residents.models import Owner, PartyMember
 
 REFERENCE_ESTATE = "南方上格林"
 TERM_START = datetime.date(2023, 6, 18)
 COMPANY = "重庆南方物业服务有限公司"
 FIRE_MAIN = "消防主管网改造工程"
+# The fire main's milestones: (title, planned, reached, what was found).
+FIRE_MAIN_MILESTONES = (
+    (
+        "设计方案及工程量清单审定",
+        datetime.date(2025, 3, 20),
+        datetime.date(2025, 3, 15),
+        "专家组优化管径与走向，核减工程量。",
+    ),
+    ("主管网敷设完成", datetime.date(2025, 6, 30), datetime.date(2025, 6, 12), "隐蔽工程经专家组与监督组现场查验。"),
+    ("管网试压及消防联动测试", datetime.date(2025, 8, 15), datetime.date(2025, 7, 22), "试压合格，消防联动正常。"),
+)
 D = Decimal
 
+# The property company's reasonable cost of collecting public revenue, paid each quarter
+# (like every payment, through a spending request approved by the committee).
+QUARTERLY_COST = "公共收益代收代管成本"
 # Approved spendings of the year: (month offset from the start, payee, purpose account, amount, description).
 SPENDINGS = [
     (2, "重庆安居门禁科技有限公司", "5101", D("8600.00"), "3栋、7栋单元门禁维修"),
@@ -55,7 +85,8 @@ SPENDINGS = [
 
 
 def _voucher(label: str) -> ContentFile:
-    return ContentFile(f"演示凭证：{label}\n".encode(), name="voucher.txt")
+    """A stand-in voucher: vouchers must be documents (PDF, images, Office files), checked by content."""
+    return ContentFile(b"%PDF-1.4\n% " + f"演示凭证：{label}".encode() + b"\n%%EOF\n", name="voucher.pdf")
 
 
 def _actor(username: str) -> User | None:
@@ -85,8 +116,6 @@ def load(*, stdout) -> None:
 
 
 def _owner_people(estate: Place, *, party: bool, exclude: set[int], n: int) -> list:
-    from residents.models import Owner
-
     owners = Owner.objects.filter(place=estate, person__isnull=False, is_developer=False).exclude(person_id__in=exclude)
     owners = owners.filter(person__party_member__isnull=not party).select_related("person").order_by("pk")
     return [o.person for o in owners[:n]]
@@ -96,9 +125,6 @@ def _committee(estate: Place) -> OwnersCommittee | None:
     existing = OwnersCommittee.objects.filter(estate=estate, status=CommitteeStatus.CURRENT).first()
     if existing is not None:
         return existing
-    from residents import services as residents_services
-    from residents.models import PartyMember
-
     chair_post = (
         Post.objects.current().filter(place=estate, body=PostBody.OWNERS_COMMITTEE, kind=PostKind.CHAIR).first()
     )
@@ -141,8 +167,6 @@ def _officers(committee: OwnersCommittee | None) -> None:
     """
     if committee is None:
         return
-    from residents.models import PartyMember
-
     posts = list(Post.objects.current().filter(pk__in=committee.posts.values("pk")).select_related("person"))
     if any(p.kind == PostKind.CHAIR for p in posts):
         return
@@ -169,10 +193,6 @@ SUPERVISOR_USERNAME = "supervisor"
 
 def _supervisor_user(person) -> User | None:
     """A demo login for a member of the supervision group, so that the sign-off can be tried."""
-    from governance import services as governance_services
-    from governance.demo import DEMO_PASSWORD
-    from governance.models import Role, RoleAssignment
-
     user = User.objects.filter(username=SUPERVISOR_USERNAME).first()
     if user is None and not User.objects.filter(person=person).exists():
         user = governance_services.user_create(
@@ -189,8 +209,6 @@ def _supervisor_user(person) -> User | None:
 def _supervision_group(estate: Place, committee: OwnersCommittee | None) -> None:
     if SupervisionGroup.objects.filter(estate=estate).exists():
         return
-    from residents.models import Owner
-
     members_of_committee = set(
         Post.objects.current().filter(place=estate, body=PostBody.OWNERS_COMMITTEE).values_list("person_id", flat=True)
     )
@@ -248,8 +266,6 @@ def _property_company(estate: Place) -> None:
 def _fire_main(estate: Place) -> None:
     if Project.objects.filter(estate=estate, title=FIRE_MAIN).exists():
         return
-    from residents.models import PartyMember
-
     experts = []
     for code in ("engineer", "cost_engineer", "fire_safety", "lawyer", "accountant"):
         member = (
@@ -260,7 +276,7 @@ def _fire_main(estate: Place) -> None:
         )
         if member is not None:
             experts.append(member)
-    services.project_create(
+    project = services.project_create(
         estate=estate,
         title=FIRE_MAIN,
         description="更换全小区老化锈蚀的消防主管网及阀门。5名具备工程、造价、消防、法律、财务专长的党员组成专家组，"
@@ -269,10 +285,26 @@ def _fire_main(estate: Place) -> None:
         contractor="重庆渝安消防工程有限公司",
         planned_start=datetime.date(2025, 3, 1),
         planned_end=datetime.date(2025, 8, 31),
-        actual_start=datetime.date(2025, 3, 1),
+        experts=experts,
+        actor=SYSTEM,
+    )
+    milestones = [
+        (
+            services.project_milestone_add(project=project, title=title, planned_on=planned, actor=SYSTEM),
+            reached,
+            note,
+        )
+        for title, planned, reached, note in FIRE_MAIN_MILESTONES
+    ]
+    services.project_start(project=project, on=datetime.date(2025, 3, 1), actor=SYSTEM)
+    for milestone, reached, note in milestones:
+        services.project_milestone_reach(milestone=milestone, reached_on=reached, note=note, actor=SYSTEM)
+    services.project_accept(
+        project=project,
+        accepted_on=datetime.date(2025, 7, 30),
         actual_end=datetime.date(2025, 7, 25),
         actual_cost=D("856400.00"),
-        experts=experts,
+        note="业委会、事务监督组、社区党委与专家组共同验收：管网试压合格，消防联动正常；比预算节省423,600元，提前37天完工。",
         actor=SYSTEM,
     )
 
@@ -346,6 +378,14 @@ def _meetings(estate: Place, committee: OwnersCommittee | None) -> None:
             actor=SYSTEM,
             party_org_participated=True,
         )
+        if month.month % 3 == 0:
+            services.decision_record(
+                meeting=meeting,
+                text=f"同意支付{QUARTERLY_COST}（{month.year}年第{month.month // 3}季度）。",
+                votes_for=len(present),
+                actor=SYSTEM,
+                party_org_participated=True,
+            )
         if i in spending_by_month:
             payee, desc = spending_by_month[i]
             services.decision_record(
@@ -394,7 +434,9 @@ def _ledger(estate: Place) -> None:
     today = timezone.localdate()
     months = _months(today)
     start = months[0] - datetime.timedelta(days=1)
-    committee_user, reviewer, supervisor = _actor("committee"), _actor("reviewer"), _actor(SUPERVISOR_USERNAME)
+    committee_user = _actor("committee") or SYSTEM
+    reviewer, supervisor = _actor("reviewer"), _actor(SUPERVISOR_USERNAME)
+    costs = []
     services.ledger_open(
         estate=estate,
         opening_balance=D("186420.35"),
@@ -437,15 +479,7 @@ def _ledger(estate: Place) -> None:
                 voucher=_voucher("场地租赁合同"),
                 actor=committee_user,
             )
-            services.cost_record(
-                estate=estate,
-                purpose="5001",
-                amount=D(rng.randrange(320000, 480000)) / 100,
-                date=on(25),
-                memo="公共收益代收代管成本（季度）",
-                voucher=_voucher("物业代收成本明细"),
-                actor=committee_user,
-            )
+            costs.append((month, D(rng.randrange(320000, 480000)) / 100))
     # A mistaken entry and its correction, as the ledger records corrections.
     mistaken = services.income_record(
         estate=estate,
@@ -462,64 +496,71 @@ def _ledger(estate: Place) -> None:
         date=min(months[4].replace(day=13), today),
         actor=committee_user,
     )
-    _spendings(estate, months, today, committee_user, supervisor, reviewer)
+    purposes = {a.code: a for a in selectors.ledger_accounts(estate)}
+    people = (committee_user, supervisor, reviewer)
+    for month, amount in costs:
+        decision = Decision.objects.filter(
+            meeting__estate=estate, text__contains=f"{QUARTERLY_COST}（{month.year}年第{month.month // 3}季度）"
+        ).first()
+        _spend(estate, month, today, COMPANY, purposes["5001"], amount, QUARTERLY_COST, decision, people, paid_on=25)
+    for offset, payee, code, amount, desc in SPENDINGS:
+        decision = Decision.objects.filter(meeting__estate=estate, text__contains=desc, passed=True).first()
+        _spend(estate, months[offset], today, payee, purposes[code], amount, desc, decision, people, paid_on=20)
     for period_start, period_end in _completed_quarters(months[0], today):
         services.statement_publish(
             estate=estate, period_start=period_start, period_end=period_end, actor=committee_user
         )
 
 
-def _spendings(estate, months, today, committee_user, supervisor, reviewer) -> None:
-    purposes = {a.code: a for a in selectors.ledger_accounts(estate)}
-    for offset, payee, code, amount, desc in SPENDINGS:
-        month = months[offset]
-        decision = Decision.objects.filter(meeting__estate=estate, text__contains=desc, passed=True).first()
-        request = services.spending_request_create(
-            estate=estate,
-            payee=payee,
-            purpose=purposes[code],
-            amount=amount,
-            requested_on=min(month.replace(day=3), today),
-            description=desc,
-            actor=committee_user,
-        )
-        if decision is None or committee_user is None:
-            continue
+def _spend(estate, month, today, payee, purpose, amount, desc, decision, people, *, paid_on: int) -> None:
+    """Request, approve (every stage the amount needs) and pay one spending of ``month``."""
+    committee_user, supervisor, reviewer = people
+    request = services.spending_request_create(
+        estate=estate,
+        payee=payee,
+        purpose=purpose,
+        amount=amount,
+        requested_on=min(month.replace(day=3), today),
+        description=desc,
+        actor=committee_user,
+    )
+    if decision is None or committee_user is SYSTEM:
+        return  # an approval is signed by a person: without the demo users it stays pending
 
-        def at(day: int, hour: int, month=month) -> datetime.datetime:
-            when = datetime.datetime(month.year, month.month, day, hour, tzinfo=timezone.get_current_timezone())
-            return min(when, timezone.now())
+    def at(day: int, hour: int) -> datetime.datetime:
+        when = datetime.datetime(month.year, month.month, day, hour, tzinfo=timezone.get_current_timezone())
+        return min(when, timezone.now())
 
+    services.spending_approve(
+        request=request,
+        stage=Stage.COMMITTEE,
+        decision=decision,
+        seen=f"业委会会议决定、{desc}报价单或明细",
+        actor=committee_user,
+        at=at(9, 10),
+    )
+    stages = request.required_stages()
+    if Stage.SUPERVISION in stages:
+        if (
+            supervisor is None
+            or not SupervisionGroup.objects.filter(estate=estate, members__person_id=supervisor.person_id).exists()
+        ):
+            return
         services.spending_approve(
-            request=request,
-            stage=Stage.COMMITTEE,
-            decision=decision,
-            seen=f"业委会会议决定、{desc}报价单三份",
-            actor=committee_user,
-            at=at(9, 10),
+            request=request, stage=Stage.SUPERVISION, seen="比价记录、现场查看", actor=supervisor, at=at(12, 16)
         )
-        stages = request.required_stages()
-        if Stage.SUPERVISION in stages:
-            if (
-                supervisor is None
-                or not SupervisionGroup.objects.filter(estate=estate, members__person_id=supervisor.person_id).exists()
-            ):
-                continue
-            services.spending_approve(
-                request=request, stage=Stage.SUPERVISION, seen="比价记录、现场查看", actor=supervisor, at=at(12, 16)
-            )
-        if Stage.DISCIPLINE in stages:
-            if reviewer is None:
-                continue
-            services.spending_approve(
-                request=request, stage=Stage.DISCIPLINE, seen="合同草案、预算审核意见", actor=reviewer, at=at(15, 15)
-            )
-        services.spending_pay(
-            request=SpendingRequest.objects.get(pk=request.pk),
-            date=min(month.replace(day=20), today),
-            voucher=_voucher(f"{desc}发票及验收单"),
-            actor=committee_user,
+    if Stage.DISCIPLINE in stages:
+        if reviewer is None:
+            return
+        services.spending_approve(
+            request=request, stage=Stage.DISCIPLINE, seen="合同草案、预算审核意见", actor=reviewer, at=at(15, 15)
         )
+    services.spending_pay(
+        request=SpendingRequest.objects.get(pk=request.pk),
+        date=min(month.replace(day=paid_on), today),
+        voucher=_voucher(f"{desc}发票及验收单"),
+        actor=committee_user,
+    )
 
 
 def _completed_quarters(first: datetime.date, today: datetime.date) -> list[tuple[datetime.date, datetime.date]]:

@@ -1,16 +1,20 @@
 """A published statement as PDF (ReportLab, built-in CJK font) and as XLSX (openpyxl).
 
-Both render the statement's frozen ``figures``, never the live ledger.
+Both render the statement's frozen ``figures``, never the live ledger. Every cell of the
+workbook goes through ``core.spreadsheets.safe_row``: a payee or note typed as a formula
+(``=HYPERLINK(...)``) comes out as the text it is, never as a live formula.
 """
 
 from __future__ import annotations
 
 import io
 from decimal import Decimal
+from xml.sax.saxutils import escape
 
 from django.utils.translation import gettext as _
 
 from committees.models import Statement
+from core.spreadsheets import safe_row
 
 CJK_FONT = "STSong-Light"
 
@@ -38,7 +42,10 @@ def _rows(statement: Statement) -> list[tuple[str, str]]:
 
 
 def statement_pdf(statement: Statement) -> bytes:
-    """Render the statement as a PDF with a Chinese font that ReportLab ships (no font files needed)."""
+    """Render the statement as a PDF with a Chinese font that ReportLab ships (no font files needed).
+
+    Text people typed (payees, approvers, what they saw) is escaped: ReportLab reads markup in a paragraph.
+    """
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
@@ -61,7 +68,7 @@ def statement_pdf(statement: Statement) -> bytes:
         ]
     )
     story = [
-        Paragraph(_title(statement), styles["Title"]),
+        Paragraph(escape(_title(statement)), styles["Title"]),
         Paragraph(
             _("公开时间：%(at)s　数据校验码：%(hash)s")
             % {
@@ -84,10 +91,10 @@ def statement_pdf(statement: Statement) -> bytes:
             data.append(
                 [
                     item["date"],
-                    Paragraph(item["payee"], styles["Normal"]),
+                    Paragraph(escape(item["payee"]), styles["Normal"]),
                     item["purpose"],
                     item["amount"],
-                    Paragraph(approvals, styles["Normal"]),
+                    Paragraph(escape(approvals), styles["Normal"]),
                 ]
             )
         story.append(Table(data, colWidths=[62, 110, 80, 70, 150], style=table_style))
@@ -103,13 +110,13 @@ def statement_xlsx(statement: Statement) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = _("收支公开表")
-    ws.append([_title(statement)])
+    ws.append(safe_row([_title(statement)]))
     ws["A1"].font = Font(bold=True)
-    ws.append([_("数据校验码"), statement.figures_hash])
+    ws.append(safe_row([_("数据校验码"), statement.figures_hash]))
     ws.append([])
-    ws.append([_("项目"), _("金额（元）")])
+    ws.append(safe_row([_("项目"), _("金额（元）")]))
     for label, amount in _rows(statement):
-        ws.append([label, Decimal(amount)])
+        ws.append(safe_row([label, Decimal(amount)]))
     for row in ws.iter_rows(min_row=5, min_col=2, max_col=2):
         for cell in row:
             cell.number_format = "#,##0.00"
@@ -117,32 +124,36 @@ def statement_xlsx(statement: Statement) -> bytes:
     ws.column_dimensions["B"].width = 18
     items = wb.create_sheet(_("大额支出"))
     items.append(
-        [
-            _("日期"),
-            _("凭证号"),
-            _("收款方"),
-            _("用途"),
-            _("金额（元）"),
-            _("环节"),
-            _("审批人"),
-            _("审批时间"),
-            _("审阅材料"),
-        ]
+        safe_row(
+            [
+                _("日期"),
+                _("凭证号"),
+                _("收款方"),
+                _("用途"),
+                _("金额（元）"),
+                _("环节"),
+                _("审批人"),
+                _("审批时间"),
+                _("审阅材料"),
+            ]
+        )
     )
     for item in statement.figures.get("large_items", []):
         for a in item["approvals"] or [{}]:
             items.append(
-                [
-                    item["date"],
-                    item["sequence"],
-                    item["payee"],
-                    item["purpose"],
-                    Decimal(item["amount"]),
-                    a.get("stage_display", ""),
-                    a.get("approver", ""),
-                    a.get("approved_at", ""),
-                    a.get("seen", ""),
-                ]
+                safe_row(
+                    [
+                        item["date"],
+                        item["sequence"],
+                        item["payee"],
+                        item["purpose"],
+                        Decimal(item["amount"]),
+                        a.get("stage_display", ""),
+                        a.get("approver", ""),
+                        a.get("approved_at", ""),
+                        a.get("seen", ""),
+                    ]
+                )
             )
     buffer = io.BytesIO()
     wb.save(buffer)

@@ -3,31 +3,35 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.apps import apps
-from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
-from committees.ledger import GENESIS, digest_of
+from committees.chain import GENESIS, digest_of, file_sha256
+from committees.events import CommitteesEvent
 from committees.models import (
+    Account,
     AccountKind,
     CommitteeStatus,
     LedgerLeg,
     LedgerTransaction,
+    Meeting,
     OwnersCommittee,
     SpendingApproval,
     SpendingRequest,
+    Statement,
 )
 from committees.models.base import FEN
+from committees.rules import RuleMemo
+from core.hashing import digest
 from core.numbers import percent
-from governance.models import OrgKind, Place, PlaceKind, Post, PostBody, PostKind
-from governance.scoping import subtree_q
+from governance.models import AuditEvent, OrgKind, Place, PlaceKind, Post, PostBody, PostKind
+from governance.scoping import Action, subtree_q
+from residents.models import PartyMember
+from residents.selectors import party_member_person_ids
 
 ZERO = Decimal("0.00")
 
@@ -37,19 +41,6 @@ ZERO = Decimal("0.00")
 
 def current_committee(estate: Place) -> OwnersCommittee | None:
     return OwnersCommittee.objects.filter(estate=estate, status=CommitteeStatus.CURRENT).first()
-
-
-def _party_person_ids(person_ids: set[int]) -> set[int]:
-    """The people among ``person_ids`` who are party members (the register's, else party post holders)."""
-    try:
-        party_member = apps.get_model("residents", "PartyMember")
-    except LookupError:
-        party_member = None
-    if party_member is not None:
-        return set(party_member.objects.filter(person_id__in=person_ids).values_list("person_id", flat=True))
-    return set(
-        Post.objects.current().filter(person_id__in=person_ids, body=PostBody.PARTY).values_list("person_id", flat=True)
-    )
 
 
 @dataclass(frozen=True)
@@ -65,91 +56,72 @@ class CommitteeSummary:
     filing_overdue: bool
 
 
-def committee_summary(committee: OwnersCommittee, *, on: datetime.date | None = None) -> CommitteeSummary:
-    """Party-member share, whether the chair is also the general-branch secretary (一肩挑), days left."""
-    on = on or timezone.localdate()
-    ref = min(on, committee.ended_on or committee.term_end)
-    posts = list(Post.objects.current(ref).filter(pk__in=committee.posts.values("pk")).values_list("person_id", "kind"))
-    people = {person_id for person_id, _kind in posts}
-    party = _party_person_ids(people)
-    chair_id = next((person_id for person_id, kind in posts if kind == PostKind.CHAIR), None)
-    secretary_ids = set(
-        Post.objects.current(ref)
-        .filter(
-            place=committee.estate,
-            body=PostBody.PARTY,
-            kind=PostKind.SECRETARY,
-            organization__kind=OrgKind.ESTATE_GENERAL_BRANCH,
-        )
-        .values_list("person_id", flat=True)
-    )
-    num, den = settings.GONGZHI["PARTY_MEMBER_SHARE_TARGET"]
-    return CommitteeSummary(
-        members=len(people),
-        party_members=len(party),
-        party_member_share=percent(len(party), len(people)),
-        meets_party_target=bool(people) and len(party) * den >= num * len(people),
-        chair_id=chair_id,
-        chair_is_secretary=chair_id is not None and chair_id in secretary_ids,
-        days_left=committee.days_left(on),
-        lapsed=committee.lapsed(on),
-        filing_overdue=committee.filing_overdue(on),
-    )
+def _held_on(start: datetime.date | None, end: datetime.date | None, day: datetime.date) -> bool:
+    """Whether a post running from ``start`` to ``end`` is held on ``day`` (as ``Post.objects.current``)."""
+    return (start is None or start <= day) and (end is None or end >= day)
+
+
+def committee_summary(committee: OwnersCommittee, *, on: datetime.date | None = None, rules=None) -> CommitteeSummary:
+    """The summary of one committee: ``committee_summaries`` of a list of one."""
+    return committee_summaries([committee], on=on, rules=rules)[committee.pk]
 
 
 def committee_summaries(
-    committees: list[OwnersCommittee], *, on: datetime.date | None = None
+    committees: list[OwnersCommittee], *, on: datetime.date | None = None, rules=None
 ) -> dict[int, CommitteeSummary]:
-    """``committee_summary`` for many committees in a fixed number of queries (for list endpoints)."""
+    """Party-member share, whether the chair is also the general-branch secretary (一肩挑), days left.
+
+    Each committee is described as it stood on its *reference day*: ``on`` (today by
+    default) for a committee in office, the last day of its term for one that has ended. The
+    members are the posts held that day; the chair is the general-branch secretary if they
+    held both posts that day (a secretary who took over after the term ended does not count,
+    nor does one who left before). Party members are the register's
+    (``residents.selectors.party_member_person_ids``). A fixed number of queries, whatever
+    the number of committees.
+    """
     on = on or timezone.localdate()
+    rules = rules or RuleMemo()
     if not committees:
         return {}
-    through = OwnersCommittee.posts.through
-    post_ids = defaultdict(set)
-    for committee_id, post_id in through.objects.filter(ownerscommittee_id__in=[c.pk for c in committees]).values_list(
-        "ownerscommittee_id", "post_id"
-    ):
+    post_ids: dict[int, set[int]] = defaultdict(set)
+    for committee_id, post_id in OwnersCommittee.posts.through.objects.filter(
+        ownerscommittee_id__in=[c.pk for c in committees]
+    ).values_list("ownerscommittee_id", "post_id"):
         post_ids[committee_id].add(post_id)
-    all_post_ids = set().union(*post_ids.values()) if post_ids else set()
     posts = {
         pk: (person_id, kind, start, end)
-        for pk, person_id, kind, start, end in Post.objects.filter(pk__in=all_post_ids).values_list(
-            "pk", "person_id", "kind", "start", "end"
-        )
+        for pk, person_id, kind, start, end in Post.objects.filter(
+            pk__in=set().union(*post_ids.values()) if post_ids else set()
+        ).values_list("pk", "person_id", "kind", "start", "end")
     }
-    party = _party_person_ids({p[0] for p in posts.values()})
-    secretaries = set(
-        Post.objects.current(on)
-        .filter(
-            place_id__in={c.estate_id for c in committees},
-            body=PostBody.PARTY,
-            kind=PostKind.SECRETARY,
-            organization__kind=OrgKind.ESTATE_GENERAL_BRANCH,
-        )
-        .values_list("place_id", "person_id")
-    )
-    num, den = settings.GONGZHI["PARTY_MEMBER_SHARE_TARGET"]
+    party = party_member_person_ids({p[0] for p in posts.values()})
+    secretaries = defaultdict(list)
+    for place_id, person_id, start, end in Post.objects.filter(
+        place_id__in={c.estate_id for c in committees},
+        body=PostBody.PARTY,
+        kind=PostKind.SECRETARY,
+        organization__kind=OrgKind.ESTATE_GENERAL_BRANCH,
+    ).values_list("place_id", "person_id", "start", "end"):
+        secretaries[place_id].append((person_id, start, end))
     result = {}
     for c in committees:
         ref = min(on, c.ended_on or c.term_end)
-        held = [
-            posts[pk]
-            for pk in post_ids.get(c.pk, ())
-            if (posts[pk][2] is None or posts[pk][2] <= ref) and (posts[pk][3] is None or posts[pk][3] >= ref)
-        ]
+        held = [posts[pk] for pk in sorted(post_ids.get(c.pk, ())) if _held_on(posts[pk][2], posts[pk][3], ref)]
         people = {p[0] for p in held}
         n_party = len(people & party)
         chair_id = next((p[0] for p in held if p[1] == PostKind.CHAIR), None)
+        secretary_ids = {person for person, start, end in secretaries[c.estate_id] if _held_on(start, end, ref)}
+        num, den = rules("PARTY_MEMBER_SHARE_TARGET", c.estate)
         result[c.pk] = CommitteeSummary(
             members=len(people),
             party_members=n_party,
             party_member_share=percent(n_party, len(people)),
             meets_party_target=bool(people) and n_party * den >= num * len(people),
             chair_id=chair_id,
-            chair_is_secretary=(c.estate_id, chair_id) in secretaries,
+            chair_is_secretary=chair_id is not None and chair_id in secretary_ids,
             days_left=c.days_left(on),
             lapsed=c.lapsed(on),
-            filing_overdue=c.filing_overdue(on),
+            filing_overdue=c.filing_overdue(on, rules=rules),
         )
     return result
 
@@ -161,25 +133,68 @@ def estates_with_lapsed_committee(place: Place, *, on: datetime.date | None = No
     return Place.objects.filter(subtree_q(place), kind=PlaceKind.ESTATE, pk__in=lapsed).order_by("name")
 
 
+# Meetings -------------------------------------------------------------------------------
+
+
+def meetings_readable_by(user):
+    """The meetings ``user`` may read: all of them in their scope, published minutes where they are residents."""
+    return Meeting.objects.restrict(user, Action.VIEW) | Meeting.objects.restrict(user, Action.VIEW_PUBLIC).filter(
+        minutes_published_at__isnull=False
+    )
+
+
 # The ledger -----------------------------------------------------------------------------
+
+
+def _signed(row_kind: str, debits: Decimal, credits: Decimal) -> Decimal:
+    """A balance as people read it: debits minus credits for asset and expense accounts, else the reverse."""
+    debit_normal = row_kind in (AccountKind.ASSET, AccountKind.EXPENSE)
+    return (debits - credits if debit_normal else credits - debits).quantize(FEN)
 
 
 def account_balances(
     estate: Place, *, until: datetime.date | None = None, before: datetime.date | None = None
 ) -> dict[str, Decimal]:
-    """The balance of each account by code (debit-normal accounts: debits minus credits), up to a date."""
+    """The balance of each account by code, up to a date."""
     legs = LedgerLeg.objects.filter(account__estate=estate)
     if until is not None:
         legs = legs.filter(transaction__date__lte=until)
     if before is not None:
         legs = legs.filter(transaction__date__lt=before)
     rows = legs.values("account__code", "account__kind").annotate(d=Sum("debit"), c=Sum("credit"))
-    balances = {}
-    for row in rows:
-        d, c = row["d"] or ZERO, row["c"] or ZERO
-        debit_normal = row["account__kind"] in (AccountKind.ASSET, AccountKind.EXPENSE)
-        balances[row["account__code"]] = (d - c if debit_normal else c - d).quantize(FEN)
-    return balances
+    return {row["account__code"]: _signed(row["account__kind"], row["d"] or ZERO, row["c"] or ZERO) for row in rows}
+
+
+def balances_by_account(account_ids: list[int]) -> dict[int, Decimal]:
+    """The balance of each account by id, in one query."""
+    rows = (
+        LedgerLeg.objects.filter(account_id__in=account_ids)
+        .values("account_id", "account__kind")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+    )
+    return {row["account_id"]: _signed(row["account__kind"], row["d"] or ZERO, row["c"] or ZERO) for row in rows}
+
+
+def lowest_balance_from(account: Account, day: datetime.date) -> Decimal:
+    """The lowest end-of-day balance of a money-holding account on ``day`` or any later day with entries.
+
+    An entry dated ``day`` changes every balance from ``day`` on: a payment is covered only if
+    this lowest balance covers it (the database's funds trigger checks the same, per day).
+    """
+    rows = (
+        LedgerLeg.objects.filter(account=account)
+        .values_list("transaction__date")
+        .annotate(net=Sum("debit") - Sum("credit"))
+        .order_by("transaction__date")
+    )
+    running, lowest = ZERO, None
+    for date, net in rows:
+        if date > day and lowest is None:
+            lowest = running  # the balance at the end of ``day``, which had no entries
+        running += net
+        if date >= day:
+            lowest = running if lowest is None else min(lowest, running)
+    return (running if lowest is None else lowest).quantize(FEN)
 
 
 def _asset_balance(estate: Place, *, before: datetime.date) -> Decimal:
@@ -208,15 +223,8 @@ def _money(value: Decimal) -> str:
     return str(Decimal(value).quantize(FEN))
 
 
-def statement_figures(estate: Place, period_start: datetime.date, period_end: datetime.date) -> dict:
-    """Compute the public-revenue statement of a period from the entries, in a fixed number of queries.
-
-    Opening and closing balances are the bank (asset) balance; income is by source account,
-    spending by purpose account, each net of reversals; large items are the paid spending
-    requests over the threshold with their approvals.
-    """
-    opening = _asset_balance(estate, before=period_start)
-    closing = _asset_balance(estate, before=period_end + datetime.timedelta(days=1))
+def _movements(estate: Place, period_start: datetime.date, period_end: datetime.date) -> tuple[list, list]:
+    """Income by source account and spending by purpose account over a period, each net of reversals."""
     rows = (
         LedgerLeg.objects.filter(
             account__estate=estate, transaction__date__gte=period_start, transaction__date__lte=period_end
@@ -227,25 +235,20 @@ def statement_figures(estate: Place, period_start: datetime.date, period_end: da
     )
     income, spending = [], []
     for row in rows:
-        d, c = row["d"] or ZERO, row["c"] or ZERO
+        line = {"code": row["account__code"], "name": row["account__name"]}
+        amount = _signed(row["account__kind"], row["d"] or ZERO, row["c"] or ZERO)
         if row["account__kind"] == AccountKind.INCOME:
-            income.append({"code": row["account__code"], "name": row["account__name"], "amount": _money(c - d)})
+            income.append({**line, "amount": _money(amount)})
         elif row["account__kind"] == AccountKind.EXPENSE:
-            spending.append({"code": row["account__code"], "name": row["account__name"], "amount": _money(d - c)})
-    income_total = sum((Decimal(i["amount"]) for i in income), ZERO)
-    spending_total = sum((Decimal(s["amount"]) for s in spending), ZERO)
-    in_period = LedgerTransaction.objects.filter(estate=estate, date__gte=period_start, date__lte=period_end)
-    last_sequence = (
-        LedgerTransaction.objects.filter(estate=estate, date__lte=period_end)
-        .order_by("-sequence")
-        .values_list("sequence", flat=True)
-        .first()
-        or 0
-    )
-    large_limit = Decimal(settings.GONGZHI["LARGE_ITEM_THRESHOLD"])
+            spending.append({**line, "amount": _money(amount)})
+    return income, spending
+
+
+def _large_items(estate: Place, period_start: datetime.date, period_end: datetime.date, limit: Decimal) -> list:
+    """The paid spending requests over ``limit`` in the period, with who approved them and what they saw."""
     large = list(
         SpendingRequest.objects.filter(
-            estate=estate, payment__date__gte=period_start, payment__date__lte=period_end, amount__gt=large_limit
+            estate=estate, payment__date__gte=period_start, payment__date__lte=period_end, amount__gt=limit
         )
         .select_related("purpose", "payment")
         .order_by("payment__date", "pk")
@@ -265,6 +268,42 @@ def statement_figures(estate: Place, period_start: datetime.date, period_end: da
                 "seen": a.seen,
             }
         )
+    return [
+        {
+            "request": r.pk,
+            "date": r.payment.date.isoformat(),
+            "sequence": r.payment.sequence,
+            "payee": r.payee,
+            "purpose": r.purpose.name,
+            "description": r.description,
+            "amount": _money(r.amount),
+            "split_flagged": r.split_flagged,
+            "approvals": approvals[r.pk],
+        }
+        for r in large
+    ]
+
+
+def statement_figures(estate: Place, period_start: datetime.date, period_end: datetime.date, rules=None) -> dict:
+    """Compute the public-revenue statement of a period from the entries, in a fixed number of queries.
+
+    Opening and closing balances are the bank (asset) balance; income is by source account,
+    spending by purpose account, each net of reversals; large items are the paid spending
+    requests over ``LARGE_ITEM_THRESHOLD`` with their approvals.
+    """
+    rules = rules or RuleMemo()
+    opening = _asset_balance(estate, before=period_start)
+    closing = _asset_balance(estate, before=period_end + datetime.timedelta(days=1))
+    income, spending = _movements(estate, period_start, period_end)
+    income_total = sum((Decimal(i["amount"]) for i in income), ZERO)
+    spending_total = sum((Decimal(s["amount"]) for s in spending), ZERO)
+    last_sequence = (
+        LedgerTransaction.objects.filter(estate=estate, date__lte=period_end)
+        .order_by("-sequence")
+        .values_list("sequence", flat=True)
+        .first()
+        or 0
+    )
     return {
         "estate": {"id": estate.pk, "name": estate.name},
         "period_start": period_start.isoformat(),
@@ -276,28 +315,28 @@ def statement_figures(estate: Place, period_start: datetime.date, period_end: da
         "spending_total": _money(spending_total),
         "other_movements": _money(closing - opening - income_total + spending_total),
         "closing_balance": _money(closing),
-        "large_items": [
-            {
-                "request": r.pk,
-                "date": r.payment.date.isoformat(),
-                "sequence": r.payment.sequence,
-                "payee": r.payee,
-                "purpose": r.purpose.name,
-                "description": r.description,
-                "amount": _money(r.amount),
-                "split_flagged": r.split_flagged,
-                "approvals": approvals[r.pk],
-            }
-            for r in large
-        ],
-        "transactions": in_period.count(),
+        "large_items": _large_items(estate, period_start, period_end, rules("LARGE_ITEM_THRESHOLD", estate)),
+        "transactions": LedgerTransaction.objects.filter(
+            estate=estate, date__gte=period_start, date__lte=period_end
+        ).count(),
         "last_sequence": last_sequence,
     }
 
 
 def figures_hash(figures: dict) -> str:
-    canonical = json.dumps(figures, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """The hash of a statement's figures (the project's one canonical serialisation)."""
+    return digest(figures)
+
+
+# What a published statement froze and the ledger must still show.
+PINNED_FIGURES = (
+    "opening_balance",
+    "income_total",
+    "spending_total",
+    "closing_balance",
+    "transactions",
+    "last_sequence",
+)
 
 
 @dataclass(frozen=True)
@@ -308,67 +347,97 @@ class LedgerCheck:
     problem: str = ""
 
 
-def ledger_verify(estate: Place, *, batch: int = 2000, check_vouchers: bool = False) -> LedgerCheck:
-    """Recompute the hash chain of the estate's ledger; report the first entry that does not match.
-
-    Also checks that sequence numbers run without gaps, that every entry balances, that no
-    entry recorded in the audit trail or counted in a published statement has gone from the
-    end of the chain, and (``check_vouchers``) that each voucher file still has its digest.
-    """
-    previous_hash = GENESIS
-    expected = 1
-    checked = 0
-    last_seq = 0
+def _walk_chain(estate: Place, *, batch: int, check_vouchers: bool, pinned: set[int]) -> tuple[LedgerCheck, dict]:
+    """Recompute the chain entry by entry; return the outcome and the hashes of the ``pinned`` sequences."""
+    previous_hash, expected, checked, last_seq = GENESIS, 1, 0, 0
+    heads = {0: GENESIS}
     while True:
         chunk = list(
             LedgerTransaction.objects.filter(estate=estate, sequence__gt=last_seq).order_by("sequence")[:batch]
         )
         if not chunk:
-            break
+            return LedgerCheck(True, checked), heads
         legs = defaultdict(list)
         for leg in LedgerLeg.objects.filter(transaction__in=[t.pk for t in chunk]).order_by("pk"):
             legs[leg.transaction_id].append(leg)
         for tx in chunk:
-            if tx.sequence != expected:
-                return LedgerCheck(False, checked, expected, f"sequence {expected} is missing")
-            if tx.previous_hash != previous_hash:
-                return LedgerCheck(False, checked, tx.sequence, "previous hash does not match the entry before it")
             tx_legs = legs[tx.pk]
-            if (
-                sum((leg.debit for leg in tx_legs), ZERO) != sum((leg.credit for leg in tx_legs), ZERO)
-                or len(tx_legs) < 2
-            ):
-                return LedgerCheck(False, checked, tx.sequence, "debits do not equal credits")
-            if digest_of(tx, tx_legs) != tx.hash:
-                return LedgerCheck(False, checked, tx.sequence, "content does not match its hash")
-            if check_vouchers and tx.voucher and _voucher_digest(tx) != tx.voucher_sha256:
-                return LedgerCheck(False, checked, tx.sequence, "voucher file does not match its digest")
-            previous_hash = tx.hash
-            expected += 1
-            checked += 1
+            problem = None
+            if tx.sequence != expected:
+                return LedgerCheck(False, checked, expected, f"sequence {expected} is missing"), heads
+            if tx.previous_hash != previous_hash:
+                problem = "previous hash does not match the entry before it"
+            elif len(tx_legs) < 2 or sum((g.debit for g in tx_legs), ZERO) != sum((g.credit for g in tx_legs), ZERO):
+                problem = "debits do not equal credits"
+            elif digest_of(tx, tx_legs) != tx.hash:
+                problem = "content does not match its hash"
+            elif check_vouchers and tx.voucher and _voucher_digest(tx) != tx.voucher_sha256:
+                problem = "voucher file does not match its digest"
+            if problem:
+                return LedgerCheck(False, checked, tx.sequence, problem), heads
+            if tx.sequence in pinned:
+                heads[tx.sequence] = tx.hash
+            previous_hash, expected, checked = tx.hash, expected + 1, checked + 1
         last_seq = chunk[-1].sequence
-    # Entries cut from the end leave an intact chain: compare with the records that counted them.
-    from committees.models import Statement
-    from governance.models import AuditEvent
 
-    published = (
-        Statement.objects.filter(estate=estate)
-        .order_by("-last_sequence")
-        .values_list("last_sequence", flat=True)
-        .first()
-        or 0
+
+def _check_statements(estate: Place, statements: list[Statement], checked: int, heads: dict) -> LedgerCheck | None:
+    """Compare the intact chain with what every published statement froze; return the first mismatch."""
+    rules = RuleMemo()
+    for statement in statements:
+        where = f"the published statement of {statement.period_start}–{statement.period_end}"
+        if statement.last_sequence > checked:
+            return LedgerCheck(False, checked, checked + 1, f"entries counted in {where} are missing")
+        if figures_hash(statement.figures) != statement.figures_hash:
+            return LedgerCheck(False, checked, statement.last_sequence, f"{where} no longer matches its hash")
+        if statement.chain_head and heads.get(statement.last_sequence) != statement.chain_head:
+            return LedgerCheck(
+                False,
+                checked,
+                statement.last_sequence,
+                f"the chain no longer leads to the entry hash frozen by {where}",
+            )
+        now = statement_figures(estate, statement.period_start, statement.period_end, rules=rules)
+        changed = [key for key in PINNED_FIGURES if now[key] != statement.figures.get(key)]
+        if changed:
+            return LedgerCheck(
+                False,
+                checked,
+                statement.last_sequence,
+                f"the ledger no longer gives the figures of {where}: {', '.join(changed)}",
+            )
+    return None
+
+
+def ledger_verify(estate: Place, *, batch: int = 2000, check_vouchers: bool = False) -> LedgerCheck:
+    """Check the estate's ledger; report the first entry that does not hold.
+
+    1. The hash chain: sequence numbers without gaps, every entry balanced, every hash
+       recomputed from the entry's content and the hash before it (``check_vouchers``: each
+       voucher file still has its digest).
+    2. Against every published statement: the entries it counted are all there, the chain
+       still leads to the entry hash it froze (``chain_head``), and the ledger still gives its
+       frozen totals. An entry changed and the whole chain re-hashed after it passes step 1
+       but not this.
+    3. Against the audit trail: no recorded posting has gone from the end of the chain.
+    """
+    statements = list(Statement.objects.filter(estate=estate).order_by("last_sequence", "period_start"))
+    result, heads = _walk_chain(
+        estate, batch=batch, check_vouchers=check_vouchers, pinned={s.last_sequence for s in statements}
     )
-    if published > checked:
-        return LedgerCheck(False, checked, checked + 1, "entries counted in a published statement are missing")
-    posted = AuditEvent.objects.filter(place=estate, action="ledger.post").count()
+    if not result.ok:
+        return result
+    checked = result.checked
+    mismatch = _check_statements(estate, statements, checked, heads)
+    if mismatch is not None:
+        return mismatch
+    posted = AuditEvent.objects.filter(place=estate, action=CommitteesEvent.LEDGER_POST.value).count()
     if posted > checked:
         return LedgerCheck(False, checked, checked + 1, "entries recorded in the audit trail are missing")
     return LedgerCheck(True, checked)
 
 
 def _voucher_digest(tx) -> str:
-    from committees.ledger import file_sha256
-
     try:
         with tx.voucher.open("rb") as handle:
             return file_sha256(handle)
@@ -376,32 +445,16 @@ def _voucher_digest(tx) -> str:
         return "missing"
 
 
-def balances_by_account(account_ids: list[int]) -> dict[int, Decimal]:
-    """The balance of each account by id, in one query (debit-normal accounts: debits minus credits)."""
-    rows = (
-        LedgerLeg.objects.filter(account_id__in=account_ids)
-        .values("account_id", "account__kind")
-        .annotate(d=Sum("debit"), c=Sum("credit"))
-    )
-    result = {}
-    for row in rows:
-        d, c = row["d"] or ZERO, row["c"] or ZERO
-        debit_normal = row["account__kind"] in (AccountKind.ASSET, AccountKind.EXPENSE)
-        result[row["account_id"]] = (d - c if debit_normal else c - d).quantize(FEN)
-    return result
-
-
-def ledger_accounts(estate: Place) -> list:
+def ledger_accounts(estate: Place) -> list[Account]:
     """The estate's chart of accounts, by code."""
-    from committees.models import Account
-
     return list(Account.objects.filter(estate=estate).order_by("code"))
+
+
+# Projects -------------------------------------------------------------------------------
 
 
 def expert_candidates(estate: Place, skill_codes: list[str] | None = None):
     """Party members of the estate's organizations with any of the given skills, for a project's expert team."""
-    from residents.models import PartyMember
-
     members = PartyMember.objects.filter(organization__place__estate=estate)
     if skill_codes:
         members = members.filter(skills__code__in=skill_codes)

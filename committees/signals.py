@@ -8,7 +8,9 @@ Each is sent with ``transaction.on_commit`` by the service that made the change.
 - ``decision_recorded``: ``decision`` — a decision; a major one calls for the party
   organization's participation (必参与).
 - ``project_registered``: ``project`` — a project; a major one must be supervised (必监督).
-- ``project_changed``: ``project`` — a project started, reached a milestone or was accepted.
+- ``project_changed``: ``project``, ``change`` (``"started"``, ``"milestone"`` with the
+  ``milestone`` reached, or ``"accepted"``) — a project started, reached a milestone or was
+  accepted (the evidence of 必监督 through its life).
 - ``spending_requested``: ``request`` — a spending request was filed; above the thresholds it
   waits on the supervision group and the discipline reviewer (their queues).
 - ``spending_paid``: ``request`` — a spending request was paid from public revenue.

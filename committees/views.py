@@ -6,9 +6,10 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from committees import exports, selectors
+from committees.files import protected_file_response
 from committees.models import (
     CommitteeStatus,
-    Meeting,
+    MeetingAttachment,
     OwnersCommittee,
     Project,
     SpendingRequest,
@@ -32,10 +33,6 @@ def _by_rank(posts):
         Post.objects.current().filter(pk__in=posts.values("pk")).select_related("person"),
         key=lambda p: (RANK.get(p.kind, 9), p.pk),
     )
-
-
-def _published_meetings(user):
-    return Meeting.objects.restrict(user, Action.VIEW_PUBLIC).filter(minutes_published_at__isnull=False)
 
 
 @login_required
@@ -72,7 +69,9 @@ def estate_public(request, estate_id: int):
         "committee": committee,
         "summary": selectors.committee_summary(committee) if committee else None,
         "posts": _by_rank(committee.posts.select_related("person")) if committee else [],
-        "meetings": _published_meetings(request.user).filter(estate=estate).order_by("-held_at")[:24],
+        "meetings": selectors.meetings_readable_by(request.user)
+        .filter(estate=estate, minutes_published_at__isnull=False)
+        .order_by("-held_at")[:24],
         "statements": Statement.objects.filter(estate=estate).order_by("-period_start"),
         "projects": Project.objects.filter(estate=estate).order_by("-planned_start"),
     }
@@ -81,14 +80,21 @@ def estate_public(request, estate_id: int):
 
 @login_required
 def meeting_detail(request, pk: int):
-    meeting = get_object_or_404(
-        Meeting.objects.restrict(request.user, Action.VIEW) | _published_meetings(request.user), pk=pk
-    )
+    meeting = get_object_or_404(selectors.meetings_readable_by(request.user), pk=pk)
     return render(
         request,
         "committees/meeting_detail.html",
         {"meeting": meeting, "decisions": meeting.decisions.all(), "attachments": meeting.attachments.all()},
     )
+
+
+@login_required
+def attachment(request, pk: int):
+    """Download a meeting's attachment: only for those who may read the meeting (residents: published minutes)."""
+    found = get_object_or_404(
+        MeetingAttachment.objects.filter(meeting__in=selectors.meetings_readable_by(request.user)), pk=pk
+    )
+    return protected_file_response(found.file)
 
 
 def _statement(request, pk):

@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -24,6 +22,6 @@ urlpatterns = [
     path("committees/", include("committees.urls")),
     path("", include("governance.urls")),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files (vouchers, meeting attachments, register files) are never served from
+# /media/, not even in development: each is sent by a view that checks who may see it
+# (committees/files.py), handing the bytes to nginx or Apache in production.

@@ -1,21 +1,24 @@
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from committees import selectors
 from committees.models import (
+    ROUTINE_LABEL,
     Account,
     Decision,
     LedgerLeg,
     LedgerTransaction,
-    Matter,
     Meeting,
     MeetingAttachment,
     MeetingKind,
     OwnersCommittee,
     PerformanceNote,
     Project,
+    ProjectMilestone,
     PropertyCompany,
     ServiceContract,
     SpendingApproval,
@@ -24,9 +27,12 @@ from committees.models import (
     Statement,
     SupervisionGroup,
 )
+from committees.rules import RuleMemo
+from elections.models import Matter
 from governance.api.fields import ScopedPrimaryKeyRelatedField
 from governance.models import Organization, Person, Place, PlaceKind, PostKind
 from governance.scoping import Action
+from residents.models import Owner, PartyMember
 
 ESTATES = Place.objects.filter(kind=PlaceKind.ESTATE)
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -34,6 +40,13 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 
 def estate_field(**kwargs):
     return ScopedPrimaryKeyRelatedField(queryset=ESTATES, action=Action.VIEW, **kwargs)
+
+
+def _rules(context) -> RuleMemo:
+    """The request's memo of the configurable rules (one lookup per rule and district per request)."""
+    if "rules" not in context:
+        context["rules"] = RuleMemo()
+    return context["rules"]
 
 
 # Committees -----------------------------------------------------------------------------
@@ -50,8 +63,20 @@ class CommitteePostSerializer(serializers.Serializer):
     name = serializers.CharField(source="person.name")
     kind = serializers.CharField()
     kind_display = serializers.CharField(source="get_kind_display")
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = serializers.DateField(allow_null=True)
+    end = serializers.DateField(allow_null=True)
+
+
+class CommitteeSummarySerializer(serializers.Serializer):
+    members = serializers.IntegerField()
+    party_members = serializers.IntegerField()
+    party_member_share = serializers.CharField(help_text=_("党员占比（百分数）。"))
+    meets_party_target = serializers.BooleanField()
+    chair_id = serializers.IntegerField(allow_null=True)
+    chair_is_secretary = serializers.BooleanField()
+    days_left = serializers.IntegerField()
+    lapsed = serializers.BooleanField()
+    filing_overdue = serializers.BooleanField()
 
 
 class OwnersCommitteeSerializer(serializers.ModelSerializer):
@@ -82,15 +107,12 @@ class OwnersCommitteeSerializer(serializers.ModelSerializer):
         read_only_fields = ["election", "status", "ended_on", "entered_by_hand"]
         extra_kwargs = {"term_end": {"required": False}}
 
-    @extend_schema_field(serializers.DictField())
-    def get_summary(self, committee) -> dict | None:
-        summaries = self.context.get("summaries") or {}
-        summary = summaries.get(committee.pk)
+    @extend_schema_field(CommitteeSummarySerializer)
+    def get_summary(self, committee) -> dict:
+        summary = (self.context.get("summaries") or {}).get(committee.pk)
         if summary is None:
-            from committees.selectors import committee_summary
-
-            summary = committee_summary(committee)
-        return summary.__dict__
+            summary = selectors.committee_summary(committee, rules=_rules(self.context))
+        return CommitteeSummarySerializer(summary).data
 
 
 class CommitteeFileSerializer(serializers.Serializer):
@@ -106,24 +128,25 @@ class AssignPostSerializer(serializers.Serializer):
 
 class SupervisionGroupSerializer(serializers.ModelSerializer):
     estate = estate_field()
+    members = ScopedPrimaryKeyRelatedField(queryset=Owner.objects.all(), many=True, action=Action.VIEW)
 
     class Meta:
         model = SupervisionGroup
         fields = ["id", "estate", "term_start", "term_end", "members"]
-
-    def get_fields(self):
-        fields = super().get_fields()
-        from residents.models import Owner
-
-        fields["members"] = ScopedPrimaryKeyRelatedField(queryset=Owner.objects.all(), many=True, action=Action.VIEW)
-        return fields
 
 
 # Meetings -------------------------------------------------------------------------------
 
 
 class DecisionSerializer(serializers.ModelSerializer):
-    matter = serializers.ChoiceField(choices=Matter.choices, required=False, default=Matter.ROUTINE)
+    matter = serializers.ChoiceField(
+        choices=Matter.choices,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("民法典第278条所列事项（1–9）；日常事务留空。"),
+    )
+    matter_display = serializers.SerializerMethodField()
     passed = serializers.BooleanField(required=False, allow_null=True, default=None)
 
     class Meta:
@@ -132,6 +155,7 @@ class DecisionSerializer(serializers.ModelSerializer):
             "id",
             "text",
             "matter",
+            "matter_display",
             "is_major",
             "members_total",
             "members_present",
@@ -143,11 +167,24 @@ class DecisionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["members_total", "members_present"]
 
+    @extend_schema_field(serializers.CharField())
+    def get_matter_display(self, decision) -> str:
+        return str(decision.get_matter_display() if decision.matter is not None else ROUTINE_LABEL)
+
 
 class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
     class Meta:
         model = MeetingAttachment
-        fields = ["id", "title", "file", "created_at"]
+        fields = ["id", "title", "url", "created_at"]
+
+    @extend_schema_field(serializers.URLField())
+    def get_url(self, attachment) -> str:
+        """The download address: served only to those who may read the meeting."""
+        url = reverse("meeting-attachment-file", args=[attachment.meeting_id, attachment.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
 
 
 class MeetingSerializer(serializers.ModelSerializer):
@@ -242,11 +279,22 @@ class ServiceContractSerializer(serializers.ModelSerializer):
 # Projects -------------------------------------------------------------------------------
 
 
+class MilestoneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProjectMilestone
+        fields = ["id", "title", "planned_on", "reached_on", "note"]
+        read_only_fields = ["reached_on", "note"]
+
+
 class ProjectSerializer(serializers.ModelSerializer):
     estate = estate_field()
-    is_major = serializers.BooleanField(read_only=True)
+    expert_team = ScopedPrimaryKeyRelatedField(
+        queryset=PartyMember.objects.all(), many=True, required=False, action=Action.VIEW
+    )
+    is_major = serializers.SerializerMethodField()
     budget_saving = serializers.DecimalField(read_only=True, allow_null=True, **MONEY)
     schedule_saving_days = serializers.IntegerField(read_only=True, allow_null=True)
+    milestones = MilestoneSerializer(many=True, read_only=True)
 
     class Meta:
         model = Project
@@ -262,25 +310,53 @@ class ProjectSerializer(serializers.ModelSerializer):
             "actual_start",
             "actual_end",
             "actual_cost",
+            "accepted_on",
+            "acceptance_note",
             "expert_team",
             "is_major",
             "budget_saving",
             "schedule_saving_days",
+            "milestones",
         ]
+        # The works' progress is recorded by the start, milestone and acceptance actions.
+        read_only_fields = ["actual_start", "actual_end", "actual_cost", "accepted_on", "acceptance_note"]
 
-    def get_fields(self):
-        fields = super().get_fields()
-        from residents.models import PartyMember
-
-        fields["expert_team"] = ScopedPrimaryKeyRelatedField(
-            queryset=PartyMember.objects.all(), many=True, required=False, action=Action.VIEW
-        )
-        return fields
+    @extend_schema_field(serializers.BooleanField())
+    def get_is_major(self, project) -> bool:
+        return project.major_under(_rules(self.context))
 
 
 class ProjectUpdateSerializer(ProjectSerializer):
     class Meta(ProjectSerializer.Meta):
-        read_only_fields = ["estate"]
+        read_only_fields = [*ProjectSerializer.Meta.read_only_fields, "estate"]
+
+
+class ProjectStartSerializer(serializers.Serializer):
+    on = serializers.DateField()
+
+
+class MilestoneReachSerializer(serializers.Serializer):
+    milestone = serializers.IntegerField()
+    reached_on = serializers.DateField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ProjectAcceptSerializer(serializers.Serializer):
+    accepted_on = serializers.DateField()
+    actual_end = serializers.DateField()
+    actual_cost = serializers.DecimalField(min_value=Decimal("0"), **MONEY)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ExpertCandidateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="person.name")
+    in_service = serializers.BooleanField()
+    skills = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_skills(self, member) -> list[str]:
+        return [k.code for k in member.skills.all()]
 
 
 # Ledger ---------------------------------------------------------------------------------
@@ -297,9 +373,7 @@ class AccountSerializer(serializers.ModelSerializer):
     def get_balance(self, account) -> str:
         balances = self.context.get("balances")
         if balances is None:
-            from committees.selectors import balances_by_account
-
-            balances = balances_by_account([account.pk])
+            balances = selectors.balances_by_account([account.pk])
         return str(balances.get(account.pk, Decimal("0.00")))
 
 
@@ -358,8 +432,6 @@ class LedgerTransactionSerializer(serializers.ModelSerializer):
         """The voucher's download address, served only to those who may read the ledger."""
         if not tx.voucher:
             return None
-        from django.urls import reverse
-
         url = reverse("ledger-transaction-voucher", args=[tx.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request else url
@@ -413,7 +485,7 @@ class SpendingRequestSerializer(serializers.ModelSerializer):
     estate = estate_field()
     purpose = ScopedPrimaryKeyRelatedField(queryset=Account.objects.all(), action=Action.VIEW)
     approvals = SpendingApprovalSerializer(many=True, read_only=True)
-    required_stages = serializers.ListField(child=serializers.CharField(), read_only=True)
+    required_stages = serializers.SerializerMethodField()
 
     class Meta:
         model = SpendingRequest
@@ -436,6 +508,10 @@ class SpendingRequestSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["requested_by", "status", "split_flagged", "split_reason", "split_total", "payment"]
         extra_kwargs = {"requested_on": {"required": False}}
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=Stage.choices)))
+    def get_required_stages(self, request) -> list[str]:
+        return request.required_stages(_rules(self.context))
 
 
 class ApproveSerializer(serializers.Serializer):
@@ -466,6 +542,7 @@ class StatementSerializer(serializers.ModelSerializer):
             "figures",
             "figures_hash",
             "last_sequence",
+            "chain_head",
             "published_at",
             "published_by",
         ]
@@ -476,3 +553,18 @@ class StatementPeriodSerializer(serializers.Serializer):
     estate = estate_field()
     period_start = serializers.DateField(required=False)
     period_end = serializers.DateField(required=False)
+
+
+# Responses of actions that are not a model -----------------------------------------------
+
+
+class LedgerCheckSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    checked = serializers.IntegerField(help_text=_("核验通过的凭证数。"))
+    broken_sequence = serializers.IntegerField(allow_null=True)
+    problem = serializers.CharField(allow_blank=True)
+
+
+class EstateNameSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()

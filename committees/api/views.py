@@ -1,17 +1,19 @@
-"""The committees API. Writes go through ``committees.services``; reads are scoped to the user.
+"""The committees API. Writes go through ``committees.services``, which check the user's rights; reads are scoped.
 
-Who may do what: committee members and community secretaries write (``change``); residents
-read published minutes and statements of their estate (``view_public``); auditors read
-everything, every ledger entry with its voucher (``view``); discipline reviewers write only
-their reviews of spending (the ``discipline`` approval stage).
+Who may do what (decided by the services): committee members and community secretaries
+write (``change``); residents read published minutes and statements of their estate
+(``view_public``); auditors read everything, every ledger entry with its voucher (``view``);
+discipline reviewers write only their reviews of spending (the ``discipline`` approval
+stage); members of a supervision group sign its stage. A view finds the object through the
+user's scoped queryset (404 outside the scope) and shapes input and output.
 """
 
 from django.db.models import Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -19,7 +21,7 @@ from rest_framework.response import Response
 
 from committees import exports, selectors, services
 from committees.api import serializers as s
-from committees.events import CommitteesEvent
+from committees.files import protected_file_response
 from committees.models import (
     Account,
     LedgerLeg,
@@ -34,10 +36,18 @@ from committees.models import (
     Statement,
     SupervisionGroup,
 )
+from committees.rules import RuleMemo
+from elections.models import Vote
 from governance.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
-from governance.audit import audit_record
 from governance.models import Place, PlaceKind, Post
 from governance.scoping import Action
+
+
+class ServiceChecksRights:
+    """The write services check who may act: object writes are theirs to refuse, not the permission class's."""
+
+    service_checks_rights = True
+
 
 READ_AND_CREATE = ["get", "post", "head", "options"]
 READ_CREATE_PATCH = ["get", "post", "patch", "head", "options"]
@@ -52,7 +62,7 @@ class CommitteeFilter(filters.FilterSet):
         fields = ["estate", "status"]
 
 
-class OwnersCommitteeViewSet(ScopedModelViewSet):
+class OwnersCommitteeViewSet(ServiceChecksRights, ScopedModelViewSet):
     """Owners' committees: term, members (posts), filing, party branch, and the computed summary."""
 
     queryset = (
@@ -68,18 +78,19 @@ class OwnersCommitteeViewSet(ScopedModelViewSet):
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
+        context["rules"] = getattr(self, "_rules", None) or RuleMemo()
         page = getattr(self, "_page", None)
         if page is not None:
-            context["summaries"] = selectors.committee_summaries(page)
+            context["summaries"] = selectors.committee_summaries(page, rules=context["rules"])
         return context
 
     def paginate_queryset(self, queryset):
+        self._rules = RuleMemo()
         self._page = super().paginate_queryset(queryset)
         return self._page
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        self.require(Action.CHANGE, data["estate"])
         serializer.instance = services.committee_record(
             estate=data["estate"],
             term_start=data["term_start"],
@@ -97,7 +108,6 @@ class OwnersCommitteeViewSet(ScopedModelViewSet):
     def file(self, request, pk=None):
         """Record the committee's filing (备案) with the street office."""
         committee = self.get_object()
-        self.require(Action.CHANGE, committee.estate)
         body = s.CommitteeFileSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         committee = services.committee_file(
@@ -113,14 +123,16 @@ class OwnersCommitteeViewSet(ScopedModelViewSet):
     def assign_post(self, request, pk=None):
         """Make a member chair, vice-chair or member (the first meeting's election of officers)."""
         committee = self.get_object()
-        self.require(Action.CHANGE, committee.estate)
         body = s.AssignPostSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.committee_assign_post(committee=committee, actor=request.user, **body.validated_data)
         return Response(self.get_serializer(self.get_object()).data)
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
-    @action(detail=False, methods=["get"])
+    @extend_schema(
+        parameters=[OpenApiParameter("place", int, description="the place whose estates to list")],
+        responses=s.EstateNameSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def lapsed(self, request):
         """Estates in scope whose committee's term has ended without a new election."""
         places = Place.objects.restrict(request.user, Action.VIEW).filter(
@@ -131,10 +143,10 @@ class OwnersCommitteeViewSet(ScopedModelViewSet):
         if place is None:
             return Response([])
         estates = selectors.estates_with_lapsed_committee(place)
-        return Response([{"id": e.pk, "name": e.name} for e in estates])
+        return Response(s.EstateNameSerializer(estates, many=True).data)
 
 
-class SupervisionGroupViewSet(ScopedModelViewSet):
+class SupervisionGroupViewSet(ServiceChecksRights, ScopedModelViewSet):
     """Owners' supervision groups (事务监督组) and their members."""
 
     queryset = SupervisionGroup.objects.all().prefetch_related("members").order_by("estate_id", "-term_start")
@@ -145,7 +157,6 @@ class SupervisionGroupViewSet(ScopedModelViewSet):
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        self.require(Action.CHANGE, data["estate"])
         serializer.instance = services.supervision_group_create(
             estate=data["estate"],
             term_start=data["term_start"],
@@ -168,7 +179,7 @@ class MeetingFilter(filters.FilterSet):
         fields = ["estate", "kind"]
 
 
-class MeetingViewSet(ScopedModelViewSet):
+class MeetingViewSet(ServiceChecksRights, ScopedModelViewSet):
     """Meetings with agenda, attendance, minutes, decisions and attachments; residents see published minutes."""
 
     queryset = Meeting.objects.prefetch_related("attendees", "decisions", "attachments").order_by("-held_at", "-pk")
@@ -180,7 +191,6 @@ class MeetingViewSet(ScopedModelViewSet):
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        self.require(Action.CHANGE, data["estate"])
         serializer.instance = services.meeting_create(
             estate=data["estate"],
             kind=data["kind"],
@@ -191,11 +201,6 @@ class MeetingViewSet(ScopedModelViewSet):
             actor=self.request.user,
         )
 
-    def _meeting_for_write(self):
-        meeting = self.get_object()
-        self.require(Action.CHANGE, meeting.estate)
-        return meeting
-
     def _done(self, meeting, code=status.HTTP_200_OK):
         return Response(self.get_serializer(self.get_queryset().get(pk=meeting.pk)).data, status=code)
 
@@ -203,7 +208,7 @@ class MeetingViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"])
     def attendance(self, request, pk=None):
         """Record the people present and the bodies that attended."""
-        meeting = self._meeting_for_write()
+        meeting = self.get_object()
         body = s.AttendanceSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         services.meeting_record_attendance(meeting=meeting, actor=request.user, **body.validated_data)
@@ -212,7 +217,7 @@ class MeetingViewSet(ScopedModelViewSet):
     @extend_schema(request=s.MinutesSerializer, responses=s.MeetingSerializer)
     @action(detail=True, methods=["post"])
     def minutes(self, request, pk=None):
-        meeting = self._meeting_for_write()
+        meeting = self.get_object()
         body = s.MinutesSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.meeting_record_minutes(meeting=meeting, minutes=body.validated_data["minutes"], actor=request.user)
@@ -222,34 +227,46 @@ class MeetingViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"], url_path="publish-minutes")
     def publish_minutes(self, request, pk=None):
         """Publish the minutes and decisions to the estate's residents (one action; frozen afterwards)."""
-        meeting = self._meeting_for_write()
+        meeting = self.get_object()
         services.meeting_publish_minutes(meeting=meeting, actor=request.user)
         return self._done(meeting)
 
-    @extend_schema(request=s.DecisionSerializer, responses=s.DecisionSerializer)
+    @extend_schema(request=s.DecisionSerializer, responses={201: s.DecisionSerializer})
     @action(detail=True, methods=["post"])
     def decisions(self, request, pk=None):
         """Record a decision; a committee meeting's outcome is counted by the members' rule."""
-        meeting = self._meeting_for_write()
+        meeting = self.get_object()
         body = s.DecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         decision = services.decision_record(meeting=meeting, actor=request.user, **body.validated_data)
         return Response(s.DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.AttachSerializer, responses=s.AttachmentSerializer)
+    @extend_schema(request=s.AttachSerializer, responses={201: s.AttachmentSerializer})
     @action(detail=True, methods=["post"])
     def attachments(self, request, pk=None):
-        meeting = self._meeting_for_write()
+        meeting = self.get_object()
         body = s.AttachSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         attachment = services.meeting_attach(meeting=meeting, actor=request.user, **body.validated_data)
         return Response(s.AttachmentSerializer(attachment, context=self.get_serializer_context()).data, status=201)
 
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_id>[0-9]+)",
+        url_name="attachment-file",
+    )
+    def attachment_file(self, request, pk=None, attachment_id=None):
+        """Download an attachment: only for those who may read the meeting (residents: published minutes)."""
+        attachment = get_object_or_404(self.get_object().attachments, pk=attachment_id)
+        return protected_file_response(attachment.file)
+
 
 # Property companies ---------------------------------------------------------------------
 
 
-class PropertyCompanyViewSet(ScopedModelViewSet):
+class PropertyCompanyViewSet(ServiceChecksRights, ScopedModelViewSet):
     """Property companies: visible where they are registered and wherever they serve an estate."""
 
     queryset = PropertyCompany.objects.order_by("name")
@@ -263,7 +280,6 @@ class PropertyCompanyViewSet(ScopedModelViewSet):
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        self.require(Action.CHANGE, data["place"])
         serializer.instance = services.property_company_create(actor=self.request.user, **data)
 
     def perform_update(self, serializer):
@@ -275,7 +291,7 @@ class PropertyCompanyViewSet(ScopedModelViewSet):
         )
 
 
-class ServiceContractViewSet(ScopedModelViewSet):
+class ServiceContractViewSet(ServiceChecksRights, ScopedModelViewSet):
     """Service contracts between estates and property companies, with performance notes."""
 
     queryset = ServiceContract.objects.all().select_related("company").prefetch_related("performance_notes")
@@ -286,14 +302,12 @@ class ServiceContractViewSet(ScopedModelViewSet):
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        self.require(Action.CHANGE, data["estate"])
         serializer.instance = services.service_contract_create(actor=self.request.user, **data)
 
-    @extend_schema(request=s.PerformanceNoteSerializer, responses=s.PerformanceNoteSerializer)
+    @extend_schema(request=s.PerformanceNoteSerializer, responses={201: s.PerformanceNoteSerializer})
     @action(detail=True, methods=["post"], url_path="performance-notes")
     def performance_notes(self, request, pk=None):
         contract = self.get_object()
-        self.require(Action.CHANGE, contract.estate)
         body = s.PerformanceNoteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         note = services.performance_note_create(contract=contract, actor=request.user, **body.validated_data)
@@ -303,10 +317,15 @@ class ServiceContractViewSet(ScopedModelViewSet):
 # Projects -------------------------------------------------------------------------------
 
 
-class ProjectViewSet(ScopedModelViewSet):
-    """Projects (renovations), their expert team of party members and savings against budget and schedule."""
+class ProjectViewSet(ServiceChecksRights, ScopedModelViewSet):
+    """Projects (renovations): plan, start, milestones, acceptance; the expert team of party members; savings."""
 
-    queryset = Project.objects.all().prefetch_related("expert_team").order_by("estate_id", "-planned_start", "-pk")
+    queryset = (
+        Project.objects.all()
+        .select_related("estate")
+        .prefetch_related("expert_team", "milestones")
+        .order_by("estate_id", "-planned_start", "-pk")
+    )
     serializer_class = s.ProjectSerializer
     filterset_fields = ["estate"]
     read_action = Action.VIEW_PUBLIC
@@ -315,14 +334,76 @@ class ProjectViewSet(ScopedModelViewSet):
     def get_serializer_class(self):
         return s.ProjectUpdateSerializer if self.action == "partial_update" else s.ProjectSerializer
 
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["rules"] = RuleMemo()
+        return context
+
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        self.require(Action.CHANGE, data["estate"])
         experts = data.pop("expert_team", [])
         serializer.instance = services.project_create(actor=self.request.user, experts=experts, **data)
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
-    @action(detail=False, methods=["get"], url_path="expert-candidates")
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        experts = data.pop("expert_team", None)
+        serializer.instance = services.project_update(
+            project=serializer.instance, actor=self.request.user, experts=experts, **data
+        )
+
+    def _done(self, project, code=status.HTTP_200_OK):
+        return Response(self.get_serializer(self.get_queryset().get(pk=project.pk)).data, status=code)
+
+    @extend_schema(request=s.ProjectStartSerializer, responses=s.ProjectSerializer)
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        """Record that the works started."""
+        project = self.get_object()
+        body = s.ProjectStartSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.project_start(project=project, on=body.validated_data["on"], actor=request.user)
+        return self._done(project)
+
+    @extend_schema(request=s.MilestoneSerializer, responses={201: s.ProjectSerializer})
+    @action(detail=True, methods=["post"])
+    def milestones(self, request, pk=None):
+        """Plan a milestone of the works."""
+        project = self.get_object()
+        body = s.MilestoneSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.project_milestone_add(project=project, actor=request.user, **body.validated_data)
+        return self._done(project, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.MilestoneReachSerializer, responses=s.ProjectSerializer)
+    @action(detail=True, methods=["post"], url_path="reach-milestone")
+    def reach_milestone(self, request, pk=None):
+        """Record that the works reached a milestone."""
+        project = self.get_object()
+        body = s.MilestoneReachSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        milestone = get_object_or_404(project.milestones, pk=data.pop("milestone"))
+        services.project_milestone_reach(milestone=milestone, actor=request.user, **data)
+        return self._done(project)
+
+    @extend_schema(request=s.ProjectAcceptSerializer, responses=s.ProjectSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """Record the acceptance of the finished works (竣工验收): finish date, actual cost, findings."""
+        project = self.get_object()
+        body = s.ProjectAcceptSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.project_accept(project=project, actor=request.user, **body.validated_data)
+        return self._done(project)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("estate", int, required=True),
+            OpenApiParameter("skill", str, many=True, description="skill codes, e.g. engineer"),
+        ],
+        responses=s.ExpertCandidateSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"], url_path="expert-candidates", filter_backends=[])
     def expert_candidates(self, request):
         """Party members of an estate (``?estate=``) with the given skills (``?skill=engineer&skill=lawyer``)."""
         estate = get_object_or_404(
@@ -332,30 +413,13 @@ class ProjectViewSet(ScopedModelViewSet):
         )
         members = selectors.expert_candidates(estate, request.query_params.getlist("skill"))
         page = self.paginate_queryset(members)
-        return self.get_paginated_response(
-            [
-                {
-                    "id": m.pk,
-                    "name": m.person.name,
-                    "in_service": m.in_service,
-                    "skills": [k.code for k in m.skills.all()],
-                }
-                for m in page
-            ]
-        )
-
-    def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
-        experts = data.pop("expert_team", None)
-        serializer.instance = services.project_update(
-            project=serializer.instance, actor=self.request.user, experts=experts, **data
-        )
+        return self.get_paginated_response(s.ExpertCandidateSerializer(page, many=True).data)
 
 
 # Ledger ---------------------------------------------------------------------------------
 
 
-class AccountViewSet(ScopedReadOnlyViewSet):
+class AccountViewSet(ServiceChecksRights, ScopedReadOnlyViewSet):
     """The chart of accounts of each estate's public-revenue ledger, with balances."""
 
     queryset = Account.objects.all().order_by("estate_id", "code")
@@ -373,14 +437,13 @@ class AccountViewSet(ScopedReadOnlyViewSet):
         self._page = super().paginate_queryset(queryset)
         return self._page
 
-    @extend_schema(request=s.LedgerOpenSerializer, responses=s.AccountSerializer(many=True))
+    @extend_schema(request=s.LedgerOpenSerializer, responses={201: s.AccountSerializer(many=True)})
     @action(detail=False, methods=["post"], parser_classes=[JSONParser, MultiPartParser, FormParser])
     def open(self, request):
         """Create an estate's chart of accounts and, optionally, its opening balance."""
         body = s.LedgerOpenSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        self.require(Action.CHANGE, data["estate"])
         accounts = services.ledger_open(
             estate=data["estate"],
             opening_balance=data["opening_balance"],
@@ -400,8 +463,14 @@ class TransactionFilter(filters.FilterSet):
         fields = ["estate"]
 
 
-class LedgerTransactionViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Ledger entries: list, read, post and reverse. There is no update and no delete."""
+class LedgerTransactionViewSet(
+    ServiceChecksRights, ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """Ledger entries: list, read, post income and reverse. There is no update and no delete.
+
+    Money leaves the ledger only as the payment of an approved spending request
+    (``spending-requests/<id>/pay/``): a direct posting that credits the bank is refused.
+    """
 
     queryset = (
         LedgerTransaction.objects.all()
@@ -417,11 +486,11 @@ class LedgerTransactionViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, view
     def get_serializer_class(self):
         return s.LedgerPostSerializer if self.action == "create" else s.LedgerTransactionSerializer
 
+    @extend_schema(request=s.LedgerPostSerializer, responses={201: s.LedgerTransactionSerializer})
     def create(self, request, *args, **kwargs):
         body = s.LedgerPostSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        self.require(Action.CHANGE, data["estate"])
         tx = services.transaction_post(
             estate=data["estate"],
             date=data["date"],
@@ -437,12 +506,11 @@ class LedgerTransactionViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, view
             self.get_queryset().get(pk=tx.pk), context=self.get_serializer_context()
         ).data
 
-    @extend_schema(request=s.ReverseSerializer, responses=s.LedgerTransactionSerializer)
+    @extend_schema(request=s.ReverseSerializer, responses={201: s.LedgerTransactionSerializer})
     @action(detail=True, methods=["post"])
     def reverse(self, request, pk=None):
         """Correct an entry with a reversing entry and a reason."""
         original = self.get_object()
-        self.require(Action.CHANGE, original.estate)
         body = s.ReverseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         tx = services.transaction_reverse(transaction=original, actor=request.user, **body.validated_data)
@@ -451,24 +519,26 @@ class LedgerTransactionViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, view
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def voucher(self, request, pk=None):
-        """Download the entry's voucher (receipt or contract): only for those who may read the ledger."""
+        """Download the entry's voucher (receipt or contract): only for those who may read the ledger; recorded."""
         tx = self.get_object()
         if not tx.voucher:
             raise Http404
-        audit_record(actor=request.user, action=CommitteesEvent.LEDGER_VOUCHER_VIEW, obj=tx, place=tx.estate)
-        return FileResponse(tx.voucher.open("rb"), as_attachment=True, filename=tx.voucher.name.rsplit("/", 1)[-1])
+        return protected_file_response(services.voucher_open(transaction=tx, actor=request.user))
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
-    @action(detail=False, methods=["get"])
+    @extend_schema(
+        parameters=[OpenApiParameter("estate", int, required=True)],
+        responses=s.LedgerCheckSerializer,
+    )
+    @action(detail=False, methods=["get"], filter_backends=[])
     def verify(self, request):
-        """Recompute the hash chain of one estate's ledger (``?estate=``)."""
+        """Check one estate's ledger (``?estate=``): the hash chain and every published statement; recorded."""
         estate = get_object_or_404(
             Place.objects.restrict(request.user, Action.VIEW),
             pk=request.query_params.get("estate"),
             kind=PlaceKind.ESTATE,
         )
-        result = selectors.ledger_verify(estate)
-        return Response(result.__dict__)
+        result = services.ledger_check(estate=estate, actor=request.user)
+        return Response(s.LedgerCheckSerializer(result).data)
 
 
 # Spending -------------------------------------------------------------------------------
@@ -480,12 +550,16 @@ class SpendingFilter(filters.FilterSet):
         fields = ["estate", "status", "split_flagged", "purpose"]
 
 
-class SpendingRequestViewSet(ScopedModelViewSet):
+class SpendingRequestViewSet(ServiceChecksRights, ScopedModelViewSet):
     """Spending requests with their approvals; ``approve`` and ``pay`` call one service each."""
 
-    queryset = SpendingRequest.objects.prefetch_related(
-        Prefetch("approvals", queryset=SpendingApproval.objects.select_related("approver__person").order_by("pk"))
-    ).order_by("estate_id", "-requested_on", "-pk")
+    queryset = (
+        SpendingRequest.objects.select_related("estate")
+        .prefetch_related(
+            Prefetch("approvals", queryset=SpendingApproval.objects.select_related("approver__person").order_by("pk"))
+        )
+        .order_by("estate_id", "-requested_on", "-pk")
+    )
     serializer_class = s.SpendingRequestSerializer
     filterset_class = SpendingFilter
     http_method_names = READ_AND_CREATE
@@ -498,17 +572,13 @@ class SpendingRequestViewSet(ScopedModelViewSet):
             return None
         return Q(estate_id__in=SupervisionGroup.objects.filter(members__person_id=person_id).values("estate_id"))
 
-    def check_object_permissions(self, request, obj):
-        # Each approval stage has its own approver (committee, supervision group, discipline
-        # reviewer): the service checks who may sign which stage.
-        if self.action == "approve":
-            return
-        super().check_object_permissions(request, obj)
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["rules"] = RuleMemo()
+        return context
 
     def perform_create(self, serializer):
-        data = serializer.validated_data
-        self.require(Action.CHANGE, data["estate"])
-        serializer.instance = services.spending_request_create(actor=self.request.user, **data)
+        serializer.instance = services.spending_request_create(actor=self.request.user, **serializer.validated_data)
 
     def _read(self, request_obj):
         return s.SpendingRequestSerializer(
@@ -526,28 +596,30 @@ class SpendingRequestViewSet(ScopedModelViewSet):
         vote_id = data.pop("resolution_vote", None)
         vote = None
         if vote_id is not None:
-            from elections.models import Vote
-
             vote = get_object_or_404(Vote.objects.restrict(request.user, Action.VIEW_PUBLIC), pk=vote_id)
         services.spending_approve(request=spending, resolution_vote=vote, actor=request.user, **data)
         return Response(self._read(spending))
 
-    @extend_schema(request=s.PaySerializer, responses=s.LedgerTransactionSerializer)
+    @extend_schema(request=s.PaySerializer, responses={201: s.LedgerTransactionSerializer})
     @action(detail=True, methods=["post"])
     def pay(self, request, pk=None):
         """Pay an approved request: the only way its money leaves the ledger."""
         spending = self.get_object()
-        self.require(Action.CHANGE, spending.estate)
         body = s.PaySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         tx = services.spending_pay(request=spending, actor=request.user, **body.validated_data)
+        tx = (
+            LedgerTransaction.objects.prefetch_related("legs__account")
+            .select_related("recorded_by__person")
+            .get(pk=tx.pk)
+        )
         return Response(s.LedgerTransactionSerializer(tx, context=self.get_serializer_context()).data, status=201)
 
 
 # Statements -----------------------------------------------------------------------------
 
 
-class StatementViewSet(ScopedReadOnlyViewSet):
+class StatementViewSet(ServiceChecksRights, ScopedReadOnlyViewSet):
     """Published statements (frozen), a preview of any period, and PDF / XLSX downloads."""
 
     queryset = Statement.objects.all().order_by("estate_id", "-period_start")
@@ -561,28 +633,27 @@ class StatementViewSet(ScopedReadOnlyViewSet):
             start, end = selectors.previous_quarter()
         return start, end
 
-    @extend_schema(request=s.StatementPeriodSerializer, responses=s.StatementSerializer)
+    @extend_schema(request=s.StatementPeriodSerializer, responses={201: s.StatementSerializer})
     @action(detail=False, methods=["post"])
     def publish(self, request):
         """Publish the statement of a period (default: the last quarter) to the estate's residents."""
         body = s.StatementPeriodSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
-        estate = body.validated_data["estate"]
-        self.require(Action.CHANGE, estate)
         start, end = self._period(body.validated_data)
-        statement = services.statement_publish(estate=estate, period_start=start, period_end=end, actor=request.user)
+        statement = services.statement_publish(
+            estate=body.validated_data["estate"], period_start=start, period_end=end, actor=request.user
+        )
         return Response(s.StatementSerializer(statement).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[s.StatementPeriodSerializer], responses=OpenApiTypes.OBJECT)
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], filter_backends=[])
     def preview(self, request):
-        """The figures of any period, computed now from the ledger (not published)."""
+        """The figures of any period of an estate whose ledger the user may read, computed now (not published)."""
+        # ``estate`` accepts only estates the user may read in full (``view``); others answer 400.
         body = s.StatementPeriodSerializer(data=request.query_params, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
-        estate = body.validated_data["estate"]
-        self.require(Action.VIEW, estate)
         start, end = self._period(body.validated_data)
-        return Response(selectors.statement_figures(estate, start, end))
+        return Response(selectors.statement_figures(body.validated_data["estate"], start, end))
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

@@ -1,14 +1,15 @@
 """Owners' committees at work: terms, meetings, property companies, projects and the public-revenue ledger."""
 
-from .base import AppendOnlyError, Matter
+from .base import AppendOnlyError
 from .committee import CommitteeStatus, OwnersCommittee, SupervisionGroup
 from .ledger import Account, AccountKind, LedgerLeg, LedgerTransaction, Statement
-from .meetings import Decision, Meeting, MeetingAttachment, MeetingKind
-from .projects import Project
+from .meetings import ROUTINE_LABEL, Decision, Meeting, MeetingAttachment, MeetingKind
+from .projects import Project, ProjectMilestone
 from .property import PerformanceNote, PropertyCompany, ServiceContract
 from .spending import STAGE_ORDER, SpendingApproval, SpendingRequest, SpendingStatus, Stage
 
 __all__ = [
+    "ROUTINE_LABEL",
     "STAGE_ORDER",
     "Account",
     "AccountKind",
@@ -17,13 +18,13 @@ __all__ = [
     "Decision",
     "LedgerLeg",
     "LedgerTransaction",
-    "Matter",
     "Meeting",
     "MeetingAttachment",
     "MeetingKind",
     "OwnersCommittee",
     "PerformanceNote",
     "Project",
+    "ProjectMilestone",
     "PropertyCompany",
     "ServiceContract",
     "SpendingApproval",

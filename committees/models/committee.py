@@ -1,10 +1,12 @@
-from django.conf import settings
+import datetime
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance.models import Organization, Place, Post
 from governance.models.trees import ScopedQuerySet
+from governance.rules import rule
 
 
 class CommitteeStatus(models.TextChoices):
@@ -74,18 +76,21 @@ class OwnersCommittee(models.Model):
     def __str__(self) -> str:
         return f"{self.estate} {_('业委会')} {self.term_start:%Y}–{self.term_end:%Y}"
 
-    @property
-    def filing_due(self):
-        return self.term_start + timezone.timedelta(days=settings.GONGZHI["COMMITTEE_FILING_DAYS"])
+    def filing_due(self, rules=rule) -> datetime.date:
+        """The last day to file the committee with the street office (``COMMITTEE_FILING_DAYS`` after it took office).
+
+        ``rules`` looks the rule up (``governance.rules.rule``, or a memo of it for a list).
+        """
+        return self.term_start + datetime.timedelta(days=rules("COMMITTEE_FILING_DAYS", self.estate))
 
     def days_left(self, on=None) -> int:
         """Days left in the term (negative once it has lapsed)."""
         on = on or timezone.localdate()
         return (self.term_end - on).days
 
-    def filing_overdue(self, on=None) -> bool:
+    def filing_overdue(self, on=None, rules=rule) -> bool:
         on = on or timezone.localdate()
-        return self.filed_on is None and on > self.filing_due
+        return self.filed_on is None and on > self.filing_due(rules)
 
     def lapsed(self, on=None) -> bool:
         """The term has ended and no new committee has replaced this one."""

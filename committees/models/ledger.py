@@ -7,10 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from governance.models import Place
 from governance.models.trees import ScopedQuerySet
 
-from .base import AppendOnlyModel, money_field
+from .base import ScopedAppendOnlyModel, money_field
 
 
 class AccountKind(models.TextChoices):
+    # An asset account holds money (bank, cash, a fund): it never goes negative.
     ASSET = "asset", _("资产")
     EQUITY = "equity", _("净资产")
     INCOME = "income", _("收入")
@@ -51,12 +52,19 @@ class Account(models.Model):
     def debit_normal(self) -> bool:
         return self.kind in (AccountKind.ASSET, AccountKind.EXPENSE)
 
+    @property
+    def holds_money(self) -> bool:
+        """Money is kept here (bank, cash, a fund): its balance may never go below zero."""
+        return self.kind == AccountKind.ASSET
 
-class LedgerTransaction(AppendOnlyModel):
+
+class LedgerTransaction(ScopedAppendOnlyModel):
     """One balanced entry of an estate's ledger. Never changed: a correction reverses it.
 
     ``hash`` covers the entry's content, its legs, its voucher's digest and the previous
-    entry's hash, so that changing any recorded entry breaks the chain from there on.
+    entry's hash (``committees.chain``), so that changing any recorded entry breaks the chain
+    from there on; re-hashing the chain after a change is caught by the published statements,
+    each of which froze the hash of the last entry it covers.
     """
 
     estate = models.ForeignKey(
@@ -104,7 +112,7 @@ class LedgerTransaction(AppendOnlyModel):
         return f"#{self.sequence} {self.date} {self.memo}"
 
 
-class LedgerLeg(AppendOnlyModel):
+class LedgerLeg(ScopedAppendOnlyModel):
     """One side of a transaction: a debit or a credit on one account, in yuan with fen."""
 
     transaction = models.ForeignKey(
@@ -131,11 +139,13 @@ class LedgerLeg(AppendOnlyModel):
         return f"{self.account_id} D{self.debit} C{self.credit}"
 
 
-class Statement(AppendOnlyModel):
+class Statement(ScopedAppendOnlyModel):
     """A published statement of an estate's public revenue for a period, frozen at publication.
 
-    ``figures`` holds every number shown to the owners; ``figures_hash`` proves they have not
-    changed since. A later correction appears in a later period's statement.
+    ``figures`` holds every number shown to the owners (balances and totals); ``figures_hash``
+    proves they have not changed since. ``chain_head`` is the hash of the last ledger entry the
+    statement covers (entry ``last_sequence``): the ledger must still lead to it. A later
+    correction appears in a later period's statement.
     """
 
     estate = models.ForeignKey(
@@ -150,6 +160,7 @@ class Statement(AppendOnlyModel):
     figures = models.JSONField(_("数据"))
     figures_hash = models.CharField(_("数据哈希"), max_length=64)
     last_sequence = models.PositiveIntegerField(_("截至凭证序号"), default=0)
+    chain_head = models.CharField(_("截至凭证哈希"), max_length=64, blank=True)
     published_at = models.DateTimeField(_("公开时间"))
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("公开人"), on_delete=models.PROTECT, null=True, related_name="+"

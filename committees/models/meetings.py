@@ -1,11 +1,14 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from elections.models import Matter
 from governance.models import Person, Place
 from governance.models.trees import ScopedQuerySet
 
-from .base import Matter
 from .committee import OwnersCommittee
+
+# A decision on none of the Art. 278 matters (``matter`` is empty) is routine business.
+ROUTINE_LABEL = _("日常事务")
 
 
 class MeetingKind(models.TextChoices):
@@ -64,11 +67,18 @@ class Meeting(models.Model):
 
 
 class Decision(models.Model):
-    """A decision taken at a meeting; on a committee meeting it is counted by DOMAIN.md §5.7."""
+    """A decision taken at a meeting; on a committee meeting it is counted by DOMAIN.md §5.7.
+
+    A decision on one of the matters of Civil Code Art. 278 is major; so is any decision its
+    meeting marks as major (the community party organization must take part: 必参与).
+    """
 
     meeting = models.ForeignKey(Meeting, verbose_name=_("会议"), on_delete=models.PROTECT, related_name="decisions")
     text = models.TextField(_("决定内容"))
-    matter = models.CharField(_("事项（民法典第278条）"), max_length=32, choices=Matter.choices, default=Matter.ROUTINE)
+    # The Art. 278 matter, numbered as the law and ``elections.Matter`` number them; empty: routine business.
+    matter = models.PositiveSmallIntegerField(
+        _("事项（民法典第278条）"), choices=[(None, ROUTINE_LABEL), *Matter.choices], null=True, blank=True
+    )
     is_major = models.BooleanField(_("重大事项"), default=False)
     members_total = models.PositiveSmallIntegerField(_("委员总数"), null=True, blank=True)
     members_present = models.PositiveSmallIntegerField(_("出席委员数"), null=True, blank=True)

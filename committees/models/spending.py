@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.models import Place
 from governance.models.trees import ScopedQuerySet
+from governance.rules import rule
 
-from .base import AppendOnlyModel, money_field
+from .base import ScopedAppendOnlyModel, money_field
 from .ledger import Account, LedgerTransaction
 from .meetings import Decision
 
@@ -29,8 +30,11 @@ class SpendingStatus(models.TextChoices):
     PAID = "paid", _("已支付")
 
 
-def threshold(name: str) -> Decimal:
-    return Decimal(settings.GONGZHI[name])
+# The approval thresholds, lowest first: above each, its stage is needed too.
+STAGE_THRESHOLDS = (
+    (Stage.SUPERVISION, "SPENDING_SUPERVISION_THRESHOLD"),
+    (Stage.DISCIPLINE, "SPENDING_DISCIPLINE_THRESHOLD"),
+)
 
 
 class SpendingRequest(models.Model):
@@ -86,17 +90,17 @@ class SpendingRequest(models.Model):
         """The amount the approval thresholds apply to: a flagged split counts as the whole purchase."""
         return max(self.amount, self.split_total or Decimal("0"))
 
-    def required_stages(self) -> list[str]:
+    def required_stages(self, rules=rule) -> list[str]:
+        """The approvals this request needs, in order (``rules``: ``governance.rules.rule`` or a memo of it)."""
         basis = self.approval_basis
         stages = [Stage.COMMITTEE]
-        if basis > threshold("SPENDING_SUPERVISION_THRESHOLD"):
-            stages.append(Stage.SUPERVISION)
-        if basis > threshold("SPENDING_DISCIPLINE_THRESHOLD"):
-            stages.append(Stage.DISCIPLINE)
+        for stage, key in STAGE_THRESHOLDS:
+            if basis > rules(key, self.estate):
+                stages.append(stage)
         return stages
 
 
-class SpendingApproval(AppendOnlyModel):
+class SpendingApproval(ScopedAppendOnlyModel):
     """One approval of a spending request: who, when, and what they saw."""
 
     request = models.ForeignKey(

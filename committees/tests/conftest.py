@@ -10,6 +10,18 @@ def _media(settings, tmp_path):
 
 
 @pytest.fixture
+def world(world):
+    """The shared small district, each place as the database holds it.
+
+    Places created early in ``district_world`` keep tree positions (``lft``) from before
+    their later siblings moved them; the services check rights against the place's position.
+    """
+    for place in world.values():
+        place.refresh_from_db()
+    return world
+
+
+@pytest.fixture
 def estate(world):
     return world["estate_a"]
 

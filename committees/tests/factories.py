@@ -7,9 +7,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from committees import services
-from governance.models import PostKind
+from committees.models import MeetingKind, Stage
+from governance.models import PostKind, Role, RoleAssignment, User
 from governance.scoping import SYSTEM
-from governance.tests.factories import PersonFactory
+from governance.tests.factories import PersonFactory, UserFactory
 
 
 def voucher(name: str = "receipt.pdf", content: bytes = b"%PDF-1.4 receipt") -> SimpleUploadedFile:
@@ -34,10 +35,42 @@ def income(estate, amount, date, *, source="4002", actor=SYSTEM, memo="停车收
     )
 
 
-def cost(estate, amount, date, *, purpose="5001", actor=SYSTEM, memo="保洁费用"):
-    return services.cost_record(
-        estate=estate, purpose=purpose, amount=Decimal(amount), date=date, memo=memo, voucher=voucher(), actor=actor
+def treasurer(estate) -> User:
+    """A committee member of ``estate`` who signs the committee's approvals (an approval needs a person)."""
+    user = User.objects.filter(username=f"treasurer-{estate.pk}").first()
+    if user is None:
+        user = UserFactory(username=f"treasurer-{estate.pk}")
+        RoleAssignment.objects.create(user=user, role=Role.COMMITTEE_MEMBER, place=estate)
+    return user
+
+
+def cost(estate, amount, date, *, purpose="5001", actor=SYSTEM, memo="保洁费用", payee="物业公司"):
+    """A small payment, the one way money leaves: an assembly decision, the committee's approval, the payment.
+
+    Only for amounts that need no more than the committee's approval (at most the supervision threshold).
+    """
+    meeting = services.meeting_create(
+        estate=estate,
+        kind=MeetingKind.ASSEMBLY,
+        title=f"业主大会：{memo}",
+        held_at=timezone.make_aware(datetime.datetime.combine(date, datetime.time(9))),
+        actor=SYSTEM,
     )
+    decision = services.decision_record(meeting=meeting, text=f"同意支付{memo}", passed=True, actor=SYSTEM)
+    request = services.spending_request_create(
+        estate=estate,
+        payee=payee,
+        purpose=services.account(estate, purpose),
+        amount=Decimal(amount),
+        requested_on=date,
+        description=memo,
+        actor=actor,
+    )
+    assert request.required_stages() == [Stage.COMMITTEE], "cost() pays only what the committee alone approves"
+    services.spending_approve(
+        request=request, stage=Stage.COMMITTEE, decision=decision, seen="发票", actor=treasurer(estate)
+    )
+    return services.spending_pay(request=request, date=date, voucher=voucher(), actor=actor)
 
 
 def aware(year, month, day, hour=19):

@@ -156,14 +156,42 @@ def test_a_project_reports_its_savings_and_is_major_over_the_threshold(api, cast
     )
     assert created.status_code == 201, created.json()
     assert created.json()["is_major"]
-    done = client.patch(
-        reverse("project-detail", args=[created.json()["id"]]),
-        {"actual_start": "2025-03-01", "actual_end": "2025-07-28", "actual_cost": "856000.00"},
+    url = created.json()["id"]
+    started = client.post(reverse("project-start", args=[url]), {"on": "2025-03-01"}, format="json")
+    assert started.status_code == 200, started.json()
+    planned = client.post(
+        reverse("project-milestones", args=[url]), {"title": "管网试压", "planned_on": "2025-07-15"}, format="json"
+    )
+    assert planned.status_code == 201, planned.json()
+    [milestone] = planned.json()["milestones"]
+    reached = client.post(
+        reverse("project-reach-milestone", args=[url]),
+        {"milestone": milestone["id"], "reached_on": "2025-07-20", "note": "试压合格"},
+        format="json",
+    )
+    assert reached.json()["milestones"][0]["reached_on"] == "2025-07-20"
+    done = client.post(
+        reverse("project-accept", args=[url]),
+        {"accepted_on": "2025-07-30", "actual_end": "2025-07-28", "actual_cost": "856000.00", "note": "验收合格"},
         format="json",
     )
     assert done.status_code == 200, done.json()
     assert done.json()["budget_saving"] == "424000.00" and done.json()["schedule_saving_days"] == 34
-    assert Project.objects.get().expert_team.count() == 5
+    assert done.json()["accepted_on"] == "2025-07-30"
+    project = Project.objects.get()
+    assert project.expert_team.count() == 5 and project.actual_cost == Decimal("856000.00")
+
+
+def test_the_works_progress_cannot_be_patched_around_the_acceptance(api, cast, estate):
+    project = Project.objects.create(estate=estate, title="路面修补", budget=Decimal("30000"))
+    response = api.as_user(cast["committee_member"]).patch(
+        reverse("project-detail", args=[project.pk]),
+        {"actual_cost": "1.00", "accepted_on": "2026-01-01"},
+        format="json",
+    )
+    assert response.status_code == 200
+    project.refresh_from_db()
+    assert project.actual_cost is None and project.accepted_on is None
 
 
 def test_a_small_project_is_not_major(estate):
@@ -173,9 +201,10 @@ def test_a_small_project_is_not_major(estate):
 def test_a_resident_cannot_change_a_project(api, cast, estate):
     project = Project.objects.create(estate=estate, title="路面修补", budget=Decimal("30000"))
     response = api.as_user(cast["resident"]).patch(
-        reverse("project-detail", args=[project.pk]), {"actual_cost": "1.00"}, format="json"
+        reverse("project-detail", args=[project.pk]), {"title": "改名"}, format="json"
     )
     assert response.status_code == 403
+    assert Project.objects.get(pk=project.pk).title == "路面修补"
 
 
 def test_expert_candidates_are_drawn_from_the_registers_skills(

@@ -22,13 +22,13 @@ def test_every_posted_transaction_has_debits_equal_to_credits(estate, ledger, ca
     services.transaction_post(
         estate=estate,
         date=DAY,
-        memo="广告收入与代扣税费",
+        memo="广告与场地收入一并到账",
         voucher=voucher(),
-        actor=cast["clerk"],
+        actor=cast["committee_member"],
         legs=[
-            (ledger["1001"], D("900"), D("0")),
-            (ledger["5001"], D("100"), D("0")),
-            (ledger["4001"], D("0"), D("1000")),
+            (ledger["1001"], D("1000"), D("0")),
+            (ledger["4001"], D("0"), D("900")),
+            (ledger["4003"], D("0"), D("100")),
         ],
     )
     for tx in LedgerTransaction.objects.filter(estate=estate):
@@ -43,7 +43,7 @@ def test_an_unbalanced_transaction_is_refused_and_nothing_is_written(estate, led
             date=DAY,
             memo="错账",
             voucher=voucher(),
-            actor=cast["clerk"],
+            actor=cast["committee_member"],
             legs=[(ledger["1001"], D("100.00"), D("0")), (ledger["4002"], D("0"), D("99.99"))],
         )
     assert err.value.code == "unbalanced"
@@ -57,7 +57,7 @@ def test_amounts_below_one_fen_are_refused(estate, ledger, cast):
             date=DAY,
             memo="分以下",
             voucher=voucher(),
-            actor=cast["clerk"],
+            actor=cast["committee_member"],
             legs=[(ledger["1001"], D("1.005"), D("0")), (ledger["4002"], D("0"), D("1.005"))],
         )
     assert err.value.code == "sub_fen_amount"
@@ -66,7 +66,13 @@ def test_amounts_below_one_fen_are_refused(estate, ledger, cast):
 def test_an_entry_without_a_voucher_is_refused(estate, ledger, cast):
     with pytest.raises(ApplicationError) as err:
         services.income_record(
-            estate=estate, source="4002", amount=D("10"), date=DAY, memo="无凭证", voucher=None, actor=cast["clerk"]
+            estate=estate,
+            source="4002",
+            amount=D("10"),
+            date=DAY,
+            memo="无凭证",
+            voucher=None,
+            actor=cast["committee_member"],
         )
     assert err.value.code == "voucher_required"
 
@@ -137,10 +143,10 @@ def test_a_reversing_entry_restores_the_balances(estate, ledger, cast):
 def test_a_reversal_needs_a_reason_and_happens_once(estate, ledger, cast):
     tx = income(estate, "100", DAY)
     with pytest.raises(ApplicationError):
-        services.transaction_reverse(transaction=tx, reason="  ", actor=cast["clerk"])
-    services.transaction_reverse(transaction=tx, reason="收款退回", actor=cast["clerk"])
+        services.transaction_reverse(transaction=tx, reason="  ", actor=cast["committee_member"])
+    services.transaction_reverse(transaction=tx, reason="收款退回", actor=cast["committee_member"])
     with pytest.raises(Conflict):
-        services.transaction_reverse(transaction=tx, reason="再退一次", actor=cast["clerk"])
+        services.transaction_reverse(transaction=tx, reason="再退一次", actor=cast["committee_member"])
 
 
 def test_entries_are_numbered_and_chained_by_hash(estate, ledger):
@@ -186,7 +192,7 @@ def test_a_date_in_a_published_period_is_refused(estate, ledger, cast):
         estate=estate,
         period_start=datetime.date(2026, 1, 1),
         period_end=datetime.date(2026, 3, 31),
-        actor=cast["clerk"],
+        actor=cast["committee_member"],
     )
     with pytest.raises(Conflict) as err:
         income(estate, "50", datetime.date(2026, 3, 30))

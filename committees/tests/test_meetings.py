@@ -5,9 +5,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from committees import services
-from committees.models import Matter, MeetingKind
+from committees.models import MeetingKind
 from committees.tests.factories import aware, committee
 from core.errors import ApplicationError, Conflict
+from elections.models import Matter
 from governance.scoping import SYSTEM
 
 

@@ -31,11 +31,13 @@ def passed_decision(estate, cast):
         kind=MeetingKind.COMMITTEE,
         title="业委会第3次会议",
         held_at=aware(2026, 2, 20),
-        actor=cast["clerk"],
+        actor=cast["committee_member"],
     )
-    services.meeting_record_attendance(meeting=meeting, attendees=members, party_org=True, actor=cast["clerk"])
+    services.meeting_record_attendance(
+        meeting=meeting, attendees=members, party_org=True, actor=cast["committee_member"]
+    )
     return services.decision_record(
-        meeting=meeting, text="同意更换消防泵", votes_for=4, votes_against=1, actor=cast["clerk"]
+        meeting=meeting, text="同意更换消防泵", votes_for=4, votes_against=1, actor=cast["committee_member"]
     )
 
 

@@ -2,12 +2,16 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from committees import selectors
+from committees import services
 from governance.models import Place, PlaceKind
+from governance.scoping import SYSTEM
 
 
 class Command(BaseCommand):
-    help = "Recompute the hash chain of an estate's public-revenue ledger and report the first broken entry."
+    help = (
+        "Recompute the hash chain of an estate's public-revenue ledger, check it against every published statement "
+        "and report the first broken entry (the outcome is recorded in the audit trail)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("estate", help="the estate's id (or its exact name)")
@@ -19,7 +23,7 @@ class Command(BaseCommand):
             place = Place.objects.get(kind=PlaceKind.ESTATE, **lookup)
         except (Place.DoesNotExist, Place.MultipleObjectsReturned) as exc:
             raise CommandError(f"no single estate matches {estate!r}") from exc
-        result = selectors.ledger_verify(place, check_vouchers=vouchers)
+        result = services.ledger_check(estate=place, actor=SYSTEM, check_vouchers=vouchers)
         if not result.ok:
             raise CommandError(
                 f"{place.name}: ledger broken at entry #{result.broken_sequence}: {result.problem} "
