@@ -134,9 +134,7 @@ class OwnerViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         )
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
-    # Transitional, for ``ScopedPermission`` until it leaves object writes to the services: the
-    # service checks ``view_personal`` itself.
-    @action(detail=True, methods=["post"], object_write_action=Action.VIEW_PERSONAL)
+    @action(detail=True, methods=["post"])
     def reveal(self, request, pk=None):
         """Show the owner's whole ID and phone numbers; refused unless the role needs them; each reveal is audited."""
         owner = self.get_object()
