@@ -123,7 +123,7 @@ def require(actor, action: str, place: Place | None, message: str | None = None)
         return
     if actor is None:
         raise NotPermitted(_("没有指明操作人，操作被拒绝。"), code="no_actor")
-    if not can(actor, action, place):
+    if not can(actor, action, _as_stored(place)):
         if message is None:
             message = (
                 _("您无权在“%(place)s”执行此操作。") % {"place": place.name}
@@ -131,6 +131,15 @@ def require(actor, action: str, place: Place | None, message: str | None = None)
                 else _("您无权执行此操作。")
             )
         raise NotPermitted(message)
+
+
+def _as_stored(place: Place | None) -> Place | None:
+    """``place`` with its tree position as stored now: an instance loaded before a tree write holds stale numbers."""
+    if place is None or place.pk is None:
+        return place
+    from governance.models import Place  # governance.models imports this module
+
+    return Place.objects.only("pk", "name", "tree_id", "lft", "rght").get(pk=place.pk)
 
 
 def require_unrestricted(actor, message: str) -> None:
@@ -148,6 +157,7 @@ def may_grant(actor, role: str, place: Place) -> bool:
         return True
     if not actor or not actor.is_authenticated:
         return False
+    place = _as_stored(place)
     return any(
         role in GRANTABLE.get(held, ()) and tree_id == place.tree_id and lft <= place.lft <= rght
         for held, _place_id, tree_id, lft, rght in _assignments(actor)

@@ -4,7 +4,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
@@ -77,7 +77,6 @@ class TreeViewSet(ScopedModelViewSet):
         serializer = self.serializer_class(page, many=True, context=self.get_serializer_context())
         return self.get_paginated_response(serializer.data)
 
-    @extend_schema(responses=None)
     @action(detail=True, methods=["get"])
     def children(self, request, pk=None):
         return self._walk(self.get_object().get_children())
@@ -107,6 +106,19 @@ class TreeViewSet(ScopedModelViewSet):
         return Response(self.serializer_class(node, context=self.get_serializer_context()).data)
 
 
+def tree_schema(serializer, update_serializer):
+    """The schema of a tree's views: walks answer pages of nodes; update and move answer the whole node."""
+    walk = extend_schema(responses=serializer(many=True))
+    return extend_schema_view(
+        children=walk,
+        descendants=walk,
+        ancestors=walk,
+        move=extend_schema(request=MoveSerializer, responses=serializer),
+        partial_update=extend_schema(request=update_serializer, responses=serializer),
+    )
+
+
+@tree_schema(PlaceSerializer, PlaceUpdateSerializer)
 class PlaceViewSet(TreeViewSet):
     """The place tree: district → street/town → community → estate → (complex) → building."""
 
@@ -158,7 +170,7 @@ class PlaceViewSet(TreeViewSet):
         return Response({"task": task}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses=MultiPostHolderSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="multi-post-holders")
+    @action(detail=True, methods=["get"], url_path="multi-post-holders", pagination_class=None)
     def multi_post_holders(self, request, pk=None):
         """People holding more than one post in this subtree (一肩挑)."""
         place = self.get_object_for(Action.VIEW)
@@ -172,6 +184,7 @@ class PlaceViewSet(TreeViewSet):
         return Response(selectors.secretary_chair_share(self.get_object_for(Action.VIEW)))
 
 
+@tree_schema(OrganizationSerializer, OrganizationUpdateSerializer)
 class OrganizationViewSet(TreeViewSet):
     """The party organization tree, each organization attached to the place it serves."""
 

@@ -12,6 +12,8 @@ def test_a_secretary_creates_a_building_in_their_estate(api, cast, world):
     )
     assert response.status_code == 201, response.data
     assert response.data["estate"] == world["estate_a"].pk
+    created = Place.objects.get(pk=response.data["id"])
+    assert (created.name, created.parent, created.estate) == ("3栋", world["estate_a"], world["estate_a"])
 
 
 def test_an_illegal_nesting_answers_400_with_a_readable_detail(api, cast, world):
@@ -21,13 +23,16 @@ def test_an_illegal_nesting_answers_400_with_a_readable_detail(api, cast, world)
     assert response.status_code == 400
     assert "不能挂在" in response.data["detail"]
     assert response.data["code"] == "illegal_nesting"
+    assert not Place.objects.filter(name="错位").exists()
 
 
 def test_a_validation_error_lists_its_fields(api, cast, world):
+    before = Place.objects.count()
     response = api.as_user(cast["secretary_a"]).post("/api/v1/places/", {"kind": "castle"}, format="json")
     assert response.status_code == 400
     assert set(response.data["fields"]) >= {"kind", "name"}
     assert response.data["detail"]
+    assert Place.objects.count() == before
 
 
 def test_move_endpoint_moves_a_building_between_estates_in_scope(api, cast, world):
@@ -35,6 +40,28 @@ def test_move_endpoint_moves_a_building_between_estates_in_scope(api, cast, worl
         f"/api/v1/places/{world['building_a2'].pk}/move/", {"parent": world["estate_a"].pk}, format="json"
     )
     assert response.status_code == 200
+    assert Place.objects.get(pk=world["building_a2"].pk).parent == world["estate_a"]
+
+
+def test_move_endpoint_moves_an_estate_to_another_community_of_the_street(api, cast, world):
+    other = place(PlaceKind.COMMUNITY, "北城天街社区", world["street_a"])
+    response = api.as_user(cast["street_staff"]).post(
+        f"/api/v1/places/{world['estate_a'].pk}/move/", {"parent": other.pk}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.data["parent"] == other.pk
+    moved = Place.objects.get(pk=world["estate_a"].pk)
+    assert moved.parent == other
+    assert Place.objects.get(pk=world["building_a1"].pk).is_descendant_of(moved)
+
+
+def test_a_secretary_cannot_move_an_estate_out_of_their_community(api, cast, world):
+    other = place(PlaceKind.COMMUNITY, "北城天街社区", world["street_a"])
+    response = api.as_user(cast["secretary_a"]).post(
+        f"/api/v1/places/{world['estate_a'].pk}/move/", {"parent": other.pk}, format="json"
+    )
+    assert response.status_code == 400  # the other community is out of their sight
+    assert Place.objects.get(pk=world["estate_a"].pk).parent == world["community_a"]
 
 
 def test_move_endpoint_refuses_a_move_under_a_descendant_with_400(api, cast, world):
@@ -43,6 +70,7 @@ def test_move_endpoint_refuses_a_move_under_a_descendant_with_400(api, cast, wor
     )
     assert response.status_code == 400
     assert "下级" in response.data["detail"]
+    assert Place.objects.get(pk=world["community_a"].pk).parent == world["street_a"]
 
 
 def test_children_descendants_and_ancestors_walk_the_tree(api, cast, world):
@@ -96,6 +124,7 @@ def test_an_organization_nested_illegally_over_the_api_answers_400(api, cast, wo
     )
     assert response.status_code == 400
     assert "不能挂在" in response.data["detail"]
+    assert not Organization.objects.filter(name="党小组").exists()
 
 
 def test_deleting_an_organization_with_children_answers_409(api, cast, world):
@@ -103,7 +132,7 @@ def test_deleting_an_organization_with_children_answers_409(api, cast, world):
     org(OrgKind.ESTATE_GENERAL_BRANCH, "党总支", world["estate_a"], committee)
     response = api.as_user(cast["secretary_a"]).delete(f"/api/v1/organizations/{committee.pk}/")
     assert response.status_code == 409
-    assert Place.objects.filter(pk=world["community_a"].pk).exists()
+    assert Organization.objects.filter(pk=committee.pk).exists()
 
 
 def test_descendants_of_an_organization_run_a_bounded_number_of_queries(
@@ -128,3 +157,42 @@ def test_moving_under_a_parent_out_of_sight_answers_400_naming_the_parent(api, c
     assert response.status_code == 400
     assert "parent" in response.data["fields"]
     assert Place.objects.get(pk=world["building_a1"].pk).parent_id == world["estate_a"].pk
+
+
+def test_a_top_level_place_posted_without_a_parent_is_a_root(api, cast, world):
+    response = api.as_user(cast["admin"]).post("/api/v1/places/", {"kind": "district", "name": "渝北区"}, format="json")
+    assert response.status_code == 201, response.data
+    created = Place.objects.get(pk=response.data["id"])
+    assert (created.parent, created.level) == (None, 0)
+
+
+def test_a_second_root_of_the_same_name_answers_409(api, cast, world):
+    response = api.as_user(cast["admin"]).post("/api/v1/places/", {"kind": "district", "name": "江北区"}, format="json")
+    assert response.status_code == 409
+    assert Place.objects.filter(name="江北区").count() == 1
+
+
+def test_only_a_superuser_adds_a_top_level_place(api, cast, world):
+    response = api.as_user(cast["street_staff"]).post(
+        "/api/v1/places/", {"kind": "district", "name": "渝北区"}, format="json"
+    )
+    assert response.status_code == 403
+    assert not Place.objects.filter(name="渝北区").exists()
+
+
+def test_a_top_level_organization_posted_without_a_parent_is_a_root(api, cast, world):
+    response = api.as_user(cast["street_staff"]).post(
+        "/api/v1/organizations/",
+        {"kind": "community_committee", "name": "南桥苑社区党委", "place": world["community_a"].pk},
+        format="json",
+    )
+    assert response.status_code == 201, response.data
+    assert Organization.objects.get(pk=response.data["id"]).parent is None
+
+
+def test_a_sibling_place_of_the_same_name_answers_409_not_400(api, cast, world):
+    response = api.as_user(cast["secretary_a"]).post(
+        "/api/v1/places/", {"kind": "building", "name": "1栋", "parent": world["estate_a"].pk}, format="json"
+    )
+    assert response.status_code == 409
+    assert Place.objects.filter(parent=world["estate_a"], name="1栋").count() == 1

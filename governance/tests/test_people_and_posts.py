@@ -1,7 +1,7 @@
 import pytest
 
 from governance import services
-from governance.models import AuditEvent, OrgKind, PostBody, PostKind
+from governance.models import AuditEvent, OrgKind, Post, PostBody, PostKind
 from governance.scoping import SYSTEM
 from governance.tests.factories import org
 
@@ -42,6 +42,15 @@ def test_a_secretary_reveals_a_whole_number_and_the_reveal_is_audited(api, cast,
 def test_a_committee_member_may_not_reveal_whole_numbers(api, cast, person):
     response = api.as_user(cast["committee_member"]).post(f"/api/v1/people/{person.pk}/reveal/")
     assert response.status_code == 403
+    assert "id_number" not in response.data
+    assert not AuditEvent.objects.filter(action="person.reveal").exists()
+
+
+def test_an_auditor_reveals_a_whole_number_and_the_reveal_is_audited(api, cast, person):
+    response = api.as_user(cast["auditor"]).post(f"/api/v1/people/{person.pk}/reveal/")
+    assert response.status_code == 200
+    assert response.data == {"id": person.pk, "id_number": "500105195305121234", "phone": "13812345678"}
+    assert AuditEvent.objects.filter(action="person.reveal", actor=cast["auditor"]).count() == 1
 
 
 def test_the_same_person_is_found_by_keyed_hash_without_decrypting(person):
@@ -88,3 +97,4 @@ def test_a_party_post_needs_an_organization(api, cast, world, person):
     )
     assert response.status_code == 400
     assert "党组织" in response.data["detail"]
+    assert not Post.objects.filter(person=person).exists()

@@ -1,6 +1,6 @@
 import pytest
 
-from governance.models import OrgKind, Person, Place, RoleAssignment
+from governance.models import OrgKind, Person, Place, RoleAssignment, User
 from governance.tests.factories import org
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +38,7 @@ def test_a_secretary_cannot_rename_their_own_street(api, cast, world):
     )
     # The street is outside the secretary's subtree altogether.
     assert response.status_code == 404
+    assert Place.objects.get(pk=world["street_a"].pk).name == "观音桥街道"
 
 
 def test_an_auditor_reads_the_whole_district(api, cast, world):
@@ -46,8 +47,10 @@ def test_an_auditor_reads_the_whole_district(api, cast, world):
 
 
 def test_an_auditor_cannot_write_anything(api, cast, world):
+    before = list(Place.objects.order_by("pk").values())
     client = api.as_user(cast["auditor"])
     assert client.patch(f"/api/v1/places/{world['estate_a'].pk}/", {"name": "x"}, format="json").status_code == 403
+    assert Place.objects.get(pk=world["estate_a"].pk).name == "南方上格林"
     created = client.post(
         "/api/v1/places/", {"kind": "building", "name": "9栋", "parent": world["estate_a"].pk}, format="json"
     )
@@ -56,6 +59,9 @@ def test_an_auditor_cannot_write_anything(api, cast, world):
         f"/api/v1/places/{world['building_a1'].pk}/move/", {"parent": world["estate_a"].pk}, format="json"
     )
     assert moved.status_code == 403
+    deleted = client.delete(f"/api/v1/places/{world['building_a1'].pk}/")
+    assert deleted.status_code == 403
+    assert list(Place.objects.order_by("pk").values()) == before
 
 
 def test_a_discipline_reviewer_reads_their_street_but_cannot_change_it(api, cast, world):
@@ -76,6 +82,7 @@ def test_street_staff_change_places_of_their_street(api, cast, world):
 def test_a_clerk_cannot_change_places(api, cast, world):
     response = api.as_user(cast["clerk"]).patch(f"/api/v1/places/{world['estate_a'].pk}/", {"name": "x"}, format="json")
     assert response.status_code == 403
+    assert Place.objects.get(pk=world["estate_a"].pk).name == "南方上格林"
 
 
 def test_a_resident_sees_their_estate_but_no_people(api, cast, world):
@@ -96,6 +103,7 @@ def test_a_community_secretary_grants_a_role_inside_their_community(api, cast, w
         format="json",
     )
     assert response.status_code == 201, response.data
+    assert RoleAssignment.objects.filter(user=cast["resident"], role="clerk", place=world["estate_a"]).exists()
 
 
 def test_a_community_secretary_cannot_grant_a_role_on_their_street(api, cast, world):
@@ -106,6 +114,7 @@ def test_a_community_secretary_cannot_grant_a_role_on_their_street(api, cast, wo
     )
     # The street is visible to nobody below it, so it does not resolve.
     assert response.status_code == 400
+    assert not RoleAssignment.objects.filter(user=cast["resident"], role="street_staff").exists()
 
 
 def test_an_auditor_cannot_grant_roles(api, cast, world):
@@ -127,11 +136,21 @@ def test_granting_the_same_role_twice_answers_409(api, cast, world):
         format="json",
     )
     assert response.status_code == 409
+    assert RoleAssignment.objects.filter(user=cast["clerk"], role="clerk").count() == 1
 
 
 def test_a_secretary_lists_only_users_holding_roles_in_their_community(api, cast, world):
     usernames = {u["username"] for u in api.as_user(cast["secretary_a"]).get("/api/v1/users/").data["results"]}
     assert usernames == {"secretary_a", "committee_member", "clerk", "resident"}
+
+
+def test_a_secretary_also_sees_the_logins_of_people_known_in_their_community(api, cast, world):
+    from governance.tests.factories import PersonFactory, UserFactory
+
+    UserFactory(username="newcomer", person=PersonFactory(place=world["estate_a"]))
+    UserFactory(username="elsewhere", person=PersonFactory(place=world["estate_b"]))
+    usernames = {u["username"] for u in api.as_user(cast["secretary_a"]).get("/api/v1/users/").data["results"]}
+    assert "newcomer" in usernames and "elsewhere" not in usernames
 
 
 def test_an_administrator_creates_a_user(api, cast, world):
@@ -140,3 +159,4 @@ def test_an_administrator_creates_a_user(api, cast, world):
     )
     assert response.status_code == 201
     assert "password" not in response.data
+    assert User.objects.get(username="new-clerk").check_password("long-enough-1")
