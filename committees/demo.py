@@ -319,7 +319,24 @@ def _months(today: datetime.date, n: int = 12) -> list[datetime.date]:
     return months[::-1]
 
 
+TOPICS = (
+    "停车位收费及公共收益使用情况",
+    "物业服务季度考评",
+    "小区绿化补植方案",
+    "电梯安全检查整改",
+    "垃圾分类督导安排",
+    "消防通道清理",
+    "外墙渗水维修",
+    "防汛准备",
+    "业主议事会意见办理",
+    "公共收益季度公示",
+    "充电桩安装方案",
+    "年度工作总结",
+)
+
+
 def _meetings(estate: Place, committee: OwnersCommittee | None) -> None:
+    """A committee meeting each month (published but the current one's), a deliberation council, a talk."""
     if committee is None or Meeting.objects.filter(estate=estate).exists():
         return
     rng = random.Random(2026)
@@ -331,80 +348,8 @@ def _meetings(estate: Place, committee: OwnersCommittee | None) -> None:
         .order_by("kind", "pk")
     )
     people = [p.person for p in members]
-    topics = [
-        "停车位收费及公共收益使用情况",
-        "物业服务季度考评",
-        "小区绿化补植方案",
-        "电梯安全检查整改",
-        "垃圾分类督导安排",
-        "消防通道清理",
-        "外墙渗水维修",
-        "防汛准备",
-        "业主议事会意见办理",
-        "公共收益季度公示",
-        "充电桩安装方案",
-        "年度工作总结",
-    ]
-    spending_by_month = {offset: (payee, desc) for offset, payee, _acc, _amount, desc in SPENDINGS}
     for i, month in enumerate(_months(today)):
-        held = datetime.datetime(month.year, month.month, 8, 19, 0, tzinfo=timezone.get_current_timezone())
-        if held.date() > today:
-            held = datetime.datetime(
-                today.year, today.month, max(today.day - 1, 1), 19, 0, tzinfo=timezone.get_current_timezone()
-            )
-        topic = topics[i % len(topics)]
-        meeting = services.meeting_create(
-            estate=estate,
-            kind=MeetingKind.COMMITTEE,
-            title=f"业委会{month.year}年{month.month}月例会",
-            held_at=held,
-            location="小区党群服务站",
-            agenda=[topic, "公共收益收支情况通报"],
-            actor=SYSTEM,
-        )
-        present = people if rng.random() < 0.6 else people[: len(people) - rng.choice((1, 2))]
-        services.meeting_record_attendance(
-            meeting=meeting,
-            attendees=present,
-            party_org=True,
-            property_company=rng.random() < 0.7,
-            supervision_group=rng.random() < 0.5,
-            actor=SYSTEM,
-        )
-        services.decision_record(
-            meeting=meeting,
-            text=f"同意{topic}的处理意见，由物业及相关委员落实。",
-            votes_for=len(present),
-            actor=SYSTEM,
-            party_org_participated=True,
-        )
-        if month.month % 3 == 0:
-            services.decision_record(
-                meeting=meeting,
-                text=f"同意支付{QUARTERLY_COST}（{month.year}年第{month.month // 3}季度）。",
-                votes_for=len(present),
-                actor=SYSTEM,
-                party_org_participated=True,
-            )
-        if i in spending_by_month:
-            payee, desc = spending_by_month[i]
-            services.decision_record(
-                meeting=meeting,
-                text=f"同意使用公共收益支付“{desc}”费用（收款方：{payee}）。",
-                votes_for=len(present) - 1,
-                votes_abstain=1,
-                is_major=True,
-                party_org_participated=True,
-                actor=SYSTEM,
-            )
-        services.meeting_record_minutes(
-            meeting=meeting,
-            minutes=f"会议由主任主持，应到委员{len(people)}人，实到{len(present)}人，社区党委列席。会议听取了{topic}的情况汇报，"
-            "通报了上月公共收益收支，形成决定如下（见决定事项）。",
-            actor=SYSTEM,
-        )
-        if month.month != today.month or month.year != today.year:
-            services.meeting_publish_minutes(meeting=meeting, actor=SYSTEM)
+        _monthly_meeting(estate, i, month, today, people, rng)
     for when, kind, title in (
         (_months(today)[3].replace(day=20), MeetingKind.DELIBERATION, "业主议事会：停车位分配及收费调整"),
         (_months(today)[7].replace(day=15), MeetingKind.HEART_TO_HEART, "党员业主恳谈会：雨污管网改造听取意见"),
@@ -427,59 +372,77 @@ def _meetings(estate: Place, committee: OwnersCommittee | None) -> None:
         services.meeting_publish_minutes(meeting=meeting, actor=SYSTEM)
 
 
+def _monthly_meeting(estate: Place, i: int, month: datetime.date, today: datetime.date, people, rng) -> None:
+    """The committee's meeting of ``month``: attendance, the decisions (quarterly costs, the year's spendings)."""
+    held = datetime.datetime(month.year, month.month, 8, 19, 0, tzinfo=timezone.get_current_timezone())
+    if held.date() > today:
+        held = datetime.datetime(
+            today.year, today.month, max(today.day - 1, 1), 19, 0, tzinfo=timezone.get_current_timezone()
+        )
+    topic = TOPICS[i % len(TOPICS)]
+    meeting = services.meeting_create(
+        estate=estate,
+        kind=MeetingKind.COMMITTEE,
+        title=f"业委会{month.year}年{month.month}月例会",
+        held_at=held,
+        location="小区党群服务站",
+        agenda=[topic, "公共收益收支情况通报"],
+        actor=SYSTEM,
+    )
+    present = people if rng.random() < 0.6 else people[: len(people) - rng.choice((1, 2))]
+    services.meeting_record_attendance(
+        meeting=meeting,
+        attendees=present,
+        party_org=True,
+        property_company=rng.random() < 0.7,
+        supervision_group=rng.random() < 0.5,
+        actor=SYSTEM,
+    )
+    decisions = [f"同意{topic}的处理意见，由物业及相关委员落实。"]
+    if month.month % 3 == 0:
+        decisions.append(f"同意支付{QUARTERLY_COST}（{month.year}年第{month.month // 3}季度）。")
+    for text in decisions:
+        services.decision_record(
+            meeting=meeting, text=text, votes_for=len(present), actor=SYSTEM, party_org_participated=True
+        )
+    spending = {offset: (payee, desc) for offset, payee, _acc, _amount, desc in SPENDINGS}.get(i)
+    if spending is not None:
+        services.decision_record(
+            meeting=meeting,
+            text=f"同意使用公共收益支付“{spending[1]}”费用（收款方：{spending[0]}）。",
+            votes_for=len(present) - 1,
+            votes_abstain=1,
+            is_major=True,
+            party_org_participated=True,
+            actor=SYSTEM,
+        )
+    services.meeting_record_minutes(
+        meeting=meeting,
+        minutes=f"会议由主任主持，应到委员{len(people)}人，实到{len(present)}人，社区党委列席。会议听取了{topic}的情况汇报，"
+        "通报了上月公共收益收支，形成决定如下（见决定事项）。",
+        actor=SYSTEM,
+    )
+    if month.month != today.month or month.year != today.year:
+        services.meeting_publish_minutes(meeting=meeting, actor=SYSTEM)
+
+
 def _ledger(estate: Place) -> None:
+    """A year of public revenue: opening balance, monthly income, a corrected entry, paid spending, statements."""
     if LedgerTransaction.objects.filter(estate=estate).exists():
         return
     rng = random.Random(282)
     today = timezone.localdate()
     months = _months(today)
-    start = months[0] - datetime.timedelta(days=1)
     committee_user = _actor("committee") or SYSTEM
-    reviewer, supervisor = _actor("reviewer"), _actor(SUPERVISOR_USERNAME)
-    costs = []
+    people = (committee_user, _actor(SUPERVISOR_USERNAME), _actor("reviewer"))
     services.ledger_open(
         estate=estate,
         opening_balance=D("186420.35"),
-        on=start,
+        on=months[0] - datetime.timedelta(days=1),
         voucher=_voucher("上年度公共收益结余审计报告"),
         actor=committee_user,
     )
-    for month in months:
-
-        def on(day: int, month=month) -> datetime.date:
-            return min(month.replace(day=day), today)
-
-        parking = D(rng.randrange(1780000, 2240000)) / 100
-        services.income_record(
-            estate=estate,
-            source="4002",
-            amount=parking,
-            date=on(5),
-            memo=f"{month.month}月地面停车位临时停车收入",
-            voucher=_voucher("停车收费月报表"),
-            actor=committee_user,
-        )
-        ads = D(rng.choice((420000, 465000, 512050, 600000))) / 100
-        services.income_record(
-            estate=estate,
-            source="4001",
-            amount=ads,
-            date=on(6),
-            memo=f"{month.month}月电梯及道闸广告收入",
-            voucher=_voucher("广告合同及到账凭证"),
-            actor=committee_user,
-        )
-        if month.month % 3 == 0:
-            services.income_record(
-                estate=estate,
-                source="4003",
-                amount=D("9000.00"),
-                date=on(10),
-                memo="架空层场地租赁（季度租金）",
-                voucher=_voucher("场地租赁合同"),
-                actor=committee_user,
-            )
-            costs.append((month, D(rng.randrange(320000, 480000)) / 100))
+    costs = [_monthly_income(estate, month, today, rng, committee_user) for month in months]
     # A mistaken entry and its correction, as the ledger records corrections.
     mistaken = services.income_record(
         estate=estate,
@@ -497,8 +460,7 @@ def _ledger(estate: Place) -> None:
         actor=committee_user,
     )
     purposes = {a.code: a for a in selectors.ledger_accounts(estate)}
-    people = (committee_user, supervisor, reviewer)
-    for month, amount in costs:
+    for month, amount in ((m, c) for m, c in zip(months, costs, strict=True) if c is not None):
         decision = Decision.objects.filter(
             meeting__estate=estate, text__contains=f"{QUARTERLY_COST}（{month.year}年第{month.month // 3}季度）"
         ).first()
@@ -510,6 +472,44 @@ def _ledger(estate: Place) -> None:
         services.statement_publish(
             estate=estate, period_start=period_start, period_end=period_end, actor=committee_user
         )
+
+
+def _monthly_income(estate: Place, month: datetime.date, today: datetime.date, rng, actor) -> D | None:
+    """Record a month's parking and advertising income (and a quarter's rent); return the quarter's cost, if due."""
+
+    def on(day: int) -> datetime.date:
+        return min(month.replace(day=day), today)
+
+    services.income_record(
+        estate=estate,
+        source="4002",
+        amount=D(rng.randrange(1780000, 2240000)) / 100,
+        date=on(5),
+        memo=f"{month.month}月地面停车位临时停车收入",
+        voucher=_voucher("停车收费月报表"),
+        actor=actor,
+    )
+    services.income_record(
+        estate=estate,
+        source="4001",
+        amount=D(rng.choice((420000, 465000, 512050, 600000))) / 100,
+        date=on(6),
+        memo=f"{month.month}月电梯及道闸广告收入",
+        voucher=_voucher("广告合同及到账凭证"),
+        actor=actor,
+    )
+    if month.month % 3:
+        return None
+    services.income_record(
+        estate=estate,
+        source="4003",
+        amount=D("9000.00"),
+        date=on(10),
+        memo="架空层场地租赁（季度租金）",
+        voucher=_voucher("场地租赁合同"),
+        actor=actor,
+    )
+    return D(rng.randrange(320000, 480000)) / 100
 
 
 def _spend(estate, month, today, payee, purpose, amount, desc, decision, people, *, paid_on: int) -> None:

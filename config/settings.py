@@ -160,6 +160,11 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Uploaded files are never served at /media/: a view checks who may see each one, then hands it
+# to the web server ("nginx": X-Accel-Redirect to the internal location PROTECTED_MEDIA_PREFIX,
+# which aliases MEDIA_ROOT; "apache": X-Sendfile) or, with "", streams it itself (committees/files.py).
+PROTECTED_MEDIA_SERVER = env.str("PROTECTED_MEDIA_SERVER", default="")
+PROTECTED_MEDIA_PREFIX = env.str("PROTECTED_MEDIA_PREFIX", default="/protected/")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
