@@ -8,12 +8,13 @@ and the tally is stored as an immutable ``VoteResult``. Nothing here is ever del
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.appendonly import AppendOnlyModel, AppendOnlyQuerySet
 from governance.models import Place
 from governance.models.trees import ScopedQuerySet
+from governance.scoping import ScopedQuerySetMixin
 
 
 class VoteKind(models.TextChoices):
@@ -240,7 +241,11 @@ class Candidate(models.Model):
         return f"候选人 {self.owner_id} · {self.vote_id}"
 
 
-class RollEntry(models.Model):
+class ScopedAppendOnlyQuerySet(ScopedQuerySetMixin, AppendOnlyQuerySet):
+    """Rows scoped to the place tree that are never updated (but for named columns) or deleted."""
+
+
+class RollEntry(AppendOnlyModel):
     """One counted owner of the roll frozen when voting opened; its area is carried here for the tally."""
 
     vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="roll")
@@ -255,7 +260,7 @@ class RollEntry(models.Model):
         return f"{self.vote_id}/{self.key}"
 
 
-class RollUnit(models.Model):
+class RollUnit(AppendOnlyModel):
     vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="+")
     entry = models.ForeignKey(RollEntry, on_delete=models.PROTECT, related_name="units")
     unit = models.ForeignKey("residents.PropertyUnit", on_delete=models.PROTECT, related_name="+")
@@ -268,7 +273,7 @@ class RollUnit(models.Model):
         return f"{self.vote_id}/{self.entry_id}/{self.unit_id}"
 
 
-class RollOwner(models.Model):
+class RollOwner(AppendOnlyModel):
     vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="+")
     entry = models.ForeignKey(RollEntry, on_delete=models.PROTECT, related_name="owners")
     owner = models.ForeignKey("residents.Owner", on_delete=models.PROTECT, related_name="+")
@@ -298,25 +303,25 @@ class Choice(models.TextChoices):
     ABSTAIN = "abstain", _("弃权")
 
 
-class AppendOnly(models.Model):
-    """A record with no update path: corrections are new records."""
+class InvalidReason(models.TextChoices):
+    """Why a ballot that takes part approves nothing (DOMAIN.md §4: it still counts as taking part)."""
 
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise ValidationError("append-only record")
-        super().save(*args, **kwargs)
+    OVER_SEATS = "over_seats", _("所选人数超过应选名额")
+    NOT_CANDIDATE = "not_candidate", _("选了非候选人")
+    SPOILED = "spoiled", _("空白票或废票")
 
 
-class Ballot(AppendOnly):
-    """One accepted ballot for one counted owner, chained by hash to the ballot before it.
+class Ballot(AppendOnlyModel):
+    """One accepted ballot for one counted owner: a link of the vote's hash chain.
 
     ``voided`` is the only column that ever changes (through ``ballot_void``, with a
-    ``BallotVoid`` record); the partial unique constraint lets one live ballot stand per
-    counted owner, so two clerks entering the same owner at once get one 201 and one 409.
+    ``BallotVoid`` record and a void link); the partial unique constraint lets one live
+    ballot stand per counted owner, so two clerks entering the same owner at once get one
+    201 and one 409. ``area_cents`` is the area the ballot covers, in hundredths of a square
+    metre: the tally sums integers, exactly, on every database.
     """
+
+    append_only_mutable = ("voided",)
 
     vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="ballots")
     seq = models.PositiveIntegerField()
@@ -325,6 +330,8 @@ class Ballot(AppendOnly):
     choice = models.CharField(max_length=8, choices=Choice.choices, blank=True)
     approve = models.JSONField(default=list, blank=True)
     valid = models.BooleanField(default=True)
+    invalid_reason = models.CharField(max_length=16, choices=InvalidReason.choices, blank=True)
+    area_cents = models.BigIntegerField()
     cast_by_owner = models.ForeignKey("residents.Owner", on_delete=models.PROTECT, null=True, related_name="+")
     proxy_name = models.CharField(max_length=100, blank=True)
     proxy_mandate = models.CharField(max_length=100, blank=True)
@@ -337,7 +344,7 @@ class Ballot(AppendOnly):
     hash = models.CharField(max_length=64)
     voided = models.BooleanField(default=False)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = ScopedAppendOnlyQuerySet.as_manager()
     scope_path = "vote__estate__"
 
     class Meta:
@@ -366,7 +373,7 @@ class BallotApproval(models.Model):
         return f"{self.ballot_id} → {self.candidate_id}"
 
 
-class BallotVoid(AppendOnly):
+class BallotVoid(AppendOnlyModel):
     """A supervisor's voiding of a wrongly entered ballot; the re-entry is a new ballot."""
 
     ballot = models.OneToOneField(Ballot, on_delete=models.PROTECT, related_name="void")
@@ -378,7 +385,7 @@ class BallotVoid(AppendOnly):
         return f"作废 {self.ballot_id}"
 
 
-class RefusedBallot(AppendOnly):
+class RefusedBallot(AppendOnlyModel):
     """A ballot that was refused, kept in the log with the reason."""
 
     vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="refused_ballots")
@@ -432,8 +439,11 @@ class VotingCode(models.Model):
         return f"{self.vote_id}/{self.unit_id}"
 
 
-class VoteResult(AppendOnly):
-    """The stored tally of one counting round; immutable, with a hash of its canonical JSON."""
+class VoteResult(AppendOnlyModel):
+    """The stored tally of one counting round; immutable, with a hash of its canonical JSON.
+
+    ``chain_head`` is the hash of the last link of the vote's chain that the round counted.
+    """
 
     vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="results")
     round = models.PositiveSmallIntegerField(default=1)
@@ -447,3 +457,57 @@ class VoteResult(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.vote_id} round {self.round}"
+
+
+class LinkKind(models.TextChoices):
+    """The links of a vote's hash chain other than ballots (which are links themselves)."""
+
+    ROLL = "roll", _("冻结名册")
+    CANDIDATE = "candidate", _("候选人资格")
+    VOID = "void", _("作废选票")
+    SPLIT = "split", _("名册拆分（房屋转让）")
+    SEAL = "seal", _("票箱封存")
+
+
+class ChainLink(AppendOnlyModel):
+    """A link of a vote's hash chain that is not a ballot: the frozen roll (always the first),
+    each candidate's eligibility decision, a void, a split of the roll, a sealed ballot box.
+
+    Ballots and these links share one sequence per vote; ``body`` is the link's canonical
+    content (``core.hashing``), and ``hash`` covers it together with the previous link's hash.
+    """
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="links")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=12, choices=LinkKind.choices)
+    body = models.JSONField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["vote_id", "seq"]
+        constraints = [models.UniqueConstraint(fields=["vote", "seq"], name="chain_link_seq_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.vote_id}#{self.seq} {self.kind}"
+
+
+class PublishedHead(AppendOnlyModel):
+    """The chain's head as the bulletin published it after each link: its history, kept apart from the chain.
+
+    ``verify_vote`` compares the chain with this history, so that a link removed from the
+    end of the chain (even by someone who can disable the triggers) shows.
+    """
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="published_heads")
+    seq = models.PositiveIntegerField()
+    head = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["vote_id", "seq"]
+        constraints = [models.UniqueConstraint(fields=["vote", "seq"], name="published_head_seq_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.vote_id}@{self.seq}"

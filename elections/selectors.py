@@ -3,59 +3,71 @@
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 from collections.abc import Iterator
 
 from django.db.models import Count, Q, Sum
 
-from elections.chain import approve_text, timestamp
+from core.hashing import canonical
+from core.spreadsheets import safe_cell
+from elections.chain import approve_text, area_text, text, timestamp, units_text
 from elections.law import CHANNELS, Counts, cents, decide
 from elections.models import (
     Ballot,
     BallotApproval,
     BallotVoid,
     Candidate,
+    ChainLink,
     PaperSerial,
+    PublishedHead,
     RefusedBallot,
     RollEntry,
+    RollOwner,
     RollUnit,
     Vote,
     VoteKind,
+    VoteResult,
 )
 
 
 def tally_counts(vote: Vote) -> Counts:
-    """Aggregate the frozen roll's live ballots in the database: one query (two for an election)."""
+    """Aggregate the live ballots in the database: one query (two for an election).
+
+    Each ballot carries the area it covers in hundredths of a square metre, so the sums are
+    integer sums on every database (a decimal sum comes back as a float on SQLite) and need
+    no join.
+    """
     live = Ballot.objects.filter(vote=vote, voided=False)
     aggregates = {
         "voted_owners": Count("id"),
-        "voted_area": Sum("entry__area"),
+        "voted_area": Sum("area_cents"),
         "invalid": Count("id", filter=Q(valid=False)),
     }
     for ch in CHANNELS:
         aggregates[f"{ch}_n"] = Count("id", filter=Q(channel=ch))
-        aggregates[f"{ch}_a"] = Sum("entry__area", filter=Q(channel=ch))
+        aggregates[f"{ch}_a"] = Sum("area_cents", filter=Q(channel=ch))
     if vote.kind == VoteKind.RESOLUTION:
         for choice in ("for", "against", "abstain"):
             aggregates[f"{choice}_n"] = Count("id", filter=Q(choice=choice, valid=True))
-            aggregates[f"{choice}_a"] = Sum("entry__area", filter=Q(choice=choice, valid=True))
+            aggregates[f"{choice}_a"] = Sum("area_cents", filter=Q(choice=choice, valid=True))
     row = live.aggregate(**aggregates)
     counts = Counts(
         total_area=cents(vote.roll_total_area),
         total_owners=vote.roll_total_owners or 0,
-        voted_area=cents(row["voted_area"]),
+        voted_area=row["voted_area"] or 0,
         voted_owners=row["voted_owners"],
         invalid=row["invalid"],
-        by_channel={ch: (row[f"{ch}_n"], cents(row[f"{ch}_a"])) for ch in CHANNELS},
+        by_channel={ch: (row[f"{ch}_n"], row[f"{ch}_a"] or 0) for ch in CHANNELS},
     )
     if vote.kind == VoteKind.RESOLUTION:
-        counts.choices = {c: (row[f"{c}_n"], cents(row[f"{c}_a"])) for c in ("for", "against", "abstain")}
+        counts.choices = {c: (row[f"{c}_n"], row[f"{c}_a"] or 0) for c in ("for", "against", "abstain")}
     else:
         counts.approvals = {
-            cid: (n, cents(a))
+            cid: (n, a or 0)
             for cid, n, a in BallotApproval.objects.filter(ballot__vote=vote, ballot__voided=False)
             .values("candidate_id")
-            .annotate(n=Count("id"), a=Sum("ballot__entry__area"))
+            .annotate(n=Count("id"), a=Sum("ballot__area_cents"))
             .values_list("candidate_id", "n", "a")
         }
     return counts
@@ -99,20 +111,28 @@ def paper_reconciliation(vote: Vote) -> dict:
     }
 
 
+def published_head(vote: Vote) -> tuple[int, str]:
+    """The chain's head as the bulletin last published it: ``(seq, hash)``, or ``(0, "")`` before any link."""
+    row = PublishedHead.objects.filter(vote=vote).order_by("-seq").values_list("seq", "head").first()
+    return row or (0, "")
+
+
 def bulletin(vote: Vote) -> dict:
-    """The public bulletin: every receipt's hash (live and voided), the chain head, then the totals.
+    """The public bulletin: every receipt's hash (live and voided), the chain's published head, then the totals.
 
     Names no owner: receipts are hashes, totals are areas and counts.
     """
-    receipts = list(Ballot.objects.filter(vote=vote).order_by("seq").values_list("receipt_hash", "voided", "hash"))
+    receipts = list(Ballot.objects.filter(vote=vote).order_by("seq").values_list("receipt_hash", "voided"))
     result = vote.latest_result
+    seq, head = published_head(vote)
     data = {
         "vote": vote.pk,
         "title": vote.title,
         "status": vote.status,
-        "receipts": [r for r, voided, _h in receipts if not voided],
-        "voided_receipts": [r for r, voided, _h in receipts if voided],
-        "chain_head": receipts[-1][2] if receipts else "",
+        "receipts": [r for r, voided in receipts if not voided],
+        "voided_receipts": [r for r, voided in receipts if voided],
+        "chain_head": head,
+        "chain_length": seq,
         "totals": None,
     }
     if result is not None:
@@ -136,60 +156,56 @@ def unit_labels(vote: Vote, entry_ids: list[int] | None = None) -> dict[int, lis
 
 EXPORT_COLUMNS = [
     "record",
+    "seq",
+    "kind",
     "key",
     "area",
     "is_developer",
+    "owners",
     "units",
-    "seq",
+    "labels",
     "channel",
     "choice",
     "approve",
     "valid",
-    "voided",
-    "proxy_name",
-    "proxy_mandate",
+    "invalid_reason",
+    "proxy",
     "paper_serial",
+    "box",
     "reference",
     "cast_at",
     "receipt_hash",
+    "voided",
+    "void_reason",
+    "body",
     "prev_hash",
     "hash",
+    "at",
     "vote",
-    "kind",
+    "vote_kind",
     "matter",
     "threshold",
     "seats",
     "total_area",
     "total_owners",
+    "frozen_at",
     "candidate",
+    "owner",
     "eligible",
     "is_party_member",
-    "void_reason",
+    "round",
+    "chain_head",
+    "data",
 ]
 
 
-def export_rows(vote: Vote) -> Iterator[dict]:
-    """Yield the auditor's export: the vote, its eligible candidates, the frozen roll, then every ballot.
-
-    Enough to recompute the result and the hash chain without the stored result.
-    """
-    yield {
-        "record": "vote",
-        "vote": vote.pk,
-        "kind": vote.kind,
-        "matter": vote.matter,
-        "threshold": vote.threshold,
-        "seats": vote.seats or "",
-        "total_area": vote.roll_total_area,
-        "total_owners": vote.roll_total_owners,
-    }
-    for cand in Candidate.objects.filter(vote=vote).order_by("pk").values("id", "eligible", "is_party_member"):
-        yield {
-            "record": "candidate",
-            "candidate": cand["id"],
-            "eligible": cand["eligible"],
-            "is_party_member": cand["is_party_member"],
-        }
+def _roll_rows(vote: Vote) -> Iterator[dict]:
+    units: dict[int, list[tuple[int, object]]] = {}
+    for entry_id, unit_id, area in RollUnit.objects.filter(vote=vote).values_list("entry_id", "unit_id", "area"):
+        units.setdefault(entry_id, []).append((unit_id, area))
+    owners = dict(
+        RollOwner.objects.filter(vote=vote).values("entry_id").annotate(n=Count("id")).values_list("entry_id", "n")
+    )
     labels = unit_labels(vote)
     for entry_id, key, area, is_dev in (
         RollEntry.objects.filter(vote=vote).order_by("pk").values_list("id", "key", "area", "is_developer")
@@ -197,13 +213,54 @@ def export_rows(vote: Vote) -> Iterator[dict]:
         yield {
             "record": "roll",
             "key": key,
-            "area": area,
+            "area": f"{area:.2f}",
             "is_developer": is_dev,
-            "units": " ".join(labels.get(entry_id, [])),
+            "owners": owners.get(entry_id, 0),
+            "units": units_text(units.get(entry_id, [])),
+            "labels": " ".join(labels.get(entry_id, [])),
         }
+
+
+def _chain_rows(vote: Vote) -> Iterator[dict]:
+    """The chain's links and ballots in sequence order, each with what recomputes its hash."""
+    links = (
+        {
+            "record": "link",
+            "seq": seq,
+            "kind": kind,
+            "body": canonical(body).decode(),
+            "prev_hash": prev,
+            "hash": digest,
+            "at": timestamp(at),
+        }
+        for seq, kind, body, prev, digest, at in ChainLink.objects.filter(vote=vote)
+        .order_by("seq")
+        .values_list("seq", "kind", "body", "prev_hash", "hash", "at")
+    )
     reasons = dict(BallotVoid.objects.filter(ballot__vote=vote).values_list("ballot_id", "reason"))
-    for b in (
-        Ballot.objects.filter(vote=vote)
+    ballots = (
+        {
+            "record": "ballot",
+            "seq": b["seq"],
+            "key": b["entry__key"],
+            "channel": b["channel"],
+            "choice": b["choice"],
+            "approve": approve_text(b["approve"]),
+            "valid": b["valid"],
+            "invalid_reason": b["invalid_reason"],
+            "area": area_text(b["area_cents"] or 0),
+            "proxy": text(b["proxy_name"]),
+            "paper_serial": text(b["paper_serial"]),
+            "box": "",
+            "reference": text(b["reference"]),
+            "cast_at": timestamp(b["cast_at"]),
+            "receipt_hash": b["receipt_hash"],
+            "voided": b["voided"],
+            "void_reason": reasons.get(b["id"], ""),
+            "prev_hash": b["prev_hash"],
+            "hash": b["hash"],
+        }
+        for b in Ballot.objects.filter(vote=vote)
         .order_by("seq")
         .values(
             "id",
@@ -213,9 +270,10 @@ def export_rows(vote: Vote) -> Iterator[dict]:
             "choice",
             "approve",
             "valid",
+            "invalid_reason",
+            "area_cents",
             "voided",
             "proxy_name",
-            "proxy_mandate",
             "paper_serial",
             "reference",
             "cast_at",
@@ -224,32 +282,61 @@ def export_rows(vote: Vote) -> Iterator[dict]:
             "hash",
         )
         .iterator(chunk_size=5000)
+    )
+    yield from heapq.merge(links, ballots, key=lambda row: row["seq"])
+
+
+def export_rows(vote: Vote) -> Iterator[dict]:
+    """Yield the auditor's export: the vote, the frozen roll, the candidates as the database holds them,
+    the chain (links and ballots, in order), the bulletin's published heads, and the stored results.
+
+    Enough to recompute the chain, the roll's digest and every result without the platform.
+    """
+    yield {
+        "record": "vote",
+        "vote": vote.pk,
+        "vote_kind": vote.kind,
+        "matter": vote.matter,
+        "threshold": vote.threshold,
+        "seats": vote.seats or "",
+        "total_area": f"{vote.roll_total_area:.2f}" if vote.roll_total_area is not None else "",
+        "total_owners": vote.roll_total_owners if vote.roll_total_owners is not None else "",
+        "frozen_at": timestamp(vote.roll_frozen_at) if vote.roll_frozen_at else "",
+    }
+    yield from _roll_rows(vote)
+    for cand in (
+        Candidate.objects.filter(vote=vote).order_by("pk").values("id", "owner_id", "eligible", "is_party_member")
     ):
         yield {
-            "record": "ballot",
-            "key": b["entry__key"],
-            "seq": b["seq"],
-            "channel": b["channel"],
-            "choice": b["choice"],
-            "approve": approve_text(b["approve"]),
-            "valid": b["valid"],
-            "voided": b["voided"],
-            "proxy_name": b["proxy_name"],
-            "proxy_mandate": b["proxy_mandate"],
-            "paper_serial": b["paper_serial"],
-            "reference": b["reference"],
-            "cast_at": timestamp(b["cast_at"]),
-            "receipt_hash": b["receipt_hash"],
-            "prev_hash": b["prev_hash"],
-            "hash": b["hash"],
-            "void_reason": reasons.get(b["id"], ""),
+            "record": "candidate",
+            "candidate": cand["id"],
+            "owner": cand["owner_id"],
+            "eligible": "" if cand["eligible"] is None else cand["eligible"],
+            "is_party_member": cand["is_party_member"],
+        }
+    yield from _chain_rows(vote)
+    for seq, head, at in PublishedHead.objects.filter(vote=vote).order_by("seq").values_list("seq", "head", "at"):
+        yield {"record": "head", "seq": seq, "hash": head, "at": timestamp(at)}
+    for number, data, digest, head, at in (
+        VoteResult.objects.filter(vote=vote)
+        .order_by("round")
+        .values_list("round", "data", "hash", "chain_head", "computed_at")
+    ):
+        yield {
+            "record": "result",
+            "round": number,
+            "data": canonical(data).decode(),
+            "hash": digest,
+            "chain_head": head,
+            "at": timestamp(at),
         }
 
 
 def export_csv(vote: Vote) -> str:
+    """The export as CSV text; every cell passes ``core.spreadsheets.safe_cell`` (no live formulas)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()
     for row in export_rows(vote):
-        writer.writerow(row)
+        writer.writerow({key: safe_cell(value) for key, value in row.items()})
     return out.getvalue()

@@ -7,14 +7,15 @@ import secrets
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.crypto import keyed_hash
 from core.errors import ApplicationError, Conflict, NotPermitted
-from elections.chain import GENESIS, approve_text, ballot_hash, receipt_hash, timestamp
+from elections import chain
+from elections.chain import approve_text, area_text, ballot_body, link_hash, receipt_hash, text, timestamp
 from elections.events import ElectionsEvent
+from elections.law import cents
 from elections.models import (
     PAPER_CHANNELS,
     STAFF_CHANNELS,
@@ -24,6 +25,7 @@ from elections.models import (
     Candidate,
     Channel,
     Choice,
+    InvalidReason,
     PaperSerial,
     RefusedBallot,
     RollEntry,
@@ -35,6 +37,7 @@ from elections.models import (
 )
 from elections.rights import require_enter_ballots
 from elections.services.common import BallotRefused, lock
+from elections.services.links import append_link, chain_tip, publish_head
 from governance.audit import audit_record
 from governance.scoping import Action, acting_user, can, require
 from residents.models import Owner, Ownership, PropertyUnit
@@ -89,8 +92,8 @@ def _check_channel(vote: Vote, channel: str, actor, *, voting_code, reference, p
         raise ApplicationError(_("电话和微信投票须记录通话或消息的凭证号。"), code="reference_required")
 
 
-def _check_content(vote: Vote, approve, choice) -> tuple[list[int], str, bool]:
-    """Return (approved candidate ids, choice, valid); an election ballot over the seats is invalid."""
+def _check_content(vote: Vote, approve, choice) -> tuple[list[int], str, bool, str]:
+    """Return (approved candidate ids, choice, valid, why invalid); an election ballot over the seats is invalid."""
     if vote.is_election:
         if choice:
             raise ApplicationError(_("选举选票只能勾选候选人。"), code="choice_not_allowed")
@@ -104,13 +107,13 @@ def _check_content(vote: Vote, approve, choice) -> tuple[list[int], str, bool]:
                 _("选票上有不是本次选举候选人的编号：%(ids)s。") % {"ids": unknown}, code="unknown_candidate"
             )
         if len(ids) > (vote.seats or 0):
-            return sorted(ids), "", False
-        return sorted(ids), "", True
+            return sorted(ids), "", False, InvalidReason.OVER_SEATS
+        return sorted(ids), "", True, ""
     if approve:
         raise ApplicationError(_("表决选票只能选择同意、反对或弃权。"), code="approve_not_allowed")
     if choice not in Choice.values:
         raise ApplicationError(_("请选择同意、反对或弃权。"), code="choice_required")
-    return [], choice, True
+    return [], choice, True, ""
 
 
 def _check_paper(vote: Vote, channel: str, serial: str) -> str:
@@ -169,19 +172,19 @@ def _cast(
         own_ids = list(Owner.objects.filter(person__user=actor).values_list("pk", flat=True))
         if not any(_is_owner_of_entry(vote, entry, o, day) for o in own_ids):
             raise NotPermitted(_("您只能为自己投票；代他人投票须登记书面委托。"))
-    approved, choice, valid = _check_content(vote, approve, choice)
+    approved, choice, valid, invalid_reason = _check_content(vote, approve, choice)
     serial = _check_paper(vote, channel, paper_serial)
     if Ballot.objects.filter(vote=vote, entry=entry, voided=False).exists():
         raise BallotRefused(
             _("该业主（%(key)s）已经投过票，每位业主只能投一票。") % {"key": entry.key}, code="duplicate"
         )
 
-    last = Ballot.objects.filter(vote=vote).aggregate(seq=Max("seq"))["seq"] or 0
-    prev = Ballot.objects.filter(vote=vote, seq=last).values_list("hash", flat=True).first() or GENESIS
+    area_cents = cents(entry.area)
+    last, prev = chain_tip(vote)
     receipt = secrets.token_hex(6).upper()
     r_hash = receipt_hash(receipt)
     seq = last + 1
-    digest = ballot_hash(
+    body = ballot_body(
         vote_id=vote.pk,
         seq=seq,
         key=entry.key,
@@ -189,14 +192,16 @@ def _cast(
         choice=choice,
         approve=approve_text(approved),
         valid=valid,
-        proxy_name=proxy_name.strip(),
-        proxy_mandate=proxy_mandate.strip(),
-        paper_serial=serial,
-        reference=reference.strip(),
+        invalid_reason=invalid_reason,
+        area=area_text(area_cents),
+        proxy=text(proxy_name),
+        paper_serial=text(serial),
+        box="",
+        reference=text(reference),
         cast_at=timestamp(now),
         receipt_hash=r_hash,
-        prev_hash=prev,
     )
+    digest = link_hash(body, prev)
     try:
         with transaction.atomic():
             ballot = Ballot.objects.create(
@@ -207,6 +212,8 @@ def _cast(
                 choice=choice,
                 approve=approved,
                 valid=valid,
+                invalid_reason=invalid_reason,
+                area_cents=area_cents,
                 cast_by_owner_id=owner_id,
                 proxy_name=proxy_name.strip(),
                 proxy_mandate=proxy_mandate.strip(),
@@ -220,6 +227,7 @@ def _cast(
             )
     except IntegrityError as exc:
         raise BallotRefused(_("该业主已经投过票，每位业主只能投一票。"), code="duplicate") from exc
+    publish_head(vote, seq, digest, now)
     if valid and approved:
         BallotApproval.objects.bulk_create(BallotApproval(ballot=ballot, candidate_id=c) for c in approved)
     if voting_code:
@@ -229,7 +237,7 @@ def _cast(
         action=ElectionsEvent.BALLOT_CAST,
         obj=ballot,
         place=vote.estate,
-        data={"channel": channel, "seq": seq, "valid": valid},
+        data={"channel": channel, "seq": seq, "valid": valid, "hash": digest},
     )
     ballot.receipt = receipt
     return ballot
@@ -303,10 +311,19 @@ def ballot_void(*, ballot: Ballot, reason: str, actor) -> BallotVoid:
         raise ApplicationError(_("作废选票须写明原因。"), code="reason_required")
     if BallotVoid.objects.filter(ballot=ballot).exists():
         raise Conflict(_("该选票已作废。"), code="already_void")
-    void = BallotVoid.objects.create(ballot=ballot, reason=reason.strip(), actor=acting_user(actor), at=timezone.now())
-    # The one column of a ballot that changes, so that its owner may be entered again.
+    now = timezone.now()
+    void = BallotVoid.objects.create(ballot=ballot, reason=reason.strip(), actor=acting_user(actor), at=now)
+    # The one column of a ballot that changes, so that its owner may be entered again;
+    # the database refuses the change unless the void record exists.
     Ballot.objects.filter(pk=ballot.pk).update(voided=True)
-    audit_record(actor=actor, action=ElectionsEvent.BALLOT_VOID, obj=ballot, place=vote.estate, data={"reason": reason})
+    link = append_link(vote, chain.VOID, {"ballot": ballot.seq, "reason": text(reason), "at": timestamp(now)}, now)
+    audit_record(
+        actor=actor,
+        action=ElectionsEvent.BALLOT_VOID,
+        obj=ballot,
+        place=vote.estate,
+        data={"reason": reason, "seq": link.seq, "hash": link.hash},
+    )
     return void
 
 

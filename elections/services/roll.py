@@ -6,7 +6,10 @@ import datetime
 
 from django.utils import timezone
 
+from elections import chain
+from elections.chain import roll_digest, roll_entry_row, text, timestamp, units_text
 from elections.models import Candidate, RollEntry, RollOwner, RollUnit, Vote
+from elections.services.links import append_link
 from residents.models import PropertyUnit
 from residents.selectors import party_member_person_ids, voting_roll
 
@@ -54,4 +57,42 @@ def freeze_roll(*, vote: Vote, now: datetime.datetime) -> dict:
         batch_size=5000,
     )
     _freeze_party_membership(vote)
+    digest = roll_digest(
+        roll_entry_row(
+            key=e.key,
+            area=e.area,
+            is_developer=e.is_developer,
+            owners=len(e.owner_ids),
+            units=units_text((u, area_of[u]) for u in e.unit_ids),
+        )
+        for e in roll.entries
+    )
+    append_link(
+        vote,
+        chain.ROLL,
+        {
+            "vote_kind": vote.kind,
+            "matter": vote.matter,
+            "seats": vote.seats,
+            "threshold": vote.threshold,
+            "frozen_at": timestamp(now),
+            "total_area": f"{roll.total_area:.2f}",
+            "total_owners": roll.total_owners,
+            "entries": digest,
+        },
+        now,
+    )
+    for candidate in Candidate.objects.filter(vote=vote).order_by("pk"):
+        append_link(vote, chain.CANDIDATE, candidate_link_fields(candidate), now)
     return {"roll_frozen_at": now, "roll_total_area": roll.total_area, "roll_total_owners": roll.total_owners}
+
+
+def candidate_link_fields(candidate: Candidate) -> dict:
+    """A candidate's eligibility decision as the chain records it when voting opens."""
+    return {
+        "candidate": candidate.pk,
+        "owner": candidate.owner_id,
+        "eligible": candidate.eligible,
+        "reason": text(candidate.review_reason),
+        "party_member": candidate.is_party_member,
+    }

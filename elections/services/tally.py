@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 
 from core.hashing import digest
 from elections import selectors
-from elections.chain import GENESIS
 from elections.events import ElectionsEvent
-from elections.models import Ballot, TallyState, Vote, VoteResult, VoteStatus, VoteStep
+from elections.models import TallyState, Vote, VoteResult, VoteStatus, VoteStep
+from elections.services.links import chain_tip
 from elections.services.votes import vote_close
 from governance.audit import audit_record
 from governance.scoping import SYSTEM, Action, require
@@ -39,7 +39,7 @@ def vote_tally(*, vote_id: int) -> VoteResult | None:
         with transaction.atomic():
             vote = Vote.objects.select_for_update().get(pk=vote_id)
             data = selectors.tally(vote)
-            head = Ballot.objects.filter(vote=vote).order_by("-seq").values_list("hash", flat=True).first() or GENESIS
+            _seq, head = chain_tip(vote)
             round_no = (vote.results.aggregate(n=Max("round"))["n"] or 0) + 1
             result = VoteResult.objects.create(
                 vote=vote,

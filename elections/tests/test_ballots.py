@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError, NotPermitted
 from elections import services
-from elections.models import Ballot, Channel, RefusedBallot, VoteStatus
+from elections.models import Ballot, ChainLink, Channel, RefusedBallot, VoteStatus
 from elections.services import BallotRefused
 from elections.tests.factories import OwnerFactory, open_election, open_resolution, own, register
 from governance.scoping import SYSTEM
@@ -167,7 +167,9 @@ def test_voided_entry_stays_and_the_owner_can_be_entered_again(estate, ten_owner
     )
     assert Ballot.objects.filter(vote=vote).count() == 2
     assert Ballot.objects.get(pk=wrong.pk).voided is True
-    assert again.prev_hash == wrong.hash
+    void_link = ChainLink.objects.get(vote=vote, kind="void")
+    assert (void_link.prev_hash, void_link.body["ballot"]) == (wrong.hash, wrong.seq)
+    assert again.prev_hash == void_link.hash
 
 
 def test_clerk_may_not_void_a_ballot(estate, ten_owners, cast):

@@ -11,29 +11,32 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from elections import selectors, services
-from elections.chain import GENESIS, approve_text, ballot_hash, receipt_hash, timestamp
-from elections.law import CHANNELS
+from elections.chain import approve_text, area_text, ballot_body, link_hash, receipt_hash, timestamp
+from elections.law import CHANNELS, cents
 from elections.models import Ballot, RollEntry, VoteKind, VoteStatus
+from elections.services.links import chain_tip
 from governance import services as gov
 from governance.models import Person, Place, PlaceKind
 from governance.scoping import SYSTEM
 from residents.models import AreaSource, Owner, Ownership, PropertyUnit
 
 SQL = """
-SELECT count(*), sum(e.area), count(*) FILTER (WHERE NOT b.valid),
+SELECT count(*), sum(b.area_cents), count(*) FILTER (WHERE NOT b.valid),
   {channels},
   {choices}
-FROM elections_ballot b JOIN elections_rollentry e ON e.id = b.entry_id
+FROM elections_ballot b
 WHERE b.vote_id = %s AND NOT b.voided
 """
 
 
 def _sql() -> str:
     channels = ",\n  ".join(
-        f"count(*) FILTER (WHERE b.channel = '{c}'), sum(e.area) FILTER (WHERE b.channel = '{c}')" for c in CHANNELS
+        f"count(*) FILTER (WHERE b.channel = '{c}'), sum(b.area_cents) FILTER (WHERE b.channel = '{c}')"
+        for c in CHANNELS
     )
     choices = ",\n  ".join(
-        f"count(*) FILTER (WHERE b.choice = '{c}' AND b.valid), sum(e.area) FILTER (WHERE b.choice = '{c}' AND b.valid)"
+        f"count(*) FILTER (WHERE b.choice = '{c}' AND b.valid), "
+        f"sum(b.area_cents) FILTER (WHERE b.choice = '{c}' AND b.valid)"
         for c in ("for", "against", "abstain")
     )
     return SQL.format(channels=channels, choices=choices)
@@ -129,17 +132,19 @@ class Command(BaseCommand):
         )
 
         t2 = time.perf_counter()
-        entries = list(RollEntry.objects.filter(vote=vote).values_list("pk", "key"))
+        entries = list(RollEntry.objects.filter(vote=vote).values_list("pk", "key", "area"))
         rng.shuffle(entries)
-        prev, rows = GENESIS, []
-        for seq, (entry_id, key) in enumerate(entries[:n_ballots], start=1):
+        first, prev = chain_tip(vote)
+        rows, heads = [], []
+        for seq, (entry_id, key, area) in enumerate(entries[:n_ballots], start=first + 1):
             channel = CHANNELS[seq % len(CHANNELS)]
             choice = rng.choices(("for", "against", "abstain"), weights=(6, 3, 1))[0]
             cast_at = now - datetime.timedelta(seconds=n_ballots - seq)
             r_hash = receipt_hash(f"B{seq:08d}")
             serial = f"S{seq:08d}" if channel in ("central", "mobile_box") else ""
             reference = f"R{seq}" if channel in ("phone", "wechat") else ""
-            digest = ballot_hash(
+            area_cents = cents(area)
+            body = ballot_body(
                 vote_id=vote.pk,
                 seq=seq,
                 key=key,
@@ -147,17 +152,19 @@ class Command(BaseCommand):
                 choice=choice,
                 approve=approve_text([]),
                 valid=True,
-                proxy_name="",
-                proxy_mandate="",
+                invalid_reason="",
+                area=area_text(area_cents),
+                proxy="",
                 paper_serial=serial,
+                box="",
                 reference=reference,
                 cast_at=timestamp(cast_at),
                 receipt_hash=r_hash,
-                prev_hash=prev,
             )
-            rows.append(
-                (vote.pk, seq, entry_id, channel, choice, "[]", True, serial, reference, cast_at, r_hash, prev, digest)
-            )
+            digest = link_hash(body, prev)
+            row = (vote.pk, seq, entry_id, channel, choice, "[]", True, "", area_cents, serial, reference, cast_at)
+            rows.append((*row, r_hash, prev, digest))
+            heads.append((vote.pk, seq, digest, cast_at))
             prev = digest
         columns = (
             "vote_id",
@@ -167,6 +174,8 @@ class Command(BaseCommand):
             "choice",
             "approve",
             "valid",
+            "invalid_reason",
+            "area_cents",
             "paper_serial",
             "reference",
             "cast_at",
@@ -179,6 +188,9 @@ class Command(BaseCommand):
             with cursor.cursor.copy(copy_sql) as copy:
                 for row in rows:
                     copy.write_row((*row, "", "", False))
+            with cursor.cursor.copy("COPY elections_publishedhead (vote_id, seq, head, at) FROM STDIN") as copy:
+                for row in heads:
+                    copy.write_row(row)
             cursor.execute("ANALYZE elections_ballot")
             cursor.execute("ANALYZE elections_rollentry")
         self._log(
@@ -204,7 +216,7 @@ class Command(BaseCommand):
                 fn()
                 times.append(time.perf_counter() - t)
         data, row = orm(), raw()
-        assert data["quorum"]["voted_owners"] == row[0] and Decimal(data["quorum"]["voted_area"]) == row[1]
+        assert data["quorum"]["voted_owners"] == row[0] and cents(data["quorum"]["voted_area"]) == row[1]
         t_orm, t_sql = statistics.median(orm_times), statistics.median(sql_times)
         self._log(
             f"tally (elections.selectors.tally, ORM aggregate + §4 in Python): median {t_orm * 1000:.1f} ms "
