@@ -1,13 +1,16 @@
 """Receivers of the signals lower layers send on commit; each calls one oversight service as the system.
 
 The change that sent the signal has already committed when these run, so a refusal is logged
-for a person to act on, never raised into the request of whoever scheduled the meeting.
+for a person to act on, never raised into the request of whoever scheduled the meeting. Each
+receiver reads the object afresh: the instance a service sent may be older than what later
+services of the same transaction wrote (a project started, then accepted).
 """
 
 import logging
 
 from django.dispatch import receiver
 
+from committees.models import Decision, Meeting, Project, SpendingRequest
 from committees.signals import (
     decision_recorded,
     ledger_checked,
@@ -18,6 +21,7 @@ from committees.signals import (
     spending_requested,
 )
 from core.errors import ApplicationError
+from elections.models import Vote
 from elections.signals import vote_scheduled
 from governance.scoping import SYSTEM
 from oversight import services
@@ -34,7 +38,7 @@ def _refused(what: str, pk, exc: ApplicationError) -> None:
 def meeting_obligations(sender, meeting, **kwargs):
     """A committee meeting or assembly is to be attended (必列席); its attendance record meets that."""
     try:
-        services.obligations_for_meeting(meeting=meeting, actor=SYSTEM)
+        services.obligations_for_meeting(meeting=Meeting.objects.get(pk=meeting.pk), actor=SYSTEM)
     except ApplicationError as exc:
         _refused("meeting", meeting.pk, exc)
 
@@ -43,7 +47,7 @@ def meeting_obligations(sender, meeting, **kwargs):
 def decision_obligations(sender, decision, **kwargs):
     """A major decision needs the party organization's participation (必参与)."""
     try:
-        services.obligations_for_decision(decision=decision, actor=SYSTEM)
+        services.obligations_for_decision(decision=Decision.objects.get(pk=decision.pk), actor=SYSTEM)
     except ApplicationError as exc:
         _refused("decision", decision.pk, exc)
 
@@ -52,7 +56,7 @@ def decision_obligations(sender, decision, **kwargs):
 def vote_obligations(sender, vote, **kwargs):
     """An owners' assembly is to be attended; a resolution needs participation before voting closes."""
     try:
-        services.obligations_for_vote(vote=vote, actor=SYSTEM)
+        services.obligations_for_vote(vote=Vote.objects.get(pk=vote.pk), actor=SYSTEM)
     except ApplicationError as exc:
         _refused("vote", vote.pk, exc)
 
@@ -61,7 +65,7 @@ def vote_obligations(sender, vote, **kwargs):
 def spending_obligations(sender, request, **kwargs):
     """Spending above the major-spending threshold needs participation before it is decided."""
     try:
-        services.obligations_for_spending(request=request, actor=SYSTEM)
+        services.obligations_for_spending(request=SpendingRequest.objects.get(pk=request.pk), actor=SYSTEM)
     except ApplicationError as exc:
         _refused("spending request", request.pk, exc)
 
@@ -71,7 +75,7 @@ def spending_obligations(sender, request, **kwargs):
 def project_obligations(sender, project, **kwargs):
     """A major project is supervised at its start, while it runs and at acceptance (必监督)."""
     try:
-        services.obligations_for_project(project=project, actor=SYSTEM)
+        services.obligations_for_project(project=Project.objects.get(pk=project.pk), actor=SYSTEM)
     except ApplicationError as exc:
         _refused("project", project.pk, exc)
 

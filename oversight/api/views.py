@@ -619,8 +619,8 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(methods=["get"], responses=s.NoticePreferenceSerializer)
     @extend_schema(methods=["patch"], request=s.NoticePreferenceSerializer, responses=s.NoticePreferenceSerializer)
-    @action(detail=False, methods=["get", "patch"])
-    def settings(self, request):
+    @action(detail=False, methods=["get", "patch"], url_path="settings", url_name="settings")
+    def preferences(self, request):
         """Whether one's notices are also e-mailed (in-platform notices always stay)."""
         if request.method == "PATCH":
             body = s.NoticePreferenceSerializer(data=request.data)

@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 from django.db.models import Max, Q, Sum
+from django.utils import timezone
 
 from committees.models import AccountKind, LedgerLeg
 from governance.models import Place, PlaceKind
@@ -67,9 +68,11 @@ def yearly_revenue(place: Place, year: int) -> dict[int, Decimal]:
 def legal_oversight(place: Place, year: int) -> dict:
     """Per estate under ``place``: its rules in force (or none), its revenue in ``year``, whether an audit is due.
 
-    An audit is due when the year's revenue exceeds ``AUDIT_REVENUE_THRESHOLD`` and no audit
-    covers the whole year. Five queries whatever the number of estates.
+    An audit is required when the year's revenue exceeds ``AUDIT_REVENUE_THRESHOLD``, and due
+    once the year is over if no audit covers the whole year. Five queries whatever the number of
+    estates.
     """
+    today = timezone.localdate()
     threshold = rule("AUDIT_REVENUE_THRESHOLD", place)
     first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     estates = list(Place.objects.filter(subtree_q(place), kind=PlaceKind.ESTATE).order_by("lft").values("id", "name"))
@@ -90,6 +93,8 @@ def legal_oversight(place: Place, year: int) -> dict:
     for estate in estates:
         income = revenue.get(estate["id"], ZERO)
         required = income > threshold
+        # An audit of a year falls due once the year is over.
+        due = required and year < today.year and estate["id"] not in audited
         rows.append(
             {
                 "estate": estate,
@@ -98,7 +103,7 @@ def legal_oversight(place: Place, year: int) -> dict:
                 "revenue": str(income),
                 "audit_required": required,
                 "audited": estate["id"] in audited,
-                "audit_due": required and estate["id"] not in audited,
+                "audit_due": due,
             }
         )
     return {
