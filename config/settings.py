@@ -218,6 +218,7 @@ SPECTACULAR_SETTINGS = {
         "AccountKindEnum": "committees.models.ledger.AccountKind",
         "CommitteeStatusEnum": "committees.models.committee.CommitteeStatus",
         "SpendingStatusEnum": "committees.models.spending.SpendingStatus",
+        "SpendingStageEnum": "committees.models.spending.Stage",
         "CommitteePostKindEnum": ["chair", "vice_chair", "member"],
     },
 }

@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 
 from committees import services
-from committees.models import LedgerTransaction, MeetingKind, Stage
+from committees.models import LedgerTransaction, MeetingKind, Stage, Statement
 from committees.tests.factories import aware, committee, income, voucher
+from governance.models import AuditEvent
 from governance.scoping import SYSTEM
 from residents.models import Owner
 
@@ -106,6 +107,7 @@ def test_a_discipline_reviewer_cannot_post_entries(api, cast, estate, ledger):
         format="multipart",
     )
     assert response.status_code == 403
+    assert not LedgerTransaction.objects.exists()
 
 
 def test_an_auditor_reads_every_entry_with_its_voucher_in_a_fixed_number_of_queries(
@@ -119,12 +121,17 @@ def test_an_auditor_reads_every_entry_with_its_voucher_in_a_fixed_number_of_quer
 
 
 def test_an_auditor_cannot_post_entries(api, cast, estate, ledger):
+    legs = [
+        {"account": ledger["1001"].pk, "debit": "1.00", "credit": "0"},
+        {"account": ledger["4001"].pk, "debit": "0", "credit": "1.00"},
+    ]
     response = api.as_user(cast["auditor"]).post(
         reverse("ledger-transaction-list"),
-        {"estate": estate.pk, "date": "2026-02-01", "memo": "x", "voucher": voucher(), "legs": "[]"},
+        {"estate": estate.pk, "date": "2026-02-01", "memo": "x", "voucher": voucher(), "legs": json.dumps(legs)},
         format="multipart",
     )
-    assert response.status_code in (400, 403)
+    assert response.status_code == 403
+    assert not LedgerTransaction.objects.exists()
 
 
 def test_an_entry_is_reversed_through_the_api_with_a_reason(api, cast, entries):
@@ -174,9 +181,17 @@ def test_a_committee_member_sees_drafts_and_publishes_minutes_in_one_action(api,
 
 
 def test_a_resident_cannot_publish_minutes(api, cast, published_meeting):
-    published, _draft = published_meeting
+    published, draft = published_meeting
+    services.meeting_record_minutes(meeting=draft, minutes="草稿", actor=SYSTEM)
+    published.refresh_from_db()
+    published_at = published.minutes_published_at
+    response = api.as_user(cast["resident"]).post(reverse("meeting-publish-minutes", args=[draft.pk]))
+    assert response.status_code == 404  # a draft is out of a resident's sight
     response = api.as_user(cast["resident"]).post(reverse("meeting-publish-minutes", args=[published.pk]))
     assert response.status_code == 403
+    draft.refresh_from_db()
+    published.refresh_from_db()
+    assert draft.minutes_published_at is None and published.minutes_published_at == published_at
 
 
 def test_meeting_list_runs_a_fixed_number_of_queries(api, cast, published_meeting, django_assert_max_num_queries):
@@ -276,6 +291,8 @@ def test_a_discipline_reviewer_cannot_pay(api, cast, estate, ledger):
         format="multipart",
     )
     assert response.status_code == 403
+    request.refresh_from_db()
+    assert request.status == "pending" and not LedgerTransaction.objects.exists()
 
 
 def test_a_split_purchase_is_shown_on_the_request(api, cast, estate, ledger):
@@ -316,7 +333,15 @@ def test_a_resident_cannot_publish_a_statement(api, cast, estate, entries):
         {"estate": estate.pk, "period_start": "2026-01-01", "period_end": "2026-03-31"},
         format="json",
     )
-    assert response.status_code in (400, 403)
+    assert response.status_code == 400  # the estate's ledger is not the resident's to read
+    assert not Statement.objects.exists()
+    response = api.as_user(cast["reviewer"]).post(
+        reverse("statement-publish"),
+        {"estate": estate.pk, "period_start": "2026-01-01", "period_end": "2026-03-31"},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert not Statement.objects.exists()
 
 
 def test_a_committee_member_publishes_a_statement(api, cast, estate, entries):
@@ -361,6 +386,7 @@ def test_an_auditor_downloads_a_voucher_and_the_download_is_logged(api, cast, en
 def test_a_resident_cannot_download_a_voucher(api, cast, entries):
     response = api.as_user(cast["resident"]).get(reverse("ledger-transaction-voucher", args=[entries[0].pk]))
     assert response.status_code == 404
+    assert not AuditEvent.objects.filter(action="ledger.voucher_view").exists()
 
 
 def test_the_spending_list_runs_a_fixed_number_of_queries(api, cast, estate, ledger, django_assert_max_num_queries):

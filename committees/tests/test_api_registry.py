@@ -6,9 +6,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from committees.models import OwnersCommittee, Project
+from committees import services
+from committees.models import OwnersCommittee, Project, PropertyCompany, SupervisionGroup
 from committees.tests.factories import committee, people
 from governance.models import OrgFunction, OrgKind
+from governance.scoping import SYSTEM
 from governance.tests.factories import org
 from residents.models import Owner, PartyMember
 
@@ -91,12 +93,14 @@ def test_a_supervision_group_is_formed_of_the_estates_owners(api, cast, estate, 
         format="json",
     )
     assert ok.status_code == 201
+    assert list(SupervisionGroup.objects.get(pk=ok.json()["id"]).members.all()) == [here]
     refused = client.post(
         reverse("supervision-group-list"),
         {"estate": estate.pk, "term_start": "2025-01-01", "members": [elsewhere.pk]},
         format="json",
     )
     assert refused.status_code == 400
+    assert SupervisionGroup.objects.count() == 1
 
 
 def test_a_property_company_with_its_contract_branch_and_notes(api, cast, estate, branches):
@@ -136,6 +140,7 @@ def test_a_property_company_branch_must_be_a_property_branch(api, cast, estate, 
         format="json",
     )
     assert response.status_code == 400
+    assert not PropertyCompany.objects.exists()
 
 
 def test_a_project_reports_its_savings_and_is_major_over_the_threshold(api, cast, estate, branches):
@@ -251,3 +256,16 @@ def test_a_resident_cannot_file_a_committee(api, cast, estate):
         reverse("committee-file", args=[board.pk]), {"filed_on": "2026-01-20", "reference": "x"}, format="json"
     )
     assert response.status_code == 403
+    board.refresh_from_db()
+    assert board.filed_on is None and board.filing_reference == ""
+
+
+def test_the_project_list_runs_a_fixed_number_of_queries(api, cast, world, estate, django_assert_max_num_queries):
+    for i in range(4):
+        project = services.project_create(estate=estate, title=f"项目{i}", budget=Decimal("250000"), actor=SYSTEM)
+        services.project_milestone_add(project=project, title="开工准备", actor=SYSTEM)
+    services.project_create(estate=world["estate_b"], title="小修", budget=Decimal("5000"), actor=SYSTEM)
+    with django_assert_max_num_queries(9):
+        body = api.as_user(cast["auditor"]).get(reverse("project-list")).json()
+    assert body["count"] == 5
+    assert sorted(row["is_major"] for row in body["results"]) == [False, True, True, True, True]

@@ -112,3 +112,41 @@ def test_the_committee_rule_holds_for_every_attendance_and_vote(total, data):
     # The law's words: "more than half" attend; "at least half of all members" agree.
     assert quorate == (Fraction(present, total) > Fraction(1, 2))
     assert passed == (quorate and Fraction(votes_for, total) >= Fraction(1, 2))
+
+
+def test_the_matter_migration_maps_each_old_text_value_to_the_same_article_278_matter():
+    """Old decisions keep their meaning: each text value of 0001 becomes the elections matter with the same label."""
+    import importlib
+
+    initial = importlib.import_module("committees.migrations.0001_initial")
+    mapping = importlib.import_module("committees.migrations.0007_decision_matter_data")
+    decision = next(op for op in initial.Migration.operations if getattr(op, "name", "") == "Decision")
+    old_choices = dict(dict(decision.fields)["matter"].choices)
+    assert set(old_choices) <= set(mapping.NUMBERS)
+    for value, label in old_choices.items():
+        number = mapping.NUMBERS[value]
+        if value == "routine":
+            assert number is None
+        else:
+            assert str(Matter(number).label) == label
+
+
+def test_a_routine_decision_has_no_matter_and_reads_as_routine(estate, seven):
+    from committees.models import ROUTINE_LABEL
+
+    _board, members = seven
+    meeting = committee_meeting(estate, members)
+    decision = services.decision_record(meeting=meeting, text="绿化补植", votes_for=6, actor=SYSTEM)
+    assert decision.matter is None and not decision.is_major
+    assert decision.get_matter_display() == ROUTINE_LABEL
+
+
+def test_a_matter_outside_article_278_is_refused(estate, seven):
+    from committees.models import Decision
+
+    _board, members = seven
+    meeting = committee_meeting(estate, members)
+    with pytest.raises(ApplicationError) as err:
+        services.decision_record(meeting=meeting, text="x", matter=10, votes_for=6, actor=SYSTEM)
+    assert err.value.code == "bad_matter"
+    assert not Decision.objects.exists()
