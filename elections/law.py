@@ -67,6 +67,7 @@ def decide(
     seats: int | None,
     candidates: list[dict],
     counts: Counts,
+    roll_changes: list[dict] | None = None,
 ) -> dict:
     """Apply DOMAIN.md §4 (and §5.4 for seats) to aggregated counts and return the result's data.
 
@@ -100,6 +101,8 @@ def decide(
         },
         "invalid": counts.invalid,
         "by_channel": by_channel,
+        # How the roll changed after it froze (units that changed hands): see docs/elections.md.
+        "roll_changes": list(roll_changes or []),
     }
     part = {"part_area": counts.voted_area, "part_owners": counts.voted_owners}
     if kind == "resolution":

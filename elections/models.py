@@ -246,12 +246,18 @@ class ScopedAppendOnlyQuerySet(ScopedQuerySetMixin, AppendOnlyQuerySet):
 
 
 class RollEntry(AppendOnlyModel):
-    """One counted owner of the roll frozen when voting opened; its area is carried here for the tally."""
+    """One counted owner of the roll frozen when voting opened (``frozen``), or one a split added since.
+
+    ``area`` is the area the entry held when it was created; what it holds when its ballot is
+    cast (after units changed hands) is carried on the ballot.
+    """
 
     vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="roll")
     key = models.CharField(max_length=32)
     area = models.DecimalField(max_digits=14, decimal_places=2)
     is_developer = models.BooleanField(default=False)
+    # False for an entry a split created during the vote (a buyer who was not on the roll).
+    frozen = models.BooleanField(default=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["vote", "key"], name="roll_entry_key_unique")]
@@ -274,6 +280,8 @@ class RollUnit(AppendOnlyModel):
 
 
 class RollOwner(AppendOnlyModel):
+    """An owner of a roll entry (co-owners and buyers of several units share one entry)."""
+
     vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="+")
     entry = models.ForeignKey(RollEntry, on_delete=models.PROTECT, related_name="owners")
     owner = models.ForeignKey("residents.Owner", on_delete=models.PROTECT, related_name="+")
@@ -283,6 +291,45 @@ class RollOwner(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.vote_id}/{self.entry_id}/{self.owner_id}"
+
+
+class RollSplit(AppendOnlyModel):
+    """Units of a roll entry that changed hands after the roll froze, moved to their new owner's entry.
+
+    Recorded when a ballot of either side is cast (or when the tally runs), and only while the
+    entry giving up the units has no live ballot: a ballot already cast by the previous owner
+    stands (DOMAIN.md §4). ``new_owner`` says that the target entry was created for the buyer,
+    who becomes one more counted owner.
+    """
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="roll_splits")
+    link = models.OneToOneField("ChainLink", on_delete=models.PROTECT, related_name="+")
+    source = models.ForeignKey(RollEntry, on_delete=models.PROTECT, related_name="splits_out")
+    target = models.ForeignKey(RollEntry, on_delete=models.PROTECT, related_name="splits_in")
+    new_owner = models.BooleanField(default=False)
+    # The buyer's ownership of the first unit moved: the transfer that caused the split.
+    transfer = models.ForeignKey("residents.Ownership", on_delete=models.PROTECT, related_name="+")
+    area = models.DecimalField(max_digits=14, decimal_places=2)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["vote_id", "link_id"]
+
+    def __str__(self) -> str:
+        return f"{self.vote_id}: {self.source_id} → {self.target_id}"
+
+
+class RollSplitUnit(AppendOnlyModel):
+    split = models.ForeignKey(RollSplit, on_delete=models.PROTECT, related_name="units")
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey("residents.PropertyUnit", on_delete=models.PROTECT, related_name="+")
+    area = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        indexes = [models.Index(fields=["vote", "unit"])]
+
+    def __str__(self) -> str:
+        return f"{self.split_id}/{self.unit_id}"
 
 
 class Channel(models.TextChoices):

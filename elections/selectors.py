@@ -24,6 +24,8 @@ from elections.models import (
     RefusedBallot,
     RollEntry,
     RollOwner,
+    RollSplit,
+    RollSplitUnit,
     RollUnit,
     Vote,
     VoteKind,
@@ -54,7 +56,7 @@ def tally_counts(vote: Vote) -> Counts:
     row = live.aggregate(**aggregates)
     counts = Counts(
         total_area=cents(vote.roll_total_area),
-        total_owners=vote.roll_total_owners or 0,
+        total_owners=(vote.roll_total_owners or 0) + roll_owner_change(vote),
         voted_area=row["voted_area"] or 0,
         voted_owners=row["voted_owners"],
         invalid=row["invalid"],
@@ -73,18 +75,71 @@ def tally_counts(vote: Vote) -> Counts:
     return counts
 
 
+def roll_owner_change(vote: Vote) -> int:
+    """How many counted owners the splits recorded since the roll froze added (or removed, if negative).
+
+    The counted owners are the roll's entries as the transfers left them: an entry counts
+    while it holds a unit or has a live ballot (docs/elections.md, "Units that change hands").
+    """
+    touched = set(RollSplit.objects.filter(vote=vote).values_list("source_id", flat=True)) | set(
+        RollSplit.objects.filter(vote=vote).values_list("target_id", flat=True)
+    )
+    if not touched:
+        return 0
+    held: dict[int, set[int]] = {}
+    for entry_id, unit_id in RollUnit.objects.filter(vote=vote, entry_id__in=touched).values_list(
+        "entry_id", "unit_id"
+    ):
+        held.setdefault(entry_id, set()).add(unit_id)
+    for source_id, target_id, unit_id in (
+        RollSplitUnit.objects.filter(vote=vote)
+        .order_by("split__link__seq")
+        .values_list("split__source_id", "split__target_id", "unit_id")
+    ):
+        held.get(source_id, set()).discard(unit_id)
+        held.setdefault(target_id, set()).add(unit_id)
+    voted = set(Ballot.objects.filter(vote=vote, voided=False, entry_id__in=touched).values_list("entry_id", flat=True))
+    frozen = dict(RollEntry.objects.filter(pk__in=touched).values_list("pk", "frozen"))
+    change = 0
+    for entry_id in touched:
+        counts_now = bool(held.get(entry_id)) or entry_id in voted
+        change += int(counts_now) - int(frozen[entry_id])
+    return change
+
+
+def roll_changes(vote: Vote) -> list[dict]:
+    """The splits of the roll since it froze, in chain order: which entry gave which units to whom, and why."""
+    units: dict[int, list[int]] = {}
+    for split_id, unit_id in RollSplitUnit.objects.filter(vote=vote).values_list("split_id", "unit_id"):
+        units.setdefault(split_id, []).append(unit_id)
+    return [
+        {
+            "from": source,
+            "to": target,
+            "new_owner": new_owner,
+            "units": sorted(units.get(pk, [])),
+            "area": f"{area:.2f}",
+            "transfer": transfer,
+        }
+        for pk, source, target, new_owner, area, transfer in RollSplit.objects.filter(vote=vote)
+        .order_by("link__seq")
+        .values_list("pk", "source__key", "target__key", "new_owner", "area", "transfer_id")
+    ]
+
+
 def eligible_candidates(vote: Vote) -> list[dict]:
     return list(Candidate.objects.filter(vote=vote, eligible=True).order_by("pk").values("id", "is_party_member"))
 
 
 def tally(vote: Vote) -> dict:
-    """Count ``vote`` from its frozen roll and live ballots (DOMAIN.md §4)."""
+    """Count ``vote`` from its frozen roll, the splits since, and its live ballots (DOMAIN.md §4)."""
     return decide(
         kind=vote.kind,
         threshold=vote.threshold,
         seats=vote.seats,
         candidates=eligible_candidates(vote) if vote.kind == VoteKind.COMMITTEE_ELECTION else [],
         counts=tally_counts(vote),
+        roll_changes=roll_changes(vote),
     )
 
 
@@ -208,7 +263,7 @@ def _roll_rows(vote: Vote) -> Iterator[dict]:
     )
     labels = unit_labels(vote)
     for entry_id, key, area, is_dev in (
-        RollEntry.objects.filter(vote=vote).order_by("pk").values_list("id", "key", "area", "is_developer")
+        RollEntry.objects.filter(vote=vote, frozen=True).order_by("pk").values_list("id", "key", "area", "is_developer")
     ):
         yield {
             "record": "roll",

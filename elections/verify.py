@@ -67,22 +67,23 @@ class _Replay:
 
     vote: dict
     entries: dict[str, _Entry]
-    frozen_owners: int
     total_area: int
     problems: list[str]
     candidates: dict[int, dict] = field(default_factory=dict)
     live: dict[str, dict] = field(default_factory=dict)  # entry key -> its live ballot
     by_seq: dict[int, dict] = field(default_factory=dict)  # ballot seq -> ballot
     voided: set[int] = field(default_factory=set)
-    added_owners: int = 0
-    removed_owners: int = 0
     splits: list[dict] = field(default_factory=list)
     boxes: dict[str, dict] = field(default_factory=dict)
+
+    def counted_owners(self) -> int:
+        """The roll's entries as the splits left them: each counts while it holds a unit or has a live ballot."""
+        return sum(1 for key, entry in self.entries.items() if entry.units or key in self.live)
 
     def counts(self) -> Counts:
         counts = Counts(
             total_area=self.total_area,
-            total_owners=self.frozen_owners + self.added_owners - self.removed_owners,
+            total_owners=self.counted_owners(),
             by_channel={ch: (0, 0) for ch in CHANNELS},
             choices={c: (0, 0) for c in CHOICES},
             approvals={},
@@ -117,6 +118,17 @@ class _Replay:
             seats=_int(self.vote["seats"]),
             candidates=eligible,
             counts=self.counts(),
+            roll_changes=[
+                {
+                    "from": split["from"],
+                    "to": split["to"],
+                    "new_owner": split["new_owner"],
+                    "units": sorted(unit for unit, _area in parse_units(split["units"])),
+                    "area": split["area"],
+                    "transfer": split["transfer"],
+                }
+                for split in self.splits
+            ],
         )
         return data
 
@@ -238,13 +250,12 @@ def _replay_split(body: dict, seq: int, replay: _Replay) -> None:
         if target is not None:
             problems.append(f"link seq {seq}: a new owner {body['to']} who is already on the roll")
         replay.entries[body["to"]] = _Entry(units=dict(units), frozen=False)
-        replay.added_owners += 1
     elif target is None:
         problems.append(f"link seq {seq}: a split to {body.get('to')}, which is not on the roll")
     else:
         target.units.update(units)
-    if not source.units and body["from"] not in replay.live:
-        replay.removed_owners += 1
+    if chain.area_text(sum(units.values())) != body.get("area"):
+        problems.append(f"link seq {seq}: the split's area is not the sum of its units' areas")
     replay.splits.append(body)
 
 
@@ -290,7 +301,6 @@ def verify_csv(text: str) -> Verification:
     replay = _Replay(
         vote=vote,
         entries=entries,
-        frozen_owners=len(entries),
         total_area=cents(vote["total_area"] or 0),
         problems=problems,
     )

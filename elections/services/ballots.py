@@ -30,7 +30,6 @@ from elections.models import (
     RefusedBallot,
     RollEntry,
     RollOwner,
-    RollUnit,
     Vote,
     VoteStatus,
     VotingCode,
@@ -38,42 +37,55 @@ from elections.models import (
 from elections.rights import require_enter_ballots
 from elections.services.common import BallotRefused, lock
 from elections.services.links import append_link, chain_tip, publish_head
+from elections.services.roll import held_units, owner_entry, roll_units_of_owner, settle_transfers, unit_entry
 from governance.audit import audit_record
 from governance.scoping import Action, acting_user, can, require
-from residents.models import Owner, Ownership, PropertyUnit
+from residents.models import Owner, PropertyUnit
 
 
-def _resolve_entry(vote: Vote, *, owner_id, unit_id, voting_code: str | None, day) -> tuple[RollEntry, int | None]:
-    """Find the counted owner a ballot is for: by voting code, unit, or owner (or a unit's new owner)."""
+def _resolve_entry(
+    vote: Vote, *, owner_id, unit_id, voting_code: str | None, day, now
+) -> tuple[RollEntry, int | None, dict]:
+    """Find the counted owner a ballot is for (by voting code, unit, or owner) and the units it holds now.
+
+    Transfers since the roll froze are recorded first (``roll.settle_transfers``): a buyer's
+    ballot covers the units they acquired, the seller's the units still held.
+    """
     if voting_code:
         code = VotingCode.objects.filter(vote=vote, code_hash=keyed_hash(voting_code)).first()
         if code is None:
-            raise BallotRefused(_("投票码不正确，请核对公告上的投票码。"), code="code_invalid")
+            raise BallotRefused(_("投票码不正确，请核对送达您的投票码。"), code="code_invalid")
         unit_id = code.unit_id
     if unit_id is not None:
-        ru = RollUnit.objects.filter(vote=vote, unit_id=unit_id).select_related("entry").first()
-        if ru is None:
+        settle_transfers(vote=vote, unit_ids=[unit_id], day=day, now=now)
+        entry = unit_entry(vote, unit_id)
+        if entry is None:
             raise BallotRefused(_("该房屋不在本次投票的业主名册上。"), code="not_on_roll")
-        return ru.entry, owner_id
-    if owner_id is None:
+    elif owner_id is None:
         raise ApplicationError(_("请指明业主或房屋。"), code="owner_or_unit_required")
-    ro = RollOwner.objects.filter(vote=vote, owner_id=owner_id).select_related("entry").first()
-    if ro is not None:
-        return ro.entry, owner_id
-    # A person who has since become the owner of one of the roll's units may vote for it,
-    # if no ballot was cast for it yet (the one-live-ballot rule settles that).
-    unit_ids = Ownership.objects.active_on(day).filter(owner_id=owner_id).values("unit_id")
-    ru = RollUnit.objects.filter(vote=vote, unit_id__in=unit_ids).select_related("entry").order_by("pk").first()
-    if ru is None:
-        raise BallotRefused(_("该业主不在本次投票的业主名册上。"), code="not_on_roll")
-    return ru.entry, owner_id
+    else:
+        acquired = roll_units_of_owner(vote, owner_id, day)
+        settle_transfers(vote=vote, unit_ids=acquired, day=day, now=now)
+        entry = owner_entry(vote, owner_id)
+        if entry is None and acquired:
+            raise BallotRefused(
+                _("该房屋的原业主已在房屋转让前投票，其选票有效，新业主不能再为该房屋投票。"),
+                code="previous_owner_voted",
+            )
+        if entry is None:
+            raise BallotRefused(_("该业主不在本次投票的业主名册上。"), code="not_on_roll")
+    # Units the entry's owners sold since the roll froze leave it before its ballot is cast.
+    settle_transfers(vote=vote, unit_ids=list(held_units(vote, entry)), day=day, now=now)
+    held = held_units(vote, entry)
+    if not held:
+        raise BallotRefused(
+            _("该业主（%(key)s）已不再持有本次投票名册上的房屋。") % {"key": entry.key}, code="not_on_roll"
+        )
+    return entry, owner_id, held
 
 
-def _is_owner_of_entry(vote: Vote, entry: RollEntry, owner_id: int, day) -> bool:
-    if RollOwner.objects.filter(vote=vote, entry=entry, owner_id=owner_id).exists():
-        return True
-    units = RollUnit.objects.filter(vote=vote, entry=entry).values("unit_id")
-    return Ownership.objects.active_on(day).filter(owner_id=owner_id, unit_id__in=units).exists()
+def _is_owner_of_entry(vote: Vote, entry: RollEntry, owner_ids) -> bool:
+    return RollOwner.objects.filter(vote=vote, entry=entry, owner_id__in=list(owner_ids)).exists()
 
 
 def _check_channel(vote: Vote, channel: str, actor, *, voting_code, reference, paper_serial) -> None:
@@ -164,13 +176,15 @@ def _cast(
         if own is None:
             raise NotPermitted(_("您的账号未关联业主身份，请使用投票码或到现场投票。"))
         owner_id = own
-    entry, owner_id = _resolve_entry(vote, owner_id=owner_id, unit_id=unit_id, voting_code=voting_code, day=day)
+    entry, owner_id, held = _resolve_entry(
+        vote, owner_id=owner_id, unit_id=unit_id, voting_code=voting_code, day=day, now=now
+    )
     context["entry"] = entry
     if bool(proxy_name.strip()) != bool(proxy_mandate.strip()):
         raise ApplicationError(_("委托投票须同时登记受托人姓名和书面委托书编号。"), code="proxy_incomplete")
     if channel == Channel.ONLINE and not voting_code and not proxy_name:
-        own_ids = list(Owner.objects.filter(person__user=actor).values_list("pk", flat=True))
-        if not any(_is_owner_of_entry(vote, entry, o, day) for o in own_ids):
+        own_ids = Owner.objects.filter(person__user=actor).values_list("pk", flat=True)
+        if not _is_owner_of_entry(vote, entry, own_ids):
             raise NotPermitted(_("您只能为自己投票；代他人投票须登记书面委托。"))
     approved, choice, valid, invalid_reason = _check_content(vote, approve, choice)
     serial = _check_paper(vote, channel, paper_serial)
@@ -179,7 +193,7 @@ def _cast(
             _("该业主（%(key)s）已经投过票，每位业主只能投一票。") % {"key": entry.key}, code="duplicate"
         )
 
-    area_cents = cents(entry.area)
+    area_cents = sum(cents(area) for area in held.values())
     last, prev = chain_tip(vote)
     receipt = secrets.token_hex(6).upper()
     r_hash = receipt_hash(receipt)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 
 from elections import chain
 from elections.chain import roll_digest, roll_entry_row, text, timestamp, units_text
-from elections.models import Candidate, RollEntry, RollOwner, RollUnit, Vote
+from elections.models import Ballot, Candidate, RollEntry, RollOwner, RollSplit, RollSplitUnit, RollUnit, Vote
 from elections.services.links import append_link
-from residents.models import PropertyUnit
+from residents.models import Ownership, PropertyUnit
 from residents.selectors import party_member_person_ids, voting_roll
 
 
@@ -96,3 +98,183 @@ def candidate_link_fields(candidate: Candidate) -> dict:
         "reason": text(candidate.review_reason),
         "party_member": candidate.is_party_member,
     }
+
+
+# Units that change hands during the vote ---------------------------------------------------------
+#
+# DOMAIN.md §4: if a unit changes hands during the vote, a ballot already cast by the previous
+# owner stands; otherwise the new owner may vote. The roll frozen at opening is never changed:
+# a transfer is recorded as a split (a link of the chain) that moves the units from the
+# seller's entry to the buyer's, when a ballot of either side is cast or when the tally runs,
+# and only while the seller's entry has no live ballot. The buyer joins their own entry if
+# they are on the roll (a buyer of several units counts once, Interpretation Art. 9), or
+# becomes a new counted owner. See docs/elections.md, "Units that change hands".
+
+DEVELOPER = "developer"  # what holds a unit that is undelivered, unowned, or the developer's
+
+
+def held_units(vote: Vote, entry: RollEntry) -> dict[int, Decimal]:
+    """The units ``entry`` holds now, with their frozen areas: its own, less those split off, plus those split in."""
+    held = dict(RollUnit.objects.filter(vote=vote, entry=entry).values_list("unit_id", "area"))
+    moves = (
+        RollSplitUnit.objects.filter(vote=vote)
+        .filter(Q(split__source=entry) | Q(split__target=entry))
+        .order_by("split__link__seq")
+        .values_list("split__source_id", "unit_id", "area")
+    )
+    for source_id, unit_id, area in moves:
+        if source_id == entry.pk:
+            held.pop(unit_id, None)
+        else:
+            held[unit_id] = area
+    return held
+
+
+def unit_entry(vote: Vote, unit_id: int) -> RollEntry | None:
+    """The entry that holds ``unit_id`` now (the frozen one unless a split moved it), or None if off the roll."""
+    entry_id = _current_entries(vote, [unit_id]).get(unit_id)
+    return RollEntry.objects.get(pk=entry_id) if entry_id else None
+
+
+def owner_entry(vote: Vote, owner_id: int) -> RollEntry | None:
+    """The roll entry ``owner_id`` belongs to (frozen, or added for them by a split), or None."""
+    row = RollOwner.objects.filter(vote=vote, owner_id=owner_id).select_related("entry").order_by("-pk").first()
+    return row.entry if row else None
+
+
+def roll_units_of_owner(vote: Vote, owner_id: int, day: datetime.date) -> list[int]:
+    """The roll's units that ``owner_id`` holds on ``day`` and lawfully possesses (delivered to them)."""
+    return list(
+        Ownership.objects.active_on(day)
+        .filter(owner_id=owner_id, unit__delivered=True, owner__is_developer=False)
+        .filter(unit_id__in=RollUnit.objects.filter(vote=vote).values("unit_id"))
+        .values_list("unit_id", flat=True)
+        .order_by("unit_id")
+    )
+
+
+def _holders(unit_ids: list[int], day: datetime.date) -> dict[int, object]:
+    """Who holds each unit on ``day``: a frozenset of owner ids, or ``DEVELOPER`` (as the roll counts it)."""
+    delivered = dict(PropertyUnit.objects.filter(pk__in=unit_ids).values_list("pk", "delivered"))
+    owners: dict[int, list[tuple[int, bool, int]]] = {}
+    for unit_id, owner_id, is_developer, ownership_id in (
+        Ownership.objects.active_on(day)
+        .filter(unit_id__in=unit_ids)
+        .values_list("unit_id", "owner_id", "owner__is_developer", "pk")
+    ):
+        owners.setdefault(unit_id, []).append((owner_id, is_developer, ownership_id))
+    holders: dict[int, object] = {}
+    for unit_id in unit_ids:
+        rows = owners.get(unit_id, [])
+        if not delivered.get(unit_id) or not rows or any(dev for _o, dev, _p in rows):
+            holders[unit_id] = DEVELOPER
+        else:
+            holders[unit_id] = (frozenset(o for o, _d, _p in rows), min(p for _o, _d, p in rows))
+    return holders
+
+
+def _current_entries(vote: Vote, unit_ids: list[int]) -> dict[int, int]:
+    """The entry (id) holding each of ``unit_ids`` now, in two queries whatever their number."""
+    current = dict(RollUnit.objects.filter(vote=vote, unit_id__in=unit_ids).values_list("unit_id", "entry_id"))
+    for unit_id, target_id in (
+        RollSplitUnit.objects.filter(vote=vote, unit_id__in=unit_ids)
+        .order_by("split__link__seq")
+        .values_list("unit_id", "split__target_id")
+    ):
+        current[unit_id] = target_id
+    return current
+
+
+def settle_transfers(*, vote: Vote, unit_ids, day: datetime.date, now: datetime.datetime) -> list[RollSplit]:
+    """Record, as splits, the units among ``unit_ids`` that changed hands since the roll froze.
+
+    A unit moves only when no owner of the entry holding it holds it on ``day`` any more and
+    that entry has no live ballot. Units going from one entry to the same buyer move together.
+    Callers hold the vote's lock. A fixed number of queries, plus a few per split recorded.
+    """
+    unit_ids = sorted(set(unit_ids))
+    if not unit_ids:
+        return []
+    holders = _holders(unit_ids, day)
+    current = _current_entries(vote, unit_ids)
+    entry_ids = set(current.values())
+    voted = set(
+        Ballot.objects.filter(vote=vote, voided=False, entry_id__in=entry_ids).values_list("entry_id", flat=True)
+    )
+    owners_of: dict[int, set[int]] = {}
+    for entry_id, owner_id in RollOwner.objects.filter(vote=vote, entry_id__in=entry_ids).values_list(
+        "entry_id", "owner_id"
+    ):
+        owners_of.setdefault(entry_id, set()).add(owner_id)
+    moves: dict[tuple[int, object], list[int]] = {}
+    for unit_id in unit_ids:
+        entry_id, held = current.get(unit_id), holders[unit_id]
+        if entry_id is None or held is DEVELOPER or entry_id in voted:
+            # Off the roll; or (still, or again) the developer's; or a ballot already cast stands.
+            continue
+        buyers, _transfer = held
+        if buyers & owners_of.get(entry_id, set()):
+            continue
+        moves.setdefault((entry_id, buyers), []).append(unit_id)
+    sources = RollEntry.objects.in_bulk({source_id for source_id, _b in moves})
+    return [
+        _record_split(vote, sources[source_id], buyers, units, holders, now)
+        for (source_id, buyers), units in sorted(moves.items(), key=lambda m: (m[0][0], min(m[1])))
+    ]
+
+
+def _record_split(vote, source: RollEntry, buyers: frozenset, units: list[int], holders: dict, now) -> RollSplit:
+    area_of = {u: a for u, a in held_units(vote, source).items() if u in units}
+    area = sum(area_of.values(), Decimal("0.00"))
+    transfer = holders[units[0]][1]
+    # A buyer already on the roll counts once, with the areas added (Interpretation Art. 9).
+    target = RollEntry.objects.filter(vote=vote, owners__owner_id__in=buyers).order_by("pk").first()
+    new_owner = target is None
+    if new_owner:
+        target = RollEntry.objects.create(vote=vote, key=f"t{transfer}", area=area, frozen=False)
+        RollOwner.objects.bulk_create(RollOwner(vote=vote, entry=target, owner_id=o) for o in sorted(buyers))
+    link = append_link(
+        vote,
+        chain.SPLIT,
+        {
+            "from": source.key,
+            "to": target.key,
+            "new_owner": new_owner,
+            "units": units_text(area_of.items()),
+            "area": f"{area:.2f}",
+            "transfer": transfer,
+        },
+        now,
+    )
+    split = RollSplit.objects.create(
+        vote=vote, link=link, source=source, target=target, new_owner=new_owner, transfer_id=transfer, area=area, at=now
+    )
+    RollSplitUnit.objects.bulk_create(
+        RollSplitUnit(split=split, vote=vote, unit_id=u, area=a) for u, a in sorted(area_of.items())
+    )
+    return split
+
+
+def settle_at_close(*, vote: Vote, now: datetime.datetime) -> list[RollSplit]:
+    """Record every transfer up to the close of voting that no ballot has recorded yet (the tally calls this).
+
+    So that the counted owners are those of the roll as the transfers during the vote left
+    it, whether or not the buyer voted.
+    """
+    frozen_day = timezone.localdate(vote.roll_frozen_at)
+    day = timezone.localdate(min(now, vote.closes_at))
+    roll_units = RollUnit.objects.filter(vote=vote).values("unit_id")
+    changed = set(
+        Ownership.objects.filter(unit_id__in=roll_units)
+        # From the day the roll froze: a change registered later that day is not in the roll either;
+        # units that did not change hands are left as they are by settle_transfers.
+        .filter(Q(start__gte=frozen_day, start__lte=day) | Q(end__gte=frozen_day, end__lte=day))
+        .values_list("unit_id", flat=True)
+    )
+    # A unit delivered during the vote leaves the developer's entry without a dated ownership change.
+    changed |= set(
+        RollUnit.objects.filter(vote=vote, entry__is_developer=True, unit__delivered=True).values_list(
+            "unit_id", flat=True
+        )
+    )
+    return settle_transfers(vote=vote, unit_ids=changed, day=day, now=now)

@@ -14,6 +14,7 @@ from elections import selectors
 from elections.events import ElectionsEvent
 from elections.models import TallyState, Vote, VoteResult, VoteStatus, VoteStep
 from elections.services.links import chain_tip
+from elections.services.roll import settle_at_close
 from elections.services.votes import vote_close
 from governance.audit import audit_record
 from governance.scoping import SYSTEM, Action, require
@@ -38,6 +39,7 @@ def vote_tally(*, vote_id: int) -> VoteResult | None:
     try:
         with transaction.atomic():
             vote = Vote.objects.select_for_update().get(pk=vote_id)
+            settle_at_close(vote=vote, now=timezone.now())
             data = selectors.tally(vote)
             _seq, head = chain_tip(vote)
             round_no = (vote.results.aggregate(n=Max("round"))["n"] or 0) + 1
