@@ -298,6 +298,8 @@ GONGZHI = {
     "VOTE_NOTICE_DAYS": 7,
     "VOTE_OBJECTION_DAYS": 7,
     "VOTE_EXTENSION_MAX_DAYS": 15,
+    # How many owners one proxy may represent in one vote (issue 9 item 3; a district may change it).
+    "VOTE_PROXY_LIMIT": 5,
     "COMMITTEE_SEATS_MIN": 5,
     "COMMITTEE_SEATS_MAX": 11,
     # A district may allow a committee of 3 for estates of at most this many households.
