@@ -5,6 +5,8 @@ there is no add, change or delete path for them in the admin.
 """
 
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from committees import services
@@ -173,8 +175,13 @@ class DecisionInline(ReadOnlyInline):
 
 class AttachmentInline(ReadOnlyInline):
     model = MeetingAttachment
-    fields = ("title", "file", "created_at")
+    fields = ("title", "download", "created_at")
     readonly_fields = fields
+
+    @admin.display(description=_("文件"))
+    def download(self, attachment):
+        # Files are not served at /media/: the link goes through the view that checks the scope.
+        return format_html('<a href="{}">{}</a>', reverse("committees:attachment", args=[attachment.pk]), _("下载"))
 
 
 @admin.register(Meeting)
@@ -416,7 +423,7 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
         "sequence",
         "date",
         "memo",
-        "voucher",
+        "voucher_download",
         "voucher_sha256",
         "recorded_by",
         "recorded_at",
@@ -426,6 +433,13 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
         "hash",
     )
     fields = readonly_fields
+
+    @admin.display(description=_("凭证"))
+    def voucher_download(self, tx):
+        # Through the scoped API view, which records that the voucher was seen.
+        if not tx.voucher:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("ledger-transaction-voucher", args=[tx.pk]), _("下载"))
 
 
 class ApprovalInline(ReadOnlyInline):

@@ -259,6 +259,15 @@ class PropertyCompanySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "credit_code", "place", "party_branch", "contact"]
 
 
+class PropertyCompanyUpdateSerializer(PropertyCompanySerializer):
+    """A company's name and where it is registered do not change; its contact, credit code and branch may."""
+
+    place = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta(PropertyCompanySerializer.Meta):
+        read_only_fields = ["name"]
+
+
 class PerformanceNoteSerializer(serializers.ModelSerializer):
     class Meta:
         model = PerformanceNote

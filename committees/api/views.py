@@ -282,12 +282,14 @@ class PropertyCompanyViewSet(ServiceChecksRights, ScopedModelViewSet):
         data = serializer.validated_data
         serializer.instance = services.property_company_create(actor=self.request.user, **data)
 
+    def get_serializer_class(self):
+        if self.action == "partial_update":
+            return s.PropertyCompanyUpdateSerializer
+        return s.PropertyCompanySerializer
+
     def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
-        data.pop("name", None)
-        data.pop("place", None)
         serializer.instance = services.property_company_update(
-            company=serializer.instance, actor=self.request.user, **data
+            company=serializer.instance, actor=self.request.user, **serializer.validated_data
         )
 
 

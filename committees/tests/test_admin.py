@@ -76,3 +76,29 @@ def test_a_meeting_added_in_the_admin_goes_through_the_service(admin_client_, es
     meeting = Meeting.objects.get()
     assert meeting.party_org_attended and meeting.agenda == ["充电桩选址"]
     assert AuditEvent.objects.filter(action="meeting.create").exists()
+
+
+def test_a_change_in_the_admin_is_saved_by_the_service_with_old_and_new_values(admin_client_, world):
+    from committees import services
+    from committees.models import PropertyCompany
+    from governance.models import AuditEvent
+    from governance.scoping import SYSTEM
+
+    company = services.property_company_create(
+        name="某物业", place=world["community_a"], contact="张经理", actor=SYSTEM
+    )
+    response = admin_client_.post(
+        reverse("admin:committees_propertycompany_change", args=[company.pk]),
+        {"credit_code": "", "contact": "李经理", "party_branch": ""},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert PropertyCompany.objects.get(pk=company.pk).contact == "李经理"
+    event = AuditEvent.objects.filter(action="property_company.update").latest("pk")
+    assert event.data["changes"] == {"contact": {"old": "张经理", "new": "李经理"}}
+
+
+def test_the_admin_links_a_voucher_through_the_scoped_view_not_media(admin_client_, estate, ledger):
+    tx = income(estate, "100", datetime.date(2026, 1, 5))
+    page = admin_client_.get(reverse("admin:committees_ledgertransaction_change", args=[tx.pk])).content.decode()
+    assert reverse("ledger-transaction-voucher", args=[tx.pk]) in page
+    assert "/media/" not in page
