@@ -10,6 +10,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django_celery_beat import admin as celery_beat_admin
+from django_celery_beat.models import PeriodicTask
 from mptt.admin import DraggableMPTTAdmin
 
 from core.errors import ApplicationError
@@ -377,3 +379,13 @@ class CoverageSnapshotAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class PeriodicTaskAdmin(celery_beat_admin.PeriodicTaskAdmin):
+    """django-celery-beat's schedules, its one inline script carrying the Content Security Policy nonce."""
+
+    change_form_template = "governance/admin/periodictask_change_form.html"
+
+
+admin.site.unregister(PeriodicTask)
+admin.site.register(PeriodicTask, PeriodicTaskAdmin)
