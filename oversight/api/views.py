@@ -20,6 +20,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -605,6 +606,8 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     serializer_class = s.NoticeSerializer
     filterset_fields = ["kind", "obligation"]
+    # Notices have no place to scope by: a login suffices, the queryset holds only one's own.
+    permission_classes = [IsAuthenticated]
 
     def get_queryset(self):
         # A notice belongs to its user alone: nobody else sees it, whatever their role.
