@@ -220,6 +220,8 @@ SPECTACULAR_SETTINGS = {
         "SpendingStatusEnum": "committees.models.spending.SpendingStatus",
         "SpendingStageEnum": "committees.models.spending.Stage",
         "CommitteePostKindEnum": ["chair", "vice_chair", "member"],
+        "PetitionChannelEnum": "oversight.models.PetitionChannel",
+        "PetitionStatusEnum": "oversight.models.PetitionStatus",
     },
 }
 
