@@ -1,0 +1,58 @@
+"""core.throttle: attempts per key on the shared cache."""
+
+import pytest
+
+from core import throttle
+
+
+def test_attempts_within_the_limit_pass_and_the_next_is_refused():
+    results = [throttle.hit("code:client:1", limit=3, window=60) for _ in range(4)]
+    assert results == [True, True, True, False]
+    assert throttle.attempts("code:client:1") == 4
+
+
+def test_keys_are_counted_apart():
+    for _ in range(3):
+        throttle.hit("code:client:1", limit=3, window=60)
+    assert throttle.hit("code:client:2", limit=3, window=60)
+
+
+def test_a_reset_forgets_the_attempts():
+    for _ in range(5):
+        throttle.hit("code:client:1", limit=3, window=60)
+    throttle.reset("code:client:1")
+    assert throttle.hit("code:client:1", limit=3, window=60)
+
+
+def test_the_window_ends_and_counting_starts_again(monkeypatch):
+    from django.core.cache import cache
+
+    for _ in range(5):
+        throttle.hit("code:client:1", limit=3, window=60)
+    cache.delete(throttle.PREFIX + "code:client:1")  # the window's expiry, without waiting a minute
+    assert throttle.hit("code:client:1", limit=3, window=60)
+
+
+@pytest.mark.redis
+def test_the_count_is_shared_through_redis_by_every_worker(settings):
+    from django.core.cache import caches
+
+    assert "Redis" in settings.CACHES["default"]["BACKEND"]
+    for _ in range(3):
+        assert throttle.hit("vote:7:client:1", limit=3, window=60)
+    # Another worker is another process with its own connection: the same server and database.
+    other = caches.create_connection("default")
+    assert other.get(throttle.PREFIX + "vote:7:client:1") == 3
+    assert not throttle.hit("vote:7:client:1", limit=3, window=60)
+
+
+@pytest.mark.django_db
+def test_the_database_cache_counts_too_in_the_table_migrate_creates(settings):
+    from core.caching import create_cache_table
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "gongzhi_cache"}
+    }
+    create_cache_table()  # what the post_migrate hook does
+    results = [throttle.hit("code:client:9", limit=2, window=60) for _ in range(3)]
+    assert results == [True, True, False]
