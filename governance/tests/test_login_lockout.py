@@ -119,3 +119,15 @@ def test_without_trusted_proxies_the_forwarded_header_is_ignored(settings, rf):
     settings.TRUSTED_PROXIES = []
     request = rf.get("/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="198.51.100.7")
     assert client_ip(request) == "203.0.113.9"
+
+
+def test_logging_in_to_ones_own_account_does_not_clear_an_addresss_failures():
+    UserFactory(username="mallory")
+    UserFactory(username="bob")
+    client = Client()
+    for n in range(9):
+        session_login(client, f"someone-{n}", "guess", REMOTE_ADDR="203.0.113.9")
+    assert session_login(Client(), "mallory", PASSWORD, REMOTE_ADDR="203.0.113.9")[1]
+    session_login(client, "someone-9", "guess", REMOTE_ADDR="203.0.113.9")
+    status, logged_in = session_login(Client(), "bob", PASSWORD, REMOTE_ADDR="203.0.113.9")
+    assert (status, logged_in) == (429, False)
