@@ -213,3 +213,32 @@ def test_a_period_longer_than_three_years_is_refused(api, cast, world):
         {"kind": "overview", "place": world["district"].pk, "start": datetime.date(2015, 1, 1), "end": END},
     )
     assert response.status_code == 400 and response.json()["code"] == "period_too_long"
+
+
+@pytest.fixture
+def shared_media(settings, tmp_path, monkeypatch):
+    """A media folder that a worker process started after this fixture sees too."""
+    root = tmp_path / "shared-media"
+    settings.MEDIA_ROOT = root
+    monkeypatch.setenv("MEDIA_ROOT", str(root))
+    return root
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_builds_a_requested_report(world, cast, shared_media, celery_worker_process):
+    import time
+
+    report = services.report_request(
+        kind="petitions", place=fresh(world["district"]), start=START, end=END, format="xlsx", actor=cast["auditor"]
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        report.refresh_from_db()
+        if report.state in (ReportState.DONE, ReportState.FAILED):
+            break
+        time.sleep(0.2)
+    assert (report.state, report.progress) == (ReportState.DONE, 100), report.error
+    assert load_workbook(io.BytesIO(report.file.read())).sheetnames[1] == "信访中物业类的占比"
