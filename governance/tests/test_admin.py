@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from governance.models import Place
+from governance.models import AuditEvent, Place
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +128,36 @@ def test_a_secretary_adds_a_building_in_their_estate_in_the_admin(admin_client_f
     )
     assert response.status_code == 302
     assert Place.objects.get(name="3栋", parent=world["estate_a"]).estate == world["estate_a"]
+
+
+def test_a_drop_by_a_staff_user_without_the_right_to_change_is_refused_by_the_service(admin_client_for, cast, world):
+    auditor = cast["auditor"]
+    auditor.is_staff = True
+    auditor.save(update_fields=["is_staff"])
+    response = admin_client_for(auditor).post(
+        "/admin/governance/place/",
+        {
+            "cmd": "move_node",
+            "cut_item": world["building_a2"].pk,
+            "pasted_on": world["estate_b"].pk,
+            "position": "last-child",
+        },
+    )
+    assert response.content.startswith(b"FAIL")
+    assert Place.objects.get(pk=world["building_a2"].pk).parent_id == world["estate_a"].pk
+    assert not AuditEvent.objects.filter(action="place.move").exists()
+
+
+def test_a_person_renamed_in_the_admin_is_audited_with_old_and_new_name(admin_client_for, cast, world):
+    from governance import services
+    from governance.scoping import SYSTEM
+
+    person = services.person_create(name="张三", place=world["estate_a"], actor=SYSTEM)
+    response = admin_client_for(cast["secretary_a"]).post(
+        f"/admin/governance/person/{person.pk}/change/",
+        {"name": "张三丰", "birth_date": "", "place": world["estate_a"].pk},
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="person.update", object_id=str(person.pk))
+    assert event.data["changes"] == {"name": {"old": "张三", "new": "张三丰"}}
+    assert event.actor == cast["secretary_a"]
