@@ -240,21 +240,9 @@ class _Writer:
         An existing unit keeps the area sources the file does not name; its counted area
         becomes the highest-ranked source present, and each change of it is recorded first.
         """
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        self.record_area_changes()
-        self.counts["units_updated"] = self.execute(
-            'UPDATE residents_propertyunit AS u SET "use" = i."use", '
-            + "".join(f"{source}_area = {_kept(source)}, " for source in AREA_PRECEDENCE)
-            + f"area = {NEW_AREA}, area_source = {NEW_SOURCE}, delivered = i.delivered, updated_at = %s "
-            "FROM import_unit i WHERE u.id = i.unit_id AND NOT i.is_new "
-            f'AND (u."use" <> i."use" OR u.delivered <> i.delivered OR ({NAMED_ON_RECORD}) IS DISTINCT FROM i.area)',
-            [now],
-        )
-        self.cursor.execute(
-            "SELECT COUNT(*) FROM import_unit i JOIN residents_propertyunit u ON u.id = i.unit_id "
-            "WHERE NOT i.is_new AND u.area_source <> i.area_source"
-        )
-        self.counts["units_area_outranked"] = self.cursor.fetchone()[0]
+        self.cursor.execute("SELECT COUNT(*) FROM import_unit WHERE NOT is_new")
+        if self.cursor.fetchone()[0]:  # a first import of an estate has none: three passes saved
+            self.update_units()
         self.counts["units_created"] = insert_select(
             self.cursor,
             PropertyUnit,
@@ -274,6 +262,24 @@ class _Writer:
             [],
             leading=[self.estate.pk],
         )
+
+    def update_units(self) -> None:
+        """Update the existing units whose use, delivery or named area source differ from the file."""
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        self.record_area_changes()
+        self.counts["units_updated"] = self.execute(
+            'UPDATE residents_propertyunit AS u SET "use" = i."use", '
+            + "".join(f"{source}_area = {_kept(source)}, " for source in AREA_PRECEDENCE)
+            + f"area = {NEW_AREA}, area_source = {NEW_SOURCE}, delivered = i.delivered, updated_at = %s "
+            "FROM import_unit i WHERE u.id = i.unit_id AND NOT i.is_new "
+            f'AND (u."use" <> i."use" OR u.delivered <> i.delivered OR ({NAMED_ON_RECORD}) IS DISTINCT FROM i.area)',
+            [now],
+        )
+        self.cursor.execute(
+            "SELECT COUNT(*) FROM import_unit i JOIN residents_propertyunit u ON u.id = i.unit_id "
+            "WHERE NOT i.is_new AND u.area_source <> i.area_source"
+        )
+        self.counts["units_area_outranked"] = self.cursor.fetchone()[0]
 
     def record_area_changes(self) -> None:
         """Note each existing unit whose counted area or its source the file changes, before the update."""

@@ -8,7 +8,7 @@ from governance.models import AuditEvent
 from residents.exports import OwnerResource
 from residents.models import Owner, PropertyUnit
 
-from .factories import OwnershipFactory, PersonOwnerFactory, PropertyUnitFactory
+from .factories import DeveloperFactory, OwnershipFactory, PersonOwnerFactory, PropertyUnitFactory
 
 PAGES = ["propertyunit", "owner", "ownership", "resident", "occupancy", "skill", "partymember", "importjob"]
 
@@ -81,3 +81,26 @@ def test_the_admin_offers_no_deletion_of_register_records(client, cast, world):
     client.force_login(cast["admin"])
     assert client.post(f"/admin/residents/propertyunit/{unit.pk}/delete/", {"post": "yes"}).status_code == 403
     assert PropertyUnit.objects.filter(pk=unit.pk).exists()
+
+
+def test_an_admin_edit_of_an_owner_goes_through_the_service(client, cast, world):
+    developer = DeveloperFactory(place=world["estate_a"])
+    client.force_login(cast["secretary_a"])
+    response = client.post(
+        f"/admin/residents/owner/{developer.pk}/change/", {"org_name": "南方置业", "is_developer": "on"}
+    )
+    assert response.status_code == 302, response.content.decode()[:1000]
+    assert Owner.objects.get().org_name == "南方置业"
+    event = AuditEvent.objects.get(action="owner.update")
+    assert event.actor == cast["secretary_a"] and event.data["changes"]["org_name"]["new"] == "南方置业"
+
+
+def test_an_admin_edit_that_blanks_an_organizations_name_is_refused(client, cast, world):
+    developer = DeveloperFactory(place=world["estate_a"])
+    client.force_login(cast["secretary_a"])
+    response = client.post(
+        f"/admin/residents/owner/{developer.pk}/change/", {"org_name": " ", "is_developer": "on"}, follow=True
+    )
+    assert response.status_code == 200
+    assert Owner.objects.get().org_name == developer.org_name
+    assert not AuditEvent.objects.filter(action="owner.update").exists()
