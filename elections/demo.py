@@ -16,6 +16,7 @@ import datetime
 import random
 from zoneinfo import ZoneInfo
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -127,6 +128,7 @@ def _past_election(estate: Place, secretary: User, clerk: User) -> Vote:
         vote=vote, to=VoteStatus.NOTICE, actor=secretary, now=datetime.datetime(2023, 5, 20, 9, 0, tzinfo=TZ)
     )
     services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=secretary, now=OPENS)
+    representatives = _organization_proxies(vote, secretary, clerk)
 
     # 9 winners: the six party members and the first three others; the tenth gets fewer approvals.
     winners, tenth = candidates[:6] + candidates[6:9], candidates[9]
@@ -152,6 +154,8 @@ def _past_election(estate: Place, secretary: User, clerk: User) -> Vote:
         else:
             channel = Channel.PHONE if channel == Channel.ONLINE else channel
             extra["reference"] = f"{channel}-{n:04d}"
+        if key in representatives and "voting_code" not in extra:
+            extra["proxy_name"] = representatives[key]
         services.ballot_cast(
             vote=vote,
             channel=channel,
@@ -177,6 +181,36 @@ def _past_election(estate: Place, secretary: User, clerk: User) -> Vote:
         filed_on=datetime.date(2023, 7, 10),
     )
     return vote
+
+
+# A one-page PDF standing for a scanned, signed letter of authorisation (授权委托书).
+MANDATE_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def _organization_proxies(vote: Vote, secretary: User, clerk: User) -> dict[str, str]:
+    """Register and accept a representative for each entry held only by organizations (the developer).
+
+    An organization votes through a representative holding its written authorisation; return
+    the representative's name per roll entry key.
+    """
+    names = {}
+    org_entries = RollEntry.objects.filter(vote=vote).exclude(owners__owner__kind="person").distinct()
+    for entry in org_entries:
+        owner = Owner.objects.filter(pk__in=entry.owners.values("owner_id")).order_by("pk").first()
+        if owner is None:
+            continue
+        name = f"{owner.name}授权代表"
+        proxy = services.proxy_register(
+            vote=vote,
+            owner=owner,
+            name=name,
+            mandate=ContentFile(MANDATE_PDF, name="授权委托书.pdf"),
+            actor=clerk,
+            now=OPENS,
+        )
+        services.proxy_decide(proxy=proxy, accept=True, actor=secretary, now=OPENS)
+        names[entry.key] = name
+    return names
 
 
 def _open_resolution(estate: Place, secretary: User) -> Vote:

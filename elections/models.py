@@ -380,8 +380,9 @@ class Ballot(AppendOnlyModel):
     invalid_reason = models.CharField(max_length=16, choices=InvalidReason.choices, blank=True)
     area_cents = models.BigIntegerField()
     cast_by_owner = models.ForeignKey("residents.Owner", on_delete=models.PROTECT, null=True, related_name="+")
+    # The registered, accepted proxy who cast it (DOMAIN.md §5.3: a proxy holds a written mandate).
+    proxy = models.ForeignKey("Proxy", on_delete=models.PROTECT, null=True, blank=True, related_name="ballots")
     proxy_name = models.CharField(max_length=100, blank=True)
-    proxy_mandate = models.CharField(max_length=100, blank=True)
     paper_serial = models.CharField(max_length=40, blank=True)
     reference = models.CharField(max_length=100, blank=True)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
@@ -449,6 +450,60 @@ class RefusedBallot(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.vote_id}: {self.reason}"
+
+
+class ProxyStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    ACCEPTED = "accepted", _("已接受")
+    REFUSED = "refused", _("不予接受")
+
+
+class Proxy(models.Model):
+    """A written mandate (委托书) by which an owner lets a proxy cast their ballot in one vote.
+
+    Registered with the uploaded mandate and accepted by staff who run the vote before the
+    proxy may cast that owner's ballot, online (``user``) or on paper (``name``).
+    """
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="proxies")
+    owner = models.ForeignKey(
+        "residents.Owner", verbose_name=_("委托人（业主）"), on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("受托人账号"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    name = models.CharField(_("受托人姓名"), max_length=100)
+    mandate = models.FileField(_("书面委托书"), upload_to="elections/mandates/%Y/%m/")
+    mandate_type = models.CharField(max_length=8)
+    status = models.CharField(_("状态"), max_length=12, choices=ProxyStatus.choices, default=ProxyStatus.PENDING)
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    registered_at = models.DateTimeField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(_("审核意见"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "vote__estate__"
+
+    class Meta:
+        verbose_name = _("委托投票")
+        verbose_name_plural = _("委托投票")
+        ordering = ["vote_id", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vote", "owner"],
+                condition=~models.Q(status="refused"),
+                name="proxy_one_mandate_per_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ← {self.owner_id} · {self.vote_id}"
 
 
 class PaperSerial(models.Model):

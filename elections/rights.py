@@ -40,3 +40,8 @@ def require_entry_log(user, estate: Place) -> None:
     """Refuse (HTTP 403) a reader who may not see a vote's entry log."""
     if not may_read_entry_log(user, estate):
         raise NotPermitted(_("选票录入记录只对工作人员和审计人员开放。"))
+
+
+def may_read_mandates(user, estate: Place) -> bool:
+    """Whether ``user`` may open the written mandates of proxies (personal documents): staff and auditors."""
+    return may_enter_ballots(user, estate) or can(user, Action.AUDIT, estate)

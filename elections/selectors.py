@@ -20,6 +20,8 @@ from elections.models import (
     Candidate,
     ChainLink,
     PaperSerial,
+    Proxy,
+    ProxyStatus,
     PublishedHead,
     RefusedBallot,
     RollEntry,
@@ -31,6 +33,7 @@ from elections.models import (
     VoteKind,
     VoteResult,
 )
+from elections.rights import may_read_mandates
 
 
 def tally_counts(vote: Vote) -> Counts:
@@ -166,6 +169,54 @@ def paper_reconciliation(vote: Vote) -> dict:
     }
 
 
+def proxies_visible(vote: Vote, user):
+    """The vote's proxies ``user`` may read: all of them for staff and auditors; otherwise those the
+    user gave (as the owner), holds (as the proxy) or registered."""
+    rows = Proxy.objects.filter(vote=vote).order_by("pk")
+    if may_read_mandates(user, vote.estate):
+        return rows
+    if not getattr(user, "is_authenticated", False):
+        return rows.none()
+    return rows.filter(Q(user=user) | Q(registered_by=user) | Q(owner__person__user=user))
+
+
+def owners_user_may_vote_for(vote: Vote, user) -> list[dict]:
+    """The counted owners a logged-in user may cast a ballot for online: their own entry and the owners
+    whose accepted proxy they are, each with its units and whether a live ballot stands for it."""
+    if not getattr(user, "is_authenticated", False) or not vote.roll_frozen_at:
+        return []
+    own = set(RollOwner.objects.filter(vote=vote, owner__person__user=user).values_list("owner_id", flat=True))
+    proxied = dict(
+        Proxy.objects.filter(vote=vote, user=user, status=ProxyStatus.ACCEPTED).values_list("owner_id", "pk")
+    )
+    owner_ids = own | set(proxied)
+    rows = (
+        RollOwner.objects.filter(vote=vote, owner_id__in=owner_ids)
+        .select_related("entry", "owner__person")
+        .order_by("entry_id", "owner_id")
+    )
+    entries = {}
+    for row in rows:
+        entries.setdefault(row.owner_id, row)
+    voted = set(
+        Ballot.objects.filter(vote=vote, voided=False, entry_id__in=[r.entry_id for r in entries.values()]).values_list(
+            "entry_id", flat=True
+        )
+    )
+    labels = unit_labels(vote, [r.entry_id for r in entries.values()])
+    return [
+        {
+            "owner": owner_id,
+            "name": row.owner.name,
+            "own": owner_id in own,
+            "proxy": proxied.get(owner_id),
+            "units": labels.get(row.entry_id, []),
+            "voted": row.entry_id in voted,
+        }
+        for owner_id, row in sorted(entries.items(), key=lambda item: (item[0] not in own, item[0]))
+    ]
+
+
 def published_head(vote: Vote) -> tuple[int, str]:
     """The chain's head as the bulletin last published it: ``(seq, hash)``, or ``(0, "")`` before any link."""
     row = PublishedHead.objects.filter(vote=vote).order_by("-seq").values_list("seq", "head").first()
@@ -225,6 +276,7 @@ EXPORT_COLUMNS = [
     "valid",
     "invalid_reason",
     "proxy",
+    "proxy_id",
     "paper_serial",
     "box",
     "reference",
@@ -305,6 +357,7 @@ def _chain_rows(vote: Vote) -> Iterator[dict]:
             "invalid_reason": b["invalid_reason"],
             "area": area_text(b["area_cents"] or 0),
             "proxy": text(b["proxy_name"]),
+            "proxy_id": b["proxy_id"] or "",
             "paper_serial": text(b["paper_serial"]),
             "box": "",
             "reference": text(b["reference"]),
@@ -329,6 +382,7 @@ def _chain_rows(vote: Vote) -> Iterator[dict]:
             "area_cents",
             "voided",
             "proxy_name",
+            "proxy_id",
             "paper_serial",
             "reference",
             "cast_at",

@@ -331,6 +331,7 @@ def verify_csv(text: str) -> Verification:
                 invalid_reason=r["invalid_reason"],
                 area=r["area"],
                 proxy=r["proxy"],
+                proxy_id=_int(r["proxy_id"]),
                 paper_serial=r["paper_serial"],
                 box=r["box"],
                 reference=r["reference"],

@@ -20,6 +20,7 @@ from elections import selectors, services
 from elections.chain import receipt_hash
 from elections.models import Candidate, Channel, Choice, Vote, VoteStatus, VotingCode
 from elections.rights import may_enter_ballots
+from elections.services.proxies import is_accepted_proxy_in
 from governance.scoping import Action, can
 from residents.models import PropertyUnit
 
@@ -33,7 +34,11 @@ def _code_for(request, vote: Vote) -> str | None:
 def _visible_vote(request, pk: int) -> Vote:
     """A vote the visitor may see: in their scope when logged in, or the one their voting code opens."""
     vote = get_object_or_404(Vote.objects.select_related("estate"), pk=pk)
-    if _code_for(request, vote) or can(request.user, Action.VIEW_PUBLIC, vote.estate):
+    if (
+        _code_for(request, vote)
+        or can(request.user, Action.VIEW_PUBLIC, vote.estate)
+        or is_accepted_proxy_in(vote, request.user)
+    ):
         return vote
     if not request.user.is_authenticated:
         raise PermissionDenied
@@ -81,10 +86,11 @@ def vote_page(request, pk: int):
     vote = _visible_vote(request, pk)
     now = timezone.now()
     code = _code_for(request, vote)
+    voters = [] if code else selectors.owners_user_may_vote_for(vote, request.user)
     may_vote = (
         vote.status == VoteStatus.VOTING
         and vote.opens_at <= now < vote.closes_at
-        and (bool(code) or can(request.user, Action.VOTE, vote.estate))
+        and (bool(code) or any(not v["voted"] for v in voters))
     )
     unit_label = ""
     if code:
@@ -103,6 +109,7 @@ def vote_page(request, pk: int):
             "vote": vote,
             "candidates": _candidates(vote),
             "may_vote": may_vote,
+            "voters": voters,
             "unit_label": unit_label,
             "choices": Choice.choices,
             "result": vote.latest_result,
@@ -117,11 +124,13 @@ def cast(request, pk: int):
     """Cast the visitor's own ballot online and show the receipt once."""
     vote = _visible_vote(request, pk)
     code = _code_for(request, vote)
+    owner = request.POST.get("owner", "")
     try:
         ballot = services.ballot_cast(
             vote=vote,
             channel=Channel.ONLINE,
             actor=request.user,
+            owner_id=int(owner) if owner.isdigit() and not code else None,
             voting_code=code,
             approve=[int(x) for x in request.POST.getlist("approve") if x.isdigit()],
             choice=request.POST.get("choice", ""),
@@ -221,6 +230,7 @@ def paper_entry(request, pk: int):
                 actor=request.user,
                 unit_id=unit.pk,
                 paper_serial=request.POST.get("serial", ""),
+                proxy_name=request.POST.get("proxy", ""),
                 **kwargs,
             )
         except ApplicationError as exc:

@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from elections.models import (
@@ -10,13 +11,14 @@ from elections.models import (
     NominatedBy,
     PreparatoryGroup,
     PreparatoryMember,
+    Proxy,
     Vote,
     VoteKind,
     VoteStatus,
     VoteStep,
 )
 from governance.api.fields import ScopedPrimaryKeyRelatedField
-from governance.models import Place, PlaceKind
+from governance.models import Place, PlaceKind, User
 from governance.scoping import Action
 from residents.models import Owner
 
@@ -160,9 +162,79 @@ class ExtendSerializer(serializers.Serializer):
     closes_at = serializers.DateTimeField()
 
 
-class ProxySerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    mandate = serializers.CharField(max_length=100, allow_blank=True, default="")
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "description": "the id of a registered, accepted proxy"},
+            {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "name": {"type": "string", "maxLength": 100}},
+            },
+        ]
+    }
+)
+class ProxyReferenceField(serializers.Field):
+    """A registered proxy, by its id, or ``{"id"}`` / ``{"name"}`` (the name registered, for staff entry).
+
+    Anything else a client sends (a typed mandate number, say) proves nothing and is ignored:
+    the service accepts only a proxy registered with its mandate and accepted by staff.
+    """
+
+    default_error_messages = {"invalid": _('受托人须为已登记委托的编号，或 {"id": 编号} / {"name": 姓名}。')}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, int):
+            return {"id": data, "name": ""}
+        if isinstance(data, dict):
+            proxy_id, name = data.get("id"), data.get("name", "")
+            if (proxy_id is not None and (isinstance(proxy_id, bool) or not isinstance(proxy_id, int))) or not (
+                isinstance(name, str) and len(name) <= 100
+            ):
+                self.fail("invalid")
+            return {"id": proxy_id, "name": name}
+        self.fail("invalid")
+
+    def to_representation(self, value):
+        return value
+
+
+class ProxySerializer(serializers.ModelSerializer):
+    """A registered proxy as staff see it (the mandate itself is fetched from its own URL)."""
+
+    owner_name = serializers.CharField(source="owner.name", read_only=True)
+
+    class Meta:
+        model = Proxy
+        fields = [
+            "id",
+            "vote",
+            "owner",
+            "owner_name",
+            "user",
+            "name",
+            "mandate_type",
+            "status",
+            "registered_at",
+            "decided_at",
+            "decision_reason",
+        ]
+        read_only_fields = fields
+
+
+class ProxyRegisterSerializer(serializers.Serializer):
+    owner = ScopedPrimaryKeyRelatedField(queryset=Owner.objects.select_related("person"), action=Action.VIEW_PUBLIC)
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.select_related("person"), required=False, allow_null=True
+    )
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    mandate = serializers.FileField()
+
+
+class ProxyDecisionSerializer(serializers.Serializer):
+    accept = serializers.BooleanField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class BallotCastSerializer(serializers.Serializer):
@@ -171,7 +243,7 @@ class BallotCastSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
     approve = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     choice = serializers.ChoiceField(choices=Choice.choices, required=False, allow_blank=True, default="")
-    proxy = ProxySerializer(required=False, allow_null=True, default=None)
+    proxy = ProxyReferenceField(required=False, allow_null=True, default=None)
     paper_serial = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
     reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     voting_code = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)

@@ -1,13 +1,15 @@
 """The integration API of owners' votes: every write calls one service of ``elections.services``."""
 
-from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.db.models import Prefetch, Q
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
@@ -23,6 +25,9 @@ from elections.api.serializers import (
     PaperSerialVoidSerializer,
     PreparatoryGroupInputSerializer,
     PreparatoryGroupSerializer,
+    ProxyDecisionSerializer,
+    ProxyRegisterSerializer,
+    ProxySerializer,
     ReviewSerializer,
     TransitionSerializer,
     VoidSerializer,
@@ -30,7 +35,7 @@ from elections.api.serializers import (
     VoteSerializer,
     VoteStepSerializer,
 )
-from elections.models import Ballot, Candidate, PreparatoryGroup, Vote, VoteResult
+from elections.models import Ballot, Candidate, PreparatoryGroup, Proxy, ProxyStatus, Vote, VoteResult
 from elections.rights import require_entry_log
 from governance.api.viewsets import ScopedViewSetMixin
 from governance.scoping import Action
@@ -58,6 +63,12 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     ordering_fields = ["opens_at", "closes_at", "id"]
     # Every write is decided by its service (a resident may cast, a clerk may enter, staff run the vote).
     service_checks_rights = True
+
+    def also_visible(self, user):
+        """A proxy from outside the estate sees the votes in which their mandate was accepted."""
+        if not user.is_authenticated:
+            return None
+        return Q(pk__in=Proxy.objects.filter(user_id=user.pk, status=ProxyStatus.ACCEPTED).values("vote_id"))
 
     def _vote(self) -> Vote:
         return self.get_object()
@@ -151,8 +162,8 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
             unit_id=data.get("unit"),
             approve=data["approve"],
             choice=data["choice"],
+            proxy_id=proxy.get("id"),
             proxy_name=proxy.get("name", ""),
-            proxy_mandate=proxy.get("mandate", ""),
             paper_serial=data["paper_serial"],
             reference=data["reference"],
             voting_code=data["voting_code"] or None,
@@ -168,6 +179,39 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
             },
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(request=ProxyRegisterSerializer, responses={200: ProxySerializer(many=True), 201: ProxySerializer})
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser])
+    def proxies(self, request, pk=None):
+        """The vote's registered proxies (staff see all; others those they gave, hold or registered); register one."""
+        vote = self._vote()
+        if request.method == "GET":
+            rows = selectors.proxies_visible(vote, request.user).select_related("owner__person")
+            return Response(ProxySerializer(rows, many=True).data)
+        serializer = ProxyRegisterSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        proxy = services.proxy_register(vote=vote, actor=request.user, **serializer.validated_data)
+        return Response(ProxySerializer(proxy).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ProxyDecisionSerializer, responses=ProxySerializer)
+    @action(detail=True, methods=["post"], url_path=r"proxies/(?P<proxy_id>\d+)/decide")
+    def proxy_decide(self, request, pk=None, proxy_id=None):
+        """Accept a registered proxy (staff who run the vote), or refuse it with a reason."""
+        vote = self._vote()
+        proxy = get_object_or_404(selectors.proxies_visible(vote, request.user), pk=proxy_id)
+        serializer = ProxyDecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        proxy = services.proxy_decide(proxy=proxy, actor=request.user, **serializer.validated_data)
+        return Response(ProxySerializer(proxy).data)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path=r"proxies/(?P<proxy_id>\d+)/mandate")
+    def proxy_mandate(self, request, pk=None, proxy_id=None):
+        """The written mandate as uploaded (staff and auditors; the reading is recorded)."""
+        vote = self._vote()
+        proxy = get_object_or_404(selectors.proxies_visible(vote, request.user), pk=proxy_id)
+        handle, content_type = services.proxy_mandate_open(proxy=proxy, actor=request.user)
+        return FileResponse(handle, content_type=content_type, as_attachment=True)
 
     @extend_schema(request=VoidSerializer, responses=None)
     @action(detail=True, methods=["post"], url_path=r"ballots/(?P<ballot_id>\d+)/void")

@@ -8,6 +8,7 @@ management commands and Celery tasks all call it. Each takes the acting user (or
 - ``candidates``: the preparatory group, nomination and eligibility review;
 - ``roll``: the roll frozen when voting opens;
 - ``ballots``: casting through every channel, voids, paper serials, voting codes;
+- ``proxies``: written mandates registered, accepted or refused;
 - ``tally``: the tally, recount, the beat job closing due votes, the auditor's export.
 """
 
@@ -25,6 +26,7 @@ from elections.services.candidates import (
     preparatory_group_refusal,
 )
 from elections.services.common import BallotRefused, TransitionRefused
+from elections.services.proxies import proxy_decide, proxy_mandate_open, proxy_register
 from elections.services.tally import close_due_votes, result_hash, vote_export, vote_recount, vote_tally
 from elections.services.votes import vote_close, vote_create, vote_extend, vote_transition
 
@@ -40,6 +42,9 @@ __all__ = [
     "paper_serials_issue",
     "preparatory_group_record",
     "preparatory_group_refusal",
+    "proxy_decide",
+    "proxy_mandate_open",
+    "proxy_register",
     "result_hash",
     "vote_close",
     "vote_create",

@@ -27,6 +27,7 @@ from elections.models import (
     Choice,
     InvalidReason,
     PaperSerial,
+    Proxy,
     RefusedBallot,
     RollEntry,
     RollOwner,
@@ -37,10 +38,11 @@ from elections.models import (
 from elections.rights import require_enter_ballots
 from elections.services.common import BallotRefused, lock
 from elections.services.links import append_link, chain_tip, publish_head
+from elections.services.proxies import accepted_proxy, is_accepted_proxy_in
 from elections.services.roll import held_units, owner_entry, roll_units_of_owner, settle_transfers, unit_entry
 from governance.audit import audit_record
 from governance.scoping import Action, acting_user, can, require
-from residents.models import Owner, PropertyUnit
+from residents.models import Owner, OwnerKind, PropertyUnit
 
 
 def _resolve_entry(
@@ -84,8 +86,43 @@ def _resolve_entry(
     return entry, owner_id, held
 
 
-def _is_owner_of_entry(vote: Vote, entry: RollEntry, owner_ids) -> bool:
-    return RollOwner.objects.filter(vote=vote, entry=entry, owner_id__in=list(owner_ids)).exists()
+def _check_proxy(vote: Vote, entry: RollEntry, channel: str, actor, *, voting_code, proxy_id, name) -> Proxy | None:
+    """Return the accepted proxy casting this ballot, None for the owner's own, or refuse.
+
+    Online: the owner logged in casts their own entry; anyone else only as the accepted proxy
+    of one of its owners (403 otherwise). Staff entry naming a proxy needs that proxy
+    registered and accepted (409 ``proxy_not_registered``); so does any ballot of an entry
+    held only by organizations, such as the developer, which vote through a representative.
+    A voting code stands for the owner it was delivered to.
+    """
+    if voting_code:
+        return None
+    owner_ids = list(RollOwner.objects.filter(vote=vote, entry=entry).values_list("owner_id", flat=True))
+    wants_proxy = proxy_id is not None or bool(name.strip())
+    if channel == Channel.ONLINE:
+        own = Owner.objects.filter(person__user=actor, pk__in=owner_ids).exists()
+        if own and not wants_proxy:
+            return None
+        proxy = accepted_proxy(vote, owner_ids, user=actor, proxy_id=proxy_id)
+        if proxy is None:
+            raise NotPermitted(
+                _("您只能为自己投票；代他人投票须先登记书面委托，并经投票工作人员接受。"), code="proxy_not_registered"
+            )
+        return proxy
+    if wants_proxy:
+        proxy = accepted_proxy(vote, owner_ids, name=name, proxy_id=proxy_id)
+        if proxy is None:
+            raise Conflict(
+                _("受托人“%(name)s”没有登记并经接受的该业主的书面委托，不能代为投票。") % {"name": name.strip()},
+                code="proxy_not_registered",
+            )
+        return proxy
+    if not Owner.objects.filter(pk__in=owner_ids).exclude(kind=OwnerKind.ORGANIZATION).exists():
+        raise Conflict(
+            _("单位业主（含建设单位）须由登记并经接受的受托人代为投票。"),
+            code="proxy_not_registered",
+        )
+    return None
 
 
 def _check_channel(vote: Vote, channel: str, actor, *, voting_code, reference, paper_serial) -> None:
@@ -94,8 +131,8 @@ def _check_channel(vote: Vote, channel: str, actor, *, voting_code, reference, p
     if channel == Channel.ONLINE:
         if voting_code:
             return
-        if actor is None or not can(actor, Action.VOTE, vote.estate):
-            raise NotPermitted(_("网上投票须由业主本人登录或使用投票码。"))
+        if actor is None or not (can(actor, Action.VOTE, vote.estate) or is_accepted_proxy_in(vote, actor)):
+            raise NotPermitted(_("网上投票须由业主本人或经接受的受托人登录，或使用投票码。"))
         return
     require_enter_ballots(actor, vote.estate)
     if channel in PAPER_CHANNELS and not paper_serial.strip():
@@ -151,8 +188,8 @@ def _cast(
     unit_id,
     approve,
     choice,
+    proxy_id,
     proxy_name,
-    proxy_mandate,
     paper_serial,
     reference,
     voting_code,
@@ -171,21 +208,16 @@ def _cast(
         )
     day = timezone.localdate(now)
     _check_channel(vote, channel, actor, voting_code=voting_code, reference=reference, paper_serial=paper_serial)
-    if channel == Channel.ONLINE and not voting_code and owner_id is None and unit_id is None:
-        own = Owner.objects.filter(person__user=actor).values_list("pk", flat=True).first()
-        if own is None:
+    online_self = channel == Channel.ONLINE and not voting_code
+    if online_self and owner_id is None and unit_id is None:
+        owner_id = Owner.objects.filter(person__user=actor).values_list("pk", flat=True).first()
+        if owner_id is None:
             raise NotPermitted(_("您的账号未关联业主身份，请使用投票码或到现场投票。"))
-        owner_id = own
     entry, owner_id, held = _resolve_entry(
         vote, owner_id=owner_id, unit_id=unit_id, voting_code=voting_code, day=day, now=now
     )
     context["entry"] = entry
-    if bool(proxy_name.strip()) != bool(proxy_mandate.strip()):
-        raise ApplicationError(_("委托投票须同时登记受托人姓名和书面委托书编号。"), code="proxy_incomplete")
-    if channel == Channel.ONLINE and not voting_code and not proxy_name:
-        own_ids = Owner.objects.filter(person__user=actor).values_list("pk", flat=True)
-        if not _is_owner_of_entry(vote, entry, own_ids):
-            raise NotPermitted(_("您只能为自己投票；代他人投票须登记书面委托。"))
+    proxy = _check_proxy(vote, entry, channel, actor, voting_code=voting_code, proxy_id=proxy_id, name=proxy_name)
     approved, choice, valid, invalid_reason = _check_content(vote, approve, choice)
     serial = _check_paper(vote, channel, paper_serial)
     if Ballot.objects.filter(vote=vote, entry=entry, voided=False).exists():
@@ -208,7 +240,8 @@ def _cast(
         valid=valid,
         invalid_reason=invalid_reason,
         area=area_text(area_cents),
-        proxy=text(proxy_name),
+        proxy=text(proxy.name if proxy else ""),
+        proxy_id=proxy.pk if proxy else None,
         paper_serial=text(serial),
         box="",
         reference=text(reference),
@@ -229,8 +262,8 @@ def _cast(
                 invalid_reason=invalid_reason,
                 area_cents=area_cents,
                 cast_by_owner_id=owner_id,
-                proxy_name=proxy_name.strip(),
-                proxy_mandate=proxy_mandate.strip(),
+                proxy=proxy,
+                proxy_name=proxy.name if proxy else "",
                 paper_serial=serial,
                 reference=reference.strip(),
                 entered_by=acting_user(actor),
@@ -266,8 +299,8 @@ def ballot_cast(
     unit_id: int | None = None,
     approve: Iterable[int] | None = None,
     choice: str = "",
+    proxy_id: int | None = None,
     proxy_name: str = "",
-    proxy_mandate: str = "",
     paper_serial: str = "",
     reference: str = "",
     voting_code: str | None = None,
@@ -289,8 +322,8 @@ def ballot_cast(
                 unit_id=unit_id,
                 approve=list(approve or []),
                 choice=choice or "",
+                proxy_id=proxy_id,
                 proxy_name=proxy_name or "",
-                proxy_mandate=proxy_mandate or "",
                 paper_serial=paper_serial or "",
                 reference=reference or "",
                 voting_code=voting_code,
@@ -306,7 +339,14 @@ def ballot_cast(
             channel=channel or "",
             reason=exc.code,
             message=exc.message,
-            payload={"owner": owner_id, "unit": unit_id, "paper_serial": paper_serial, "reference": reference},
+            payload={
+                "owner": owner_id,
+                "unit": unit_id,
+                "paper_serial": paper_serial,
+                "reference": reference,
+                "proxy": proxy_id,
+                "proxy_name": proxy_name,
+            },
             actor=acting_user(actor),
             at=timezone.now(),
         )

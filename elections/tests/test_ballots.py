@@ -189,34 +189,6 @@ def test_resident_may_not_cast_someone_elses_ballot_without_a_mandate(estate, te
         )
 
 
-def test_resident_may_cast_as_proxy_with_a_written_mandate(estate, ten_owners, cast):
-    vote = open_resolution(estate)
-    ballot = services.ballot_cast(
-        vote=vote,
-        channel=Channel.ONLINE,
-        owner_id=ten_owners[3][1].pk,
-        choice="for",
-        proxy_name="王某",
-        proxy_mandate="WT-2026-001",
-        actor=cast["resident"],
-    )
-    assert ballot.proxy_mandate == "WT-2026-001"
-
-
-def test_proxy_without_mandate_is_refused(estate, ten_owners, cast):
-    vote = open_resolution(estate)
-    with pytest.raises(ApplicationError) as refused:
-        services.ballot_cast(
-            vote=vote,
-            channel=Channel.ONLINE,
-            owner_id=ten_owners[3][1].pk,
-            choice="for",
-            proxy_name="王某",
-            actor=cast["resident"],
-        )
-    assert refused.value.code == "proxy_incomplete"
-
-
 def test_clerk_may_not_cast_an_online_ballot_and_resident_may_not_enter_paper(estate, ten_owners, cast):
     vote = open_resolution(estate)
     with pytest.raises(NotPermitted):

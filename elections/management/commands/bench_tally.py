@@ -155,6 +155,7 @@ class Command(BaseCommand):
                 invalid_reason="",
                 area=area_text(area_cents),
                 proxy="",
+                proxy_id=None,
                 paper_serial=serial,
                 box="",
                 reference=reference,
@@ -184,10 +185,10 @@ class Command(BaseCommand):
             "hash",
         )
         with connection.cursor() as cursor:
-            copy_sql = f"COPY elections_ballot ({', '.join(columns)}, proxy_name, proxy_mandate, voided) FROM STDIN"
+            copy_sql = f"COPY elections_ballot ({', '.join(columns)}, proxy_name, voided) FROM STDIN"
             with cursor.cursor.copy(copy_sql) as copy:
                 for row in rows:
-                    copy.write_row((*row, "", "", False))
+                    copy.write_row((*row, "", False))
             with cursor.cursor.copy("COPY elections_publishedhead (vote_id, seq, head, at) FROM STDIN") as copy:
                 for row in heads:
                     copy.write_row(row)
