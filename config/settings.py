@@ -304,6 +304,9 @@ GONGZHI = {
     "VOTE_EXTENSION_MAX_DAYS": 15,
     # How many owners one proxy may represent in one vote (issue 9 item 3; a district may change it).
     "VOTE_PROXY_LIMIT": 5,
+    # Voting-code guesses allowed per hour: every attempt from one client, failed attempts against one vote.
+    "VOTING_CODE_CLIENT_ATTEMPTS": 20,
+    "VOTING_CODE_VOTE_FAILURES": 500,
     "COMMITTEE_SEATS_MIN": 5,
     "COMMITTEE_SEATS_MAX": 11,
     # A district may allow a committee of 3 for estates of at most this many households.
