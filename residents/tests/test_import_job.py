@@ -82,6 +82,9 @@ def test_the_import_page_uploads_a_file_and_shows_the_report(client, cast, estat
     assert response.status_code == 302
     page = client.get(response["Location"])
     assert "校验未通过" in page.content.decode() and "不是数字" in page.content.decode()
+    job = ImportJob.objects.get()
+    assert (job.state, job.created_by, job.error_count) == (ImportState.INVALID, cast["secretary_a"], 1)
+    assert not PropertyUnit.objects.exists()
 
 
 def test_the_import_page_offers_only_estates_the_user_may_change(client, cast, estate, world):
