@@ -1,5 +1,6 @@
 import pytest
 
+from governance import services as governance_services
 from governance.models import OrgKind, PostBody, PostKind
 from governance.scoping import SYSTEM
 from governance.tests.factories import PersonFactory, org
@@ -19,8 +20,6 @@ def estate(world):
 @pytest.fixture
 def party(world, cast):
     """The community party committees of both communities; community A's secretary is the secretary_a user's person."""
-    from governance import services as governance_services
-
     committee_a = org(OrgKind.COMMUNITY_COMMITTEE, "南桥苑社区党委", world["community_a"])
     committee_b = org(OrgKind.COMMUNITY_COMMITTEE, "石马河社区党委", world["community_b"])
     governance_services.post_create(

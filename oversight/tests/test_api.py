@@ -28,7 +28,7 @@ from oversight.models import (
     Petition,
     RevenueRules,
 )
-from oversight.tests.factories import assembly, days_ago, fresh, ledger, pdf
+from oversight.tests.factories import assembly, days_ago, fresh, ledger, pdf, photo
 
 pytestmark = pytest.mark.django_db
 
@@ -353,8 +353,6 @@ def test_the_auditor_keeps_no_rosters(api, cast, data):
 
 
 def test_the_secretary_records_a_duty_with_its_photo(api, cast, data):
-    from oversight.tests.factories import photo
-
     day = next(days_ago(n) for n in range(1, 8) if days_ago(n).weekday() < 5)
     client = api.as_user(cast["secretary_b"])
     shift = client.post(

@@ -5,6 +5,8 @@ import io
 
 import pytest
 from django.apps import apps
+from django.db import transaction
+from django.test import TestCase, override_settings
 from django.utils import timezone
 
 from committees import demo as committees_demo
@@ -26,9 +28,6 @@ def _counts() -> dict:
 @pytest.fixture(scope="module")
 def loaded(django_db_setup, django_db_blocker, tmp_path_factory):
     """Load every demo once for the module, then oversight's a second time, inside a rolled-back transaction."""
-    from django.db import transaction
-    from django.test import TestCase, override_settings
-
     with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
         atomic = transaction.atomic()
         atomic.__enter__()

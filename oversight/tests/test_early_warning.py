@@ -8,6 +8,7 @@ import pytest
 
 from committees.signals import ledger_checked
 from committees.tests.factories import committee
+from governance import services as governance_services
 from governance.scoping import SYSTEM
 from oversight import selectors, services
 from oversight.models import Petition
@@ -133,8 +134,6 @@ def test_a_committee_whose_term_lapsed_flags_the_estate_once(world):
 @pytest.mark.django_db
 def test_a_committee_below_its_lawful_size_flags_the_estate(world):
     board = committee(world["estate_a"], n=5, term_start=days_ago(100))
-    from governance import services as governance_services
-
     for post in list(board.posts.all())[:2]:
         governance_services.post_end(post=post, end=days_ago(10), actor=SYSTEM)
     (entry,) = selectors.early_warning(fresh(world["district"]))

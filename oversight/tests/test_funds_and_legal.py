@@ -8,6 +8,8 @@ import pytest
 from committees import selectors as committees_selectors
 from committees import services as committees_services
 from committees.models import LedgerTransaction, MeetingKind, Stage
+from committees.tests.factories import aware
+from governance import services as governance_services
 from governance.models import PostKind
 from governance.scoping import SYSTEM
 from governance.tests.factories import PersonFactory
@@ -91,8 +93,6 @@ def test_a_new_commissioner_ends_the_previous_ones_post(world, party, cast):
         estate=fresh(world["estate_a"]), person=party["cadre"], start=days_ago(30), actor=SYSTEM
     )
     second_person = PersonFactory(place=world["community_a"])
-    from governance import services as governance_services
-
     governance_services.post_create(
         person=second_person, kind=PostKind.STAFF, body="community_staff", place=world["community_a"], actor=SYSTEM
     )
@@ -242,8 +242,6 @@ def test_only_discipline_reviewers_record_intervention_opinions(world, cast, who
 
 def test_an_assembly_meeting_kind_is_attended_but_a_deliberation_council_is_not(world):
     estate = world["estate_a"]
-    from committees.tests.factories import aware
-
     council = committees_services.meeting_create(
         estate=estate, kind=MeetingKind.DELIBERATION, title="议事会", held_at=aware(2026, 1, 5), actor=SYSTEM
     )

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from committees import services as committees_services
-from committees.tests.factories import committee
+from committees.signals import ledger_checked
+from committees.tests.factories import aware, committee
 from elections.signals import vote_scheduled
 from elections.tests.factories import open_resolution
 from governance.scoping import SYSTEM
@@ -58,8 +59,6 @@ def test_a_committee_meetings_attendance_meets_its_obligation_through_the_signal
 ):
     estate = world["estate_a"]
     board = committee(estate, n=5)
-    from committees.tests.factories import aware
-
     with django_capture_on_commit_callbacks(execute=True):
         meeting = committees_services.meeting_create(
             estate=estate, kind="committee", title="例会", held_at=aware(2026, 1, 8), actor=SYSTEM
@@ -80,8 +79,6 @@ def test_a_failed_ledger_check_is_kept_and_raises_an_early_warning(world, django
     assert LedgerCheckRecord.objects.get().ok
     assert selectors.early_warning(fresh(world["district"])) == []
     with django_capture_on_commit_callbacks(execute=True):
-        from committees.signals import ledger_checked
-
         ledger_checked.send(sender=None, estate=estate, ok=False, problem="sequence 2 is missing")
     assert [r["code"] for r in selectors.early_warning(fresh(world["district"]))[0]["reasons"]] == ["ledger_failed"]
 
