@@ -20,9 +20,8 @@ UNDECIDED_VOTE = (VoteStatus.DRAFT, VoteStatus.NOMINATION, VoteStatus.REVIEW, Vo
 
 
 def project_accepted_on(project: Project) -> datetime.date | None:
-    """The day a project was accepted (验收)."""
-    # Read through getattr while the committees layer's acceptance date lands; before it, the end of works.
-    return getattr(project, "accepted_on", project.actual_end)
+    """The day a project was accepted (验收), or None while it is not."""
+    return project.accepted_on
 
 
 def _opinions(field: str, ids: list[int]) -> dict[int, dict]:

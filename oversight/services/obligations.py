@@ -260,6 +260,8 @@ def obligations_for_project(*, project: Project, actor, today: datetime.date | N
     record = _days(rule("SUPERVISION_RECORD_DAYS", estate))
     interval = _days(rule("SUPERVISION_INTERVAL_DAYS", estate))
     accepted = project_accepted_on(project)
+    # Works run from the start to their end (or, while no end is recorded, to acceptance).
+    finished = project.actual_end or accepted
     raised = [
         obligation_raise(
             key=f"supervise:project:{project.pk}:start",
@@ -273,7 +275,7 @@ def obligations_for_project(*, project: Project, actor, today: datetime.date | N
         )[0]
     ]
     n = 1
-    while start + n * interval <= today and (accepted is None or start + n * interval < accepted):
+    while start + n * interval <= today and (finished is None or start + n * interval < finished):
         raised.append(
             obligation_raise(
                 key=f"supervise:project:{project.pk}:progress:{n}",
@@ -573,7 +575,7 @@ def _sweep_events(since: datetime.date, today: datetime.date) -> None:
     for request in requests.select_related("estate"):
         obligations_for_spending(request=request, actor=SYSTEM)
     running = Project.objects.filter(actual_start__isnull=False).filter(
-        Q(actual_end__isnull=True) | Q(actual_end__gte=since)
+        Q(accepted_on__isnull=True) | Q(accepted_on__gte=since)
     )
     for project in running.select_related("estate"):
         obligations_for_project(project=project, actor=SYSTEM, today=today)

@@ -290,3 +290,15 @@ def test_no_person_raises_an_obligation_by_hand(estate, cast):
         )
     assert refused.value.code == "raised_by_events"
     assert not Obligation.objects.exists()
+
+
+def test_supervision_visits_stop_when_the_works_end_and_acceptance_calls_for_the_last_one(estate, party):
+    project = committees_services.project_create(
+        estate=estate, title="雨污分流", budget=Decimal("500000.00"), actor=SYSTEM
+    )
+    project.actual_start, project.actual_end = days_ago(100), days_ago(50)
+    raised = services.obligations_for_project(project=project, actor=SYSTEM)
+    assert [o.stage for o in raised] == [SupervisionStage.START, SupervisionStage.PROGRESS]
+    project.accepted_on = days_ago(40)
+    raised = services.obligations_for_project(project=project, actor=SYSTEM)
+    assert [o.stage for o in raised][-1] == SupervisionStage.ACCEPTANCE
