@@ -133,6 +133,7 @@ def _past_election(estate: Place, secretary: User, clerk: User) -> Vote:
     # 9 winners: the six party members and the first three others; the tenth gets fewer approvals.
     winners, tenth = candidates[:6] + candidates[6:9], candidates[9]
     entries = list(RollEntry.objects.filter(vote=vote).order_by("pk").values_list("key", flat=True))
+    entry_ids = dict(RollEntry.objects.filter(vote=vote).values_list("key", "pk"))
     units: dict[str, int] = {}
     for key, unit_id in RollEntry.objects.filter(vote=vote).values_list("key", "units__unit_id").order_by("units__pk"):
         units.setdefault(key, unit_id)
@@ -147,8 +148,8 @@ def _past_election(estate: Place, secretary: User, clerk: User) -> Vote:
         channel = channels[n % 5]
         unit_id = units[key]
         extra = {}
-        if channel == Channel.ONLINE and unit_id in codes:
-            extra["voting_code"] = codes[unit_id]
+        if channel == Channel.ONLINE and entry_ids[key] in codes:
+            extra["voting_code"] = codes[entry_ids[key]]
         elif channel in (Channel.CENTRAL, Channel.MOBILE_BOX):
             extra["paper_serial"] = serials[n]
         else:

@@ -523,22 +523,22 @@ class PaperSerial(models.Model):
 
 
 class VotingCode(models.Model):
-    """A one-time voting code per unit, printed on the notice; stored only as a keyed hash."""
+    """A one-time voting code of one counted owner (roll entry), delivered sealed; stored only as a keyed hash."""
 
     vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="voting_codes")
-    unit = models.ForeignKey("residents.PropertyUnit", on_delete=models.PROTECT, related_name="+")
+    entry = models.ForeignKey(RollEntry, on_delete=models.PROTECT, related_name="voting_codes")
     code_hash = models.CharField(max_length=64)
     issued_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["vote", "unit"], name="voting_code_once_per_unit"),
+            models.UniqueConstraint(fields=["vote", "entry"], name="voting_code_once_per_entry"),
             models.UniqueConstraint(fields=["vote", "code_hash"], name="voting_code_hash_unique"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.vote_id}/{self.unit_id}"
+        return f"{self.vote_id}/{self.entry_id}"
 
 
 class VoteResult(AppendOnlyModel):

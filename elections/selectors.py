@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterator
 
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext as _
 
 from core.hashing import canonical
 from core.spreadsheets import safe_cell
@@ -246,18 +247,58 @@ def bulletin(vote: Vote) -> dict:
     return data
 
 
+def voting_code_sheets(vote: Vote, issued: dict[int, str]) -> list[dict]:
+    """Codes just issued (entry id → code) as slips to print, seal and deliver, one sheet per building.
+
+    A slip names the counted owner's units and area (never the owner); an entry whose units
+    lie in several buildings goes with its first unit's building; the developer's entry apart.
+    """
+    entries = dict(RollEntry.objects.filter(vote=vote, pk__in=list(issued)).values_list("pk", "area"))
+    developer = set(
+        RollEntry.objects.filter(vote=vote, pk__in=list(issued), is_developer=True).values_list("pk", flat=True)
+    )
+    labels = unit_labels(vote, list(issued))
+    buildings: dict[str, list[dict]] = {}
+    for entry_id, code in issued.items():
+        units = labels.get(entry_id) or [""]
+        building = _("建设单位") if entry_id in developer else units[0].split("-")[0]
+        buildings.setdefault(building, []).append(
+            {"units": units, "area": entries.get(entry_id), "code": code, "developer": entry_id in developer}
+        )
+    return [
+        {"building": name, "slips": sorted(slips, key=lambda slip: slip["units"])}
+        for name, slips in sorted(buildings.items())
+    ]
+
+
+def _label(building: str, stairway: str, room: str) -> str:
+    return "-".join(p for p in (building, f"{stairway}单元" if stairway else "", room) if p)
+
+
 def unit_labels(vote: Vote, entry_ids: list[int] | None = None) -> dict[int, list[str]]:
-    """The unit numbers of roll entries, as notices show them (never owners)."""
-    rows = RollUnit.objects.filter(vote=vote)
+    """The unit numbers each roll entry holds now (after any split), as notices show them (never owners).
+
+    Two queries: the frozen units with their labels, and the units the splits moved.
+    """
+    moves = list(
+        RollSplitUnit.objects.filter(vote=vote)
+        .order_by("split__link__seq")
+        .values_list("split__source_id", "split__target_id", "unit_id")
+    )
+    frozen = RollUnit.objects.filter(vote=vote)
     if entry_ids is not None:
-        rows = rows.filter(entry_id__in=entry_ids)
-    labels: dict[int, list[str]] = {}
-    for entry_id, building, stairway, room in rows.values_list(
-        "entry_id", "unit__building__name", "unit__stairway", "unit__room"
+        frozen = frozen.filter(Q(entry_id__in=entry_ids) | Q(unit_id__in=[unit for _s, _t, unit in moves]))
+    held: dict[int, dict[int, str]] = {}
+    label_of: dict[int, str] = {}
+    for entry_id, unit_id, building, stairway, room in frozen.values_list(
+        "entry_id", "unit_id", "unit__building__name", "unit__stairway", "unit__room"
     ).order_by("entry_id", "unit_id"):
-        label = "-".join(p for p in (building, f"{stairway}单元" if stairway else "", room) if p)
-        labels.setdefault(entry_id, []).append(label)
-    return labels
+        label_of[unit_id] = held.setdefault(entry_id, {})[unit_id] = _label(building, stairway, room)
+    for source_id, target_id, unit_id in moves:
+        held.get(source_id, {}).pop(unit_id, None)
+        held.setdefault(target_id, {})[unit_id] = label_of.get(unit_id, "")
+    wanted = held.keys() if entry_ids is None else set(entry_ids)
+    return {entry_id: [held[entry_id][u] for u in sorted(held[entry_id])] for entry_id in wanted if held.get(entry_id)}
 
 
 EXPORT_COLUMNS = [

@@ -14,12 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.clientip import client_ip
 from core.crypto import keyed_hash
 from core.errors import ApplicationError
 from elections import selectors, services
 from elections.chain import receipt_hash
 from elections.models import Candidate, Channel, Choice, Vote, VoteStatus, VotingCode
 from elections.rights import may_enter_ballots
+from elections.services.codes import normalized
 from elections.services.proxies import is_accepted_proxy_in
 from governance.scoping import Action, can
 from residents.models import PropertyUnit
@@ -63,17 +65,15 @@ def index(request):
 
 @require_POST
 def enter_code(request):
-    """Open the vote that a one-time voting code (printed on the notice for a unit) belongs to."""
-    code = "".join(request.POST.get("code", "").split()).upper()
-    row = (
-        VotingCode.objects.filter(code_hash=keyed_hash(code), vote__status=VoteStatus.VOTING)
-        .select_related("vote")
-        .first()
-        if code
-        else None
-    )
-    if row is None:
-        messages.error(request, _("投票码不正确或该投票未在进行中，请核对公告上的投票码。"))
+    """Open the vote that a voting code (delivered sealed to a counted owner) belongs to."""
+    code = request.POST.get("code", "")
+    try:
+        row = services.code_entry(code=code, client=client_ip(request))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("elections:index")
+    if row.vote.status != VoteStatus.VOTING:
+        messages.error(request, _("该投票未在进行中。"))
         return redirect("elections:index")
     codes = request.session.get(SESSION_CODES, {})
     codes[str(row.vote_id)] = code
@@ -94,14 +94,8 @@ def vote_page(request, pk: int):
     )
     unit_label = ""
     if code:
-        unit = (
-            PropertyUnit.objects.filter(
-                pk__in=VotingCode.objects.filter(vote=vote, code_hash=keyed_hash(code)).values("unit_id")
-            )
-            .select_related("building")
-            .first()
-        )
-        unit_label = unit.label if unit else ""
+        row = VotingCode.objects.filter(vote=vote, code_hash=keyed_hash(normalized(code))).first()
+        unit_label = "、".join(selectors.unit_labels(vote, [row.entry_id]).get(row.entry_id, [])) if row else ""
     return render(
         request,
         "elections/vote.html",
@@ -132,6 +126,7 @@ def cast(request, pk: int):
             actor=request.user,
             owner_id=int(owner) if owner.isdigit() and not code else None,
             voting_code=code,
+            client=client_ip(request),
             approve=[int(x) for x in request.POST.getlist("approve") if x.isdigit()],
             choice=request.POST.get("choice", ""),
         )
@@ -269,17 +264,16 @@ def roll_notice(request, pk: int):
 
 @login_required
 def voting_codes(request, pk: int):
-    """Issue the one-time voting codes and show them once, as a sheet to print on the unit notices."""
+    """Issue the voting codes of the counted owners that have none, and show them once: slips per building."""
     vote = get_object_or_404(Vote.objects.select_related("estate"), pk=pk)
     if not can(request.user, Action.RUN_VOTE, vote.estate):
         raise Http404
-    rows = []
+    sheets = []
     if request.method == "POST":
         try:
             issued = dict(services.voting_codes_issue(vote=vote, actor=request.user))
         except ApplicationError as exc:
             messages.error(request, exc.message)
             return redirect("elections:codes", pk=vote.pk)
-        units = PropertyUnit.objects.filter(pk__in=issued).select_related("building").order_by("building__name", "room")
-        rows = [{"label": u.label, "area": u.area, "code": issued[u.pk]} for u in units]
-    return render(request, "elections/codes.html", {"vote": vote, "rows": rows, "posted": request.method == "POST"})
+        sheets = selectors.voting_code_sheets(vote, issued)
+    return render(request, "elections/codes.html", {"vote": vote, "sheets": sheets, "posted": request.method == "POST"})

@@ -246,7 +246,7 @@ class BallotCastSerializer(serializers.Serializer):
     proxy = ProxyReferenceField(required=False, allow_null=True, default=None)
     paper_serial = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
     reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
-    voting_code = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
+    voting_code = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
 
 
 class BallotSerializer(serializers.ModelSerializer):
@@ -292,3 +292,17 @@ class VoteStepSerializer(serializers.ModelSerializer):
         model = VoteStep
         fields = ["from_status", "to_status", "actor", "at", "reason"]
         read_only_fields = fields
+
+
+class VotingCodeSlipSerializer(serializers.Serializer):
+    units = serializers.ListField(child=serializers.CharField())
+    area = serializers.DecimalField(max_digits=14, decimal_places=2)
+    code = serializers.CharField()
+    developer = serializers.BooleanField()
+
+
+class VotingCodeSheetSerializer(serializers.Serializer):
+    """The voting codes just issued for one building's counted owners, shown once, to print and seal."""
+
+    building = serializers.CharField()
+    slips = VotingCodeSlipSerializer(many=True)

@@ -13,6 +13,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
+from core.clientip import client_ip
 from core.errors import Conflict
 from elections import selectors, services
 from elections.api.serializers import (
@@ -34,6 +35,7 @@ from elections.api.serializers import (
     VoteCreateSerializer,
     VoteSerializer,
     VoteStepSerializer,
+    VotingCodeSheetSerializer,
 )
 from elections.models import Ballot, Candidate, PreparatoryGroup, Proxy, ProxyStatus, Vote, VoteResult
 from elections.rights import require_entry_log
@@ -167,6 +169,7 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
             paper_serial=data["paper_serial"],
             reference=data["reference"],
             voting_code=data["voting_code"] or None,
+            client=client_ip(request),
         )
         return Response(
             {
@@ -245,19 +248,14 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         services.paper_serial_void(vote=vote, actor=request.user, **serializer.validated_data)
         return Response(selectors.paper_reconciliation(vote))
 
-    @extend_schema(request=None, responses=None)
+    @extend_schema(request=None, responses={201: VotingCodeSheetSerializer(many=True)})
     @action(detail=True, methods=["post"], url_path="voting-codes")
     def voting_codes(self, request, pk=None):
+        """Issue the codes of the counted owners that have none; returned once, as sheets of slips per building."""
         vote = self._vote()
-        issued = services.voting_codes_issue(vote=vote, actor=request.user)
-        labels = dict(
-            (u.pk, u.label)
-            for u in vote.estate.estate_units.filter(pk__in=[u for u, _c in issued]).select_related("building")
-        )
-        return Response(
-            {"codes": [{"unit": u, "label": labels.get(u, ""), "code": c} for u, c in issued]},
-            status=status.HTTP_201_CREATED,
-        )
+        issued = dict(services.voting_codes_issue(vote=vote, actor=request.user))
+        sheets = selectors.voting_code_sheets(vote, issued)
+        return Response(VotingCodeSheetSerializer(sheets, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=None)
     @action(detail=True, methods=["get"])

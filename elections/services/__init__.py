@@ -7,24 +7,20 @@ management commands and Celery tasks all call it. Each takes the acting user (or
 - ``votes``: creating a vote and its lifecycle (transition, close, extend);
 - ``candidates``: the preparatory group, nomination and eligibility review;
 - ``roll``: the roll frozen when voting opens;
-- ``ballots``: casting through every channel, voids, paper serials, voting codes;
+- ``ballots``: casting through every channel, voids, paper serials;
+- ``codes``: voting codes per counted owner, and the limits on guessing them;
 - ``proxies``: written mandates registered, accepted or refused;
 - ``tally``: the tally, recount, the beat job closing due votes, the auditor's export.
 """
 
-from elections.services.ballots import (
-    ballot_cast,
-    ballot_void,
-    paper_serial_void,
-    paper_serials_issue,
-    voting_codes_issue,
-)
+from elections.services.ballots import ballot_cast, ballot_void, paper_serial_void, paper_serials_issue
 from elections.services.candidates import (
     candidate_nominate,
     candidate_review,
     preparatory_group_record,
     preparatory_group_refusal,
 )
+from elections.services.codes import TooManyAttempts, code_entry, voting_codes_issue
 from elections.services.common import BallotRefused, TransitionRefused
 from elections.services.proxies import proxy_decide, proxy_mandate_open, proxy_register
 from elections.services.tally import close_due_votes, result_hash, vote_export, vote_recount, vote_tally
@@ -32,12 +28,14 @@ from elections.services.votes import vote_close, vote_create, vote_extend, vote_
 
 __all__ = [
     "BallotRefused",
+    "TooManyAttempts",
     "TransitionRefused",
     "ballot_cast",
     "ballot_void",
     "candidate_nominate",
     "candidate_review",
     "close_due_votes",
+    "code_entry",
     "paper_serial_void",
     "paper_serials_issue",
     "preparatory_group_record",

@@ -10,7 +10,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.crypto import keyed_hash
 from core.errors import ApplicationError, Conflict, NotPermitted
 from elections import chain
 from elections.chain import approve_text, area_text, ballot_body, link_hash, receipt_hash, text, timestamp
@@ -36,17 +35,18 @@ from elections.models import (
     VotingCode,
 )
 from elections.rights import require_enter_ballots
+from elections.services.codes import TooManyAttempts, code_entry
 from elections.services.common import BallotRefused, lock
 from elections.services.links import append_link, chain_tip, publish_head
 from elections.services.proxies import accepted_proxy, is_accepted_proxy_in
 from elections.services.roll import held_units, owner_entry, roll_units_of_owner, settle_transfers, unit_entry
 from governance.audit import audit_record
-from governance.scoping import Action, acting_user, can, require
-from residents.models import Owner, OwnerKind, PropertyUnit
+from governance.scoping import SYSTEM, Action, acting_user, can, require
+from residents.models import Owner, OwnerKind
 
 
 def _resolve_entry(
-    vote: Vote, *, owner_id, unit_id, voting_code: str | None, day, now
+    vote: Vote, *, owner_id, unit_id, voting_code: str | None, client: str, day, now
 ) -> tuple[RollEntry, int | None, dict]:
     """Find the counted owner a ballot is for (by voting code, unit, or owner) and the units it holds now.
 
@@ -54,11 +54,8 @@ def _resolve_entry(
     ballot covers the units they acquired, the seller's the units still held.
     """
     if voting_code:
-        code = VotingCode.objects.filter(vote=vote, code_hash=keyed_hash(voting_code)).first()
-        if code is None:
-            raise BallotRefused(_("投票码不正确，请核对送达您的投票码。"), code="code_invalid")
-        unit_id = code.unit_id
-    if unit_id is not None:
+        entry = code_entry(code=voting_code, client=client, vote=vote).entry
+    elif unit_id is not None:
         settle_transfers(vote=vote, unit_ids=[unit_id], day=day, now=now)
         entry = unit_entry(vote, unit_id)
         if entry is None:
@@ -193,6 +190,7 @@ def _cast(
     paper_serial,
     reference,
     voting_code,
+    client,
     now,
     context,
 ) -> Ballot:
@@ -214,7 +212,7 @@ def _cast(
         if owner_id is None:
             raise NotPermitted(_("您的账号未关联业主身份，请使用投票码或到现场投票。"))
     entry, owner_id, held = _resolve_entry(
-        vote, owner_id=owner_id, unit_id=unit_id, voting_code=voting_code, day=day, now=now
+        vote, owner_id=owner_id, unit_id=unit_id, voting_code=voting_code, client=client, day=day, now=now
     )
     context["entry"] = entry
     proxy = _check_proxy(vote, entry, channel, actor, voting_code=voting_code, proxy_id=proxy_id, name=proxy_name)
@@ -278,7 +276,7 @@ def _cast(
     if valid and approved:
         BallotApproval.objects.bulk_create(BallotApproval(ballot=ballot, candidate_id=c) for c in approved)
     if voting_code:
-        VotingCode.objects.filter(vote=vote, code_hash=keyed_hash(voting_code)).update(used_at=now)
+        VotingCode.objects.filter(vote=vote, entry=entry).update(used_at=now)
     audit_record(
         actor=actor,
         action=ElectionsEvent.BALLOT_CAST,
@@ -304,10 +302,12 @@ def ballot_cast(
     paper_serial: str = "",
     reference: str = "",
     voting_code: str | None = None,
+    client: str | None = "",
     now: datetime.datetime | None = None,
 ) -> Ballot:
     """Cast one ballot for a counted owner of the frozen roll, or refuse it and log the refusal.
 
+    ``client`` names who typed a voting code (an address, or a user), for the attempt limits.
     Returns the ballot with ``receipt`` set (shown to the voter once; only its hash is kept).
     """
     now = now or timezone.now()
@@ -327,10 +327,12 @@ def ballot_cast(
                 paper_serial=paper_serial or "",
                 reference=reference or "",
                 voting_code=voting_code,
+                # The platform entering codes itself (the demo, an import) guesses nothing: not counted.
+                client=client or (None if actor is SYSTEM else f"user:{getattr(actor, 'pk', None)}"),
                 now=now,
                 context=context,
             )
-    except NotPermitted:
+    except (NotPermitted, TooManyAttempts):
         raise
     except ApplicationError as exc:
         RefusedBallot.objects.create(
@@ -419,29 +421,3 @@ def paper_serial_void(*, vote: Vote, serial: str, reason: str, actor) -> PaperSe
         actor=actor, action=ElectionsEvent.PAPER_SERIAL_VOID, obj=vote, place=vote.estate, data={"serial": serial}
     )
     return paper
-
-
-def _new_code() -> str:
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "".join(secrets.choice(alphabet) for _i in range(8))
-
-
-@transaction.atomic
-def voting_codes_issue(*, vote: Vote, actor) -> list[tuple[int, str]]:
-    """Issue a one-time voting code for every unit that has none yet; return (unit id, code) to print once."""
-    require(actor, Action.RUN_VOTE, vote.estate)
-    if vote.status not in (VoteStatus.NOTICE, VoteStatus.VOTING):
-        raise Conflict(_("投票码在公示或投票阶段发放。"), code="wrong_status")
-    have = set(VotingCode.objects.filter(vote=vote).values_list("unit_id", flat=True))
-    unit_ids = [
-        u for u in PropertyUnit.objects.filter(estate=vote.estate).values_list("pk", flat=True) if u not in have
-    ]
-    now = timezone.now()
-    issued = [(u, _new_code()) for u in unit_ids]
-    VotingCode.objects.bulk_create(
-        VotingCode(vote=vote, unit_id=u, code_hash=keyed_hash(code), issued_at=now) for u, code in issued
-    )
-    audit_record(
-        actor=actor, action=ElectionsEvent.VOTING_CODE_ISSUE, obj=vote, place=vote.estate, data={"count": len(issued)}
-    )
-    return issued

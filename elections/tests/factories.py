@@ -114,3 +114,11 @@ def open_election(estate, candidate_owners, *, seats=5, party=(), **extra) -> Vo
     services.vote_transition(vote=vote, to=VoteStatus.REVIEW, actor=SYSTEM)
     services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=SYSTEM)
     return services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=SYSTEM)
+
+
+def codes_by_unit(vote: Vote, codes: dict[int, str]) -> dict[int, str]:
+    """Voting codes (issued per roll entry) keyed by each unit of the entry, for tests that start from a unit."""
+    from elections.models import RollUnit
+
+    entry_of = dict(RollUnit.objects.filter(vote=vote).values_list("unit_id", "entry_id"))
+    return {unit: codes[entry] for unit, entry in entry_of.items() if entry in codes}

@@ -9,7 +9,7 @@ from core.errors import ApplicationError, NotPermitted
 from elections import services
 from elections.models import Ballot, ChainLink, Channel, RefusedBallot, VoteStatus
 from elections.services import BallotRefused
-from elections.tests.factories import OwnerFactory, open_election, open_resolution, own, register
+from elections.tests.factories import OwnerFactory, codes_by_unit, open_election, open_resolution, own, register
 from governance.scoping import SYSTEM
 
 pytestmark = pytest.mark.django_db
@@ -249,7 +249,7 @@ def test_owner_not_on_the_frozen_roll_is_refused(estate, ten_owners, world, cast
 
 def test_voting_code_lets_a_resident_vote_without_an_account(estate, ten_owners, cast):
     vote = open_resolution(estate)
-    codes = dict(services.voting_codes_issue(vote=vote, actor=cast["secretary_a"]))
+    codes = codes_by_unit(vote, dict(services.voting_codes_issue(vote=vote, actor=cast["secretary_a"])))
     unit = ten_owners[2][0]
     ballot = services.ballot_cast(
         vote=vote, channel=Channel.ONLINE, voting_code=codes[unit.pk], choice="abstain", actor=SYSTEM

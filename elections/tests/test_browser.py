@@ -6,7 +6,7 @@ import pytest
 
 from elections import services
 from elections.models import Ballot
-from elections.tests.factories import open_resolution
+from elections.tests.factories import codes_by_unit, open_resolution
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -31,7 +31,7 @@ def test_resident_votes_with_a_code_and_finds_the_receipt_on_the_bulletin(live_s
 
     rows = register(world["building_a1"], [100] * 3)
     vote = open_resolution(Place.objects.get(pk=world["estate_a"].pk), title="加装电梯表决")
-    codes = dict(services.voting_codes_issue(vote=vote, actor=cast["secretary_a"]))
+    codes = codes_by_unit(vote, dict(services.voting_codes_issue(vote=vote, actor=cast["secretary_a"])))
     unit = rows[1][0]
 
     with sync_playwright() as p:

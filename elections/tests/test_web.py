@@ -3,15 +3,15 @@
 import pytest
 
 from elections import services
-from elections.models import Ballot
-from elections.tests.factories import open_election, open_resolution
+from elections.models import Ballot, VotingCode
+from elections.tests.factories import codes_by_unit, open_election, open_resolution
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("elections.tests.urls")]
 
 
 def test_voting_code_opens_the_ballot_and_casting_shows_a_receipt(client, estate, ten_owners, cast):
     vote = open_resolution(estate)
-    codes = dict(services.voting_codes_issue(vote=vote, actor=cast["secretary_a"]))
+    codes = codes_by_unit(vote, dict(services.voting_codes_issue(vote=vote, actor=cast["secretary_a"])))
     unit = ten_owners[0][0]
     r = client.post("/votes/code/", {"code": codes[unit.pk].lower()}, follow=True)
     assert r.status_code == 200 and unit.label in r.content.decode() and 'name="choice"' in r.content.decode()
@@ -104,8 +104,9 @@ def test_secretary_prints_voting_codes_once(client, estate, ten_owners, cast):
     vote = open_resolution(estate)
     client.force_login(cast["secretary_a"])
     first = client.post(f"/votes/{vote.pk}/codes/")
-    assert len(first.context["rows"]) == 10
+    assert sum(len(sheet["slips"]) for sheet in first.context["sheets"]) == 10
+    assert VotingCode.objects.filter(vote=vote).count() == 10
     again = client.post(f"/votes/{vote.pk}/codes/")
-    assert again.context["rows"] == []
+    assert again.context["sheets"] == [] and VotingCode.objects.filter(vote=vote).count() == 10
     client.force_login(cast["clerk"])
     assert client.get(f"/votes/{vote.pk}/codes/").status_code == 404
