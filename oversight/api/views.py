@@ -392,7 +392,7 @@ class PetitionViewSet(OversightViewSetMixin, ScopedModelViewSet):
         return Response(services.petition_reveal(petition=self.get_object(), actor=request.user))
 
     @extend_schema(request=s.PetitionImportSerializer, responses={201: OpenApiTypes.OBJECT})
-    @action(detail=False, methods=["post"], url_path="import")
+    @action(detail=False, methods=["post"], url_path="import", url_name="import")
     def import_log(self, request):
         """Import a year's petition log (XLSX or CSV): every row, or none with each line's errors."""
         body = s.PetitionImportSerializer(data=request.data, context=self.get_serializer_context())
@@ -404,7 +404,8 @@ class PetitionViewSet(OversightViewSetMixin, ScopedModelViewSet):
         parameters=[
             OpenApiParameter("place", OpenApiTypes.INT),
             OpenApiParameter("year", OpenApiTypes.INT),
-            OpenApiParameter("format", OpenApiTypes.STR, enum=["csv", "xlsx"]),
+            # Not ``format``: DRF reads that query parameter to choose a renderer.
+            OpenApiParameter("file_type", OpenApiTypes.STR, enum=["csv", "xlsx"]),
         ],
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
     )
@@ -418,7 +419,7 @@ class PetitionViewSet(OversightViewSetMixin, ScopedModelViewSet):
             year = int(request.query_params.get("year") or timezone.localdate().year)
         except ValueError as exc:
             raise ApplicationError(_("年份无效。"), code="bad_year") from exc
-        fmt = request.query_params.get("format", "xlsx")
+        fmt = request.query_params.get("file_type", "xlsx")
         content, _count = services.petitions_export(place=place, year=year, format=fmt, actor=request.user)
         types = {
             "csv": "text/csv; charset=utf-8",

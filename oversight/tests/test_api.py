@@ -4,18 +4,21 @@ Secretary of community A sees nothing of B; the auditor reads and writes nothing
 sees only what is published to owners; a refused write leaves the database unchanged.
 """
 
+import csv as csv_module
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from committees import services as committees_services
 from governance import services as governance_services
-from governance.models import AuditEvent
+from governance.models import AuditEvent, RoleAssignment
 from governance.scoping import SYSTEM
-from governance.tests.factories import PersonFactory
-from oversight import services
+from governance.tests.factories import PersonFactory, UserFactory
+from oversight import selectors, services
 from oversight.models import (
     Audit,
     DutyRoster,
@@ -435,3 +438,72 @@ def test_the_obligation_list_takes_a_fixed_number_of_queries(api, cast, data, dj
     client = api.as_user(cast["auditor"])
     with django_assert_max_num_queries(8):
         assert len(_ids(client.get(reverse("obligation-list")))) == 2
+
+
+def test_commissioners_are_appointed_through_the_api_by_the_community(api, cast, world, data, party):
+    body = {"estate": world["estate_a"].pk, "person": party["cadre"].pk, "start": days_ago(1)}
+    assert api.as_user(cast["auditor"]).post(reverse("commissioner-list"), body, format="json").status_code == 403
+    assert not selectors.commissioners(fresh(world["estate_a"]))[0]["commissioner"]
+    response = api.as_user(cast["secretary_a"]).post(reverse("commissioner-list"), body, format="json")
+    assert response.status_code == 201, response.json()
+    assert (
+        api.as_user(cast["secretary_a"]).get(reverse("place-commissioners", args=[world["community_b"].pk])).status_code
+        == 404
+    )
+    assert _ids(api.as_user(cast["secretary_b"]).get(reverse("commissioner-list"))) == []
+
+
+def test_audit_follow_up_is_done_by_the_community_not_the_auditor_nor_another_community(api, cast, data):
+    audit = data["a"]["published_audit"]
+    action = services.audit_action_add(
+        audit=audit, description="补齐凭证", owner="财务委员", due_on=days_ago(-5), actor=SYSTEM
+    )
+    body = {"done_on": days_ago(0), "evidence": "已补齐"}
+    url = reverse("audit-action-done", args=[action.pk])
+    assert api.as_user(cast["auditor"]).post(url, body, format="json").status_code == 403
+    assert api.as_user(cast["secretary_b"]).post(url, body, format="json").status_code == 404
+    action.refresh_from_db()
+    assert action.done_on is None
+    assert api.as_user(cast["secretary_a"]).post(url, body, format="json").status_code == 200
+    # Owners see the follow-up of the audits posted to them.
+    assert _ids(api.as_user(cast["resident"]).get(reverse("audit-action-list"))) == [action.pk]
+
+
+def test_a_years_log_is_imported_and_exported_through_the_api(api, cast, world, data):
+    buffer = io.StringIO()
+    writer = csv_module.writer(buffer)
+    writer.writerow(["受理日期", "地点", "类别", "渠道", "诉求摘要"])
+    writer.writerow(["2025-04-01", "南方上格林", "物业管理", "来访", "停车纠纷"])
+    upload = SimpleUploadedFile("log.csv", buffer.getvalue().encode("utf-8-sig"), content_type="text/csv")
+    refused = api.as_user(cast["auditor"]).post(
+        reverse("petition-import"), {"place": world["community_a"].pk, "year": 2025, "file": upload}, format="multipart"
+    )
+    assert refused.status_code == 403 and not Petition.objects.filter(summary="停车纠纷").exists()
+    upload.seek(0)
+    client = api.as_user(cast["secretary_a"])
+    response = client.post(
+        reverse("petition-import"), {"place": world["community_a"].pk, "year": 2025, "file": upload}, format="multipart"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json() == {"year": 2025, "imported": 1}
+    exported = client.get(
+        reverse("petition-export"), {"place": world["community_a"].pk, "year": 2025, "file_type": "csv"}
+    )
+    assert exported.status_code == 200 and "停车纠纷" in exported.content.decode("utf-8-sig")
+    assert client.get(reverse("petition-export"), {"place": world["community_b"].pk, "year": 2025}).status_code == 404
+
+
+def test_intervention_opinions_are_read_within_the_street(api, cast, world, data):
+    project = committees_services.project_create(
+        estate=data["b"]["estate"], title="外墙整治", budget=Decimal("300000"), actor=SYSTEM
+    )
+    street_b_reviewer = _street_b_reviewer(world)
+    services.intervention_record(project=project, opinion="须公开招标", actor=street_b_reviewer)
+    assert _ids(api.as_user(cast["reviewer"]).get(reverse("intervention-opinion-list"))) == []
+    assert len(_ids(api.as_user(cast["auditor"]).get(reverse("intervention-opinion-list")))) == 1
+
+
+def _street_b_reviewer(world):
+    user = UserFactory(username="reviewer_b")
+    RoleAssignment.objects.create(user=user, role="discipline_reviewer", place=world["street_b"])
+    return user
