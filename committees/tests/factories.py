@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.utils import timezone
 
 from committees import services
@@ -75,3 +76,27 @@ def cost(estate, amount, date, *, purpose="5001", actor=SYSTEM, memo="保洁费�
 
 def aware(year, month, day, hour=19):
     return timezone.make_aware(datetime.datetime(year, month, day, hour))
+
+
+def around_the_guards(sql: str, params=()) -> None:
+    """Write as someone with full access to the database could: around the models and the append-only triggers.
+
+    PostgreSQL: a superuser switches triggers off for the transaction (replica mode). SQLite
+    has no such switch: the committees tables' triggers are dropped for the one statement and
+    put back as they were.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            cursor.execute(sql, params)
+            cursor.execute("SET LOCAL session_replication_role = origin")
+            return
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name LIKE 'committees_%'")
+        triggers = cursor.fetchall()
+        for name, _create in triggers:
+            cursor.execute(f'DROP TRIGGER "{name}"')
+        try:
+            cursor.execute(sql, params)
+        finally:
+            for _name, create in triggers:
+                cursor.execute(create)

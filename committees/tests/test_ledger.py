@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 
 from committees import selectors, services
 from committees.models import AppendOnlyError, LedgerLeg, LedgerTransaction
-from committees.tests.factories import cost, income, voucher
+from committees.tests.factories import around_the_guards, cost, income, voucher
 from core.errors import ApplicationError, Conflict
 from governance.scoping import SYSTEM
 
@@ -167,19 +167,13 @@ def test_verify_ledger_finds_an_entry_altered_in_the_database(estate, ledger):
     income(estate, "100", DAY)
     tampered = income(estate, "200", DAY)
     income(estate, "300", DAY)
-    # Go around the model (and, on PostgreSQL, the trigger) as an attacker with database access would.
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # A superuser can switch triggers off for the session: the chain still tells.
-            cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute(
-            "UPDATE committees_ledgerleg SET credit = 20 WHERE transaction_id = %s AND credit > 0", [tampered.pk]
-        )
-        cursor.execute(
-            "UPDATE committees_ledgerleg SET debit = 20 WHERE transaction_id = %s AND debit > 0", [tampered.pk]
-        )
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL session_replication_role = origin")
+    # Go around the model and the triggers, as an attacker with database access would: the chain still tells.
+    around_the_guards(
+        "UPDATE committees_ledgerleg SET credit = 20 WHERE transaction_id = %s AND credit > 0", [tampered.pk]
+    )
+    around_the_guards(
+        "UPDATE committees_ledgerleg SET debit = 20 WHERE transaction_id = %s AND debit > 0", [tampered.pk]
+    )
     result = selectors.ledger_verify(estate)
     assert (result.ok, result.broken_sequence, result.checked) == (False, 2, 1)
     with pytest.raises(CommandError, match="#2"):
@@ -199,20 +193,11 @@ def test_a_date_in_a_published_period_is_refused(estate, ledger, cast):
     assert err.value.code == "period_closed"
 
 
-def _raw(sql, params):
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL session_replication_role = origin")
-
-
 def test_verify_ledger_finds_entries_cut_from_the_end_of_the_chain(estate, ledger):
     income(estate, "100", DAY)
     last = income(estate, "200", DAY)
-    _raw("DELETE FROM committees_ledgerleg WHERE transaction_id = %s", [last.pk])
-    _raw("DELETE FROM committees_ledgertransaction WHERE id = %s", [last.pk])
+    around_the_guards("DELETE FROM committees_ledgerleg WHERE transaction_id = %s", [last.pk])
+    around_the_guards("DELETE FROM committees_ledgertransaction WHERE id = %s", [last.pk])
     result = selectors.ledger_verify(estate)
     assert (result.ok, result.broken_sequence) == (False, 2)
     assert "audit trail" in result.problem

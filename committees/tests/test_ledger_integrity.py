@@ -5,29 +5,19 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.urls import reverse
 
 from committees import selectors, services
 from committees.chain import digest_of
 from committees.models import LedgerLeg, LedgerTransaction, Statement
 from committees.services import ledger as ledger_services
-from committees.tests.factories import income, voucher
+from committees.tests.factories import around_the_guards, income, voucher
 from core.errors import ApplicationError, Conflict
 from governance.scoping import SYSTEM
 
 D = Decimal
 DAY = datetime.date(2026, 2, 10)
-
-
-def _raw(sql, params=()):
-    """Write around the models and, on PostgreSQL, around the triggers (as a database superuser could)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL session_replication_role = origin")
 
 
 # Direct postings record income only ------------------------------------------------------
@@ -189,15 +179,17 @@ def test_a_published_statement_records_the_chain_head_and_totals_it_covers(publi
 
 def test_verify_ledger_is_not_fooled_by_an_entry_changed_and_the_chain_re_hashed(estate, published):
     statement, big = published
-    _raw("UPDATE committees_ledgerleg SET debit = 1500 WHERE transaction_id = %s AND debit > 0", [big.pk])
-    _raw("UPDATE committees_ledgerleg SET credit = 1500 WHERE transaction_id = %s AND credit > 0", [big.pk])
+    around_the_guards("UPDATE committees_ledgerleg SET debit = 1500 WHERE transaction_id = %s AND debit > 0", [big.pk])
+    around_the_guards(
+        "UPDATE committees_ledgerleg SET credit = 1500 WHERE transaction_id = %s AND credit > 0", [big.pk]
+    )
     # Re-hash every entry from the changed one on, as an attacker who knows the digest would.
     previous = LedgerTransaction.objects.get(estate=estate, sequence=big.sequence - 1).hash
     for tx in LedgerTransaction.objects.filter(estate=estate, sequence__gte=big.sequence).order_by("sequence"):
         tx.previous_hash = previous
         legs = list(LedgerLeg.objects.filter(transaction=tx).order_by("pk"))
         new_hash = digest_of(tx, legs)
-        _raw(
+        around_the_guards(
             "UPDATE committees_ledgertransaction SET previous_hash = %s, hash = %s WHERE id = %s",
             [previous, new_hash, tx.pk],
         )
@@ -225,3 +217,18 @@ def test_postgresql_refuses_truncate_of_the_ledger_tables(estate, published, tab
         cursor.execute("SET LOCAL gongzhi.allow_truncate = 'off'")
         cursor.execute(f"TRUNCATE {table} CASCADE")
     assert Statement.objects.count() == 1 and LedgerTransaction.objects.count() == 4
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE committees_ledgerleg SET debit = debit + 1 WHERE transaction_id = %s AND debit > 0",
+        "UPDATE committees_ledgertransaction SET memo = 'tampered' WHERE id = %s",
+    ],
+)
+def test_the_database_itself_refuses_to_change_ledger_rows_on_any_engine(estate, ledger, cast, sql):
+    tx = income(estate, "100.00", DAY)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [tx.pk])
+    assert LedgerTransaction.objects.get(pk=tx.pk).memo == tx.memo
+    assert {leg.debit for leg in tx.legs.all()} == {D("100.00"), D("0.00")}

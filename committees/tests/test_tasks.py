@@ -1,10 +1,9 @@
 import datetime
 
-from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
 from committees.tasks import verify_ledgers
-from committees.tests.factories import income
+from committees.tests.factories import around_the_guards, income
 from governance.models import AuditEvent
 
 
@@ -16,12 +15,7 @@ def test_the_nightly_check_records_an_intact_ledger(estate, ledger):
 
 def test_the_nightly_check_records_a_broken_chain_as_a_finding(estate, ledger):
     tx = income(estate, "100", datetime.date(2026, 1, 5))
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute("UPDATE committees_ledgertransaction SET memo = 'x' WHERE id = %s", [tx.pk])
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL session_replication_role = origin")
+    around_the_guards("UPDATE committees_ledgertransaction SET memo = 'x' WHERE id = %s", [tx.pk])
     verify_ledgers.delay()
     finding = AuditEvent.objects.get(action="ledger.verify_failed", place=estate)
     assert finding.data["broken_sequence"] == 1
