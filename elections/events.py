@@ -21,6 +21,8 @@ class ElectionsEvent(models.TextChoices):
     PAPER_SERIAL_ISSUE = "paper_serial.issue", _("发放纸质选票")
     PAPER_SERIAL_VOID = "paper_serial.void", _("作废纸质选票编号")
     VOTING_CODE_ISSUE = "voting_code.issue", _("发放投票码")
+    BALLOT_BOX_SEAL = "ballot_box.seal", _("票箱封箱")
+    BALLOT_BOX_FINISH = "ballot_box.finish", _("票箱录入完毕")
     PROXY_REGISTER = "proxy.register", _("登记委托投票")
     PROXY_DECIDE = "proxy.decide", _("审核委托投票")
     PROXY_MANDATE_READ = "proxy.mandate_read", _("查看书面委托书")

@@ -340,7 +340,8 @@ class Channel(models.TextChoices):
     MOBILE_BOX = "mobile_box", _("流动票箱")
 
 
-PAPER_CHANNELS = frozenset({Channel.CENTRAL, Channel.MOBILE_BOX})
+PAPER_CHANNELS_ORDERED = (Channel.CENTRAL, Channel.MOBILE_BOX)
+PAPER_CHANNELS = frozenset(PAPER_CHANNELS_ORDERED)
 STAFF_CHANNELS = frozenset({Channel.PHONE, Channel.WECHAT})
 
 
@@ -384,6 +385,8 @@ class Ballot(AppendOnlyModel):
     proxy = models.ForeignKey("Proxy", on_delete=models.PROTECT, null=True, blank=True, related_name="ballots")
     proxy_name = models.CharField(max_length=100, blank=True)
     paper_serial = models.CharField(max_length=40, blank=True)
+    # The sealed box a paper ballot came out of (required when it is entered after closing).
+    box = models.ForeignKey("BallotBox", on_delete=models.PROTECT, null=True, blank=True, related_name="ballots")
     reference = models.CharField(max_length=100, blank=True)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     cast_at = models.DateTimeField()
@@ -504,6 +507,35 @@ class Proxy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ← {self.owner_id} · {self.vote_id}"
+
+
+class BallotBox(models.Model):
+    """A ballot box (central or mobile) as sealed: when, by whom, before whose eyes.
+
+    Paper ballots cast in time may be entered after voting closes only from a box sealed
+    before ``closes_at``, until its entry is declared finished; the tally waits for every
+    sealed box to be finished. The sealing is a link of the vote's chain.
+    """
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="boxes")
+    label = models.CharField(_("票箱"), max_length=40)
+    channel = models.CharField(max_length=12, choices=[(c.value, c.label) for c in PAPER_CHANNELS_ORDERED])
+    sealed_at = models.DateTimeField(_("封箱时间"))
+    sealed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    witnesses = models.CharField(_("监票人"), max_length=200, blank=True)
+    entry_done_at = models.DateTimeField(_("录入完毕时间"), null=True, blank=True)
+    entry_done_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "vote__estate__"
+
+    class Meta:
+        verbose_name = _("票箱")
+        verbose_name_plural = _("票箱")
+        constraints = [models.UniqueConstraint(fields=["vote", "label"], name="ballot_box_label_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.vote_id}/{self.label}"
 
 
 class PaperSerial(models.Model):

@@ -20,6 +20,7 @@ from elections.models import (
     BallotVoid,
     Candidate,
     ChainLink,
+    InvalidReason,
     PaperSerial,
     Proxy,
     ProxyStatus,
@@ -154,19 +155,25 @@ def refused_counts(vote: Vote) -> dict[str, int]:
 
 
 def paper_reconciliation(vote: Vote) -> dict:
-    """Reconcile paper serials: issued, returned (a live ballot carries it), void (spoiled), outstanding."""
+    """Reconcile paper serials: issued; returned (a live ballot carries it, of which ``spoiled`` came back
+    blank or spoiled by the owner); void (spoiled before reaching an owner); and outstanding.
+    """
     issued = PaperSerial.objects.filter(vote=vote)
     void = set(issued.filter(voided_at__isnull=False).values_list("serial", flat=True))
     all_serials = set(issued.values_list("serial", flat=True))
-    returned = set(
-        Ballot.objects.filter(vote=vote, voided=False).exclude(paper_serial="").values_list("paper_serial", flat=True)
+    returned = dict(
+        Ballot.objects.filter(vote=vote, voided=False)
+        .exclude(paper_serial="")
+        .values_list("paper_serial", "invalid_reason")
     )
+    outstanding = all_serials - set(returned) - void
     return {
         "issued": len(all_serials),
         "returned": len(returned),
+        "spoiled": sum(1 for reason in returned.values() if reason == InvalidReason.SPOILED),
         "void": len(void),
-        "outstanding": sorted(all_serials - returned - void),
-        "balanced": len(all_serials) == len(returned | void) + len(all_serials - returned - void),
+        "outstanding": sorted(outstanding),
+        "balanced": len(all_serials) == len(set(returned) | void) + len(outstanding),
     }
 
 
@@ -400,7 +407,7 @@ def _chain_rows(vote: Vote) -> Iterator[dict]:
             "proxy": text(b["proxy_name"]),
             "proxy_id": b["proxy_id"] or "",
             "paper_serial": text(b["paper_serial"]),
-            "box": "",
+            "box": text(b["box__label"] or ""),
             "reference": text(b["reference"]),
             "cast_at": timestamp(b["cast_at"]),
             "receipt_hash": b["receipt_hash"],
@@ -425,6 +432,7 @@ def _chain_rows(vote: Vote) -> Iterator[dict]:
             "proxy_name",
             "proxy_id",
             "paper_serial",
+            "box__label",
             "reference",
             "cast_at",
             "receipt_hash",

@@ -190,13 +190,16 @@ def _ballot_content_problem(r: dict, approve: list[int], replay: _Replay) -> str
         return None
     eligible = {cid for cid, c in replay.candidates.items() if c["eligible"] is True}
     seats = _int(replay.vote["seats"]) or 0
+    if reason == "not_candidate":
+        # An unknown id, or a name written in on paper (which leaves no id): invalid either way.
+        return None if not valid else "a ballot naming a non-candidate must be invalid"
     if any(cid not in eligible for cid in approve):
         expected = (False, "not_candidate")
     elif len(approve) > seats:
         expected = (False, "over_seats")
     else:
         expected = (True, "")
-    if (valid, reason) != expected and not (reason == "not_candidate" and not valid and not approve):
+    if (valid, reason) != expected:
         return "its approvals and its validity disagree"
     return None
 

@@ -19,7 +19,7 @@ from core.crypto import keyed_hash
 from core.errors import ApplicationError
 from elections import selectors, services
 from elections.chain import receipt_hash
-from elections.models import Candidate, Channel, Choice, Vote, VoteStatus, VotingCode
+from elections.models import Candidate, Channel, Choice, TallyState, Vote, VoteStatus, VotingCode
 from elections.rights import may_enter_ballots
 from elections.services.codes import normalized
 from elections.services.proxies import is_accepted_proxy_in
@@ -109,6 +109,8 @@ def vote_page(request, pk: int):
             "result": vote.latest_result,
             "may_enter": may_enter_ballots(request.user, vote.estate),
             "may_run": can(request.user, Action.RUN_VOTE, vote.estate),
+            "entering": vote.status == VoteStatus.VOTING
+            or (vote.status == VoteStatus.COUNTING and vote.tally_state == TallyState.PENDING),
         },
     )
 
@@ -186,6 +188,27 @@ def _unit_by_label(vote: Vote, label: str) -> PropertyUnit | None:
     ).first()
 
 
+SPOILED_MARKS = {"0", "废", "空"}
+
+
+def _paper_marks(vote: Vote, marks: list[str], number_of: dict[int, int], *, spoiled: bool) -> dict | None:
+    """What a clerk typed for a paper ballot, as the service takes it; None when nothing was typed.
+
+    A returned blank or spoiled ballot (the box ticked, or 0) is a spoiled ballot; an election
+    mark that is not a candidate's number names someone who is not a candidate; a resolution
+    mark other than 1, 2 or 3 is a spoiled ballot. Both are invalid and take part.
+    """
+    if spoiled or (marks and all(m in SPOILED_MARKS for m in marks)):
+        return {"spoiled": True}
+    if not marks:
+        return None
+    if vote.is_election:
+        known = [number_of[int(m)] for m in marks if m.isdigit() and int(m) in number_of]
+        return {"approve": known, "write_in": len(known) != len(marks)}
+    choice = {"1": "for", "2": "against", "3": "abstain"}.get(marks[0]) if len(marks) == 1 else None
+    return {"choice": choice} if choice else {"spoiled": True}
+
+
 @login_required
 def paper_entry(request, pk: int):
     """The clerk's paper-entry page: serial first, then the unit, then the marks; Enter submits."""
@@ -207,17 +230,10 @@ def paper_entry(request, pk: int):
                 % {"u": request.POST.get("unit", "")},
             )
             return redirect("elections:paper", pk=vote.pk)
-        kwargs = {}
-        if vote.is_election:
-            try:
-                kwargs["approve"] = [number_of[int(m)] for m in marks]
-            except (KeyError, ValueError):
-                messages.error(
-                    request, _("候选人序号须为 1 至 %(n)s 之间的数字，以空格分隔。") % {"n": len(candidates)}
-                )
-                return redirect("elections:paper", pk=vote.pk)
-        else:
-            kwargs["choice"] = {"1": "for", "2": "against", "3": "abstain"}.get(marks[0] if marks else "", "")
+        kwargs = _paper_marks(vote, marks, number_of, spoiled=bool(request.POST.get("spoiled")))
+        if kwargs is None:
+            messages.error(request, _("请输入所选内容；空白票或废票请勾选“废票”或输入 0。"))
+            return redirect("elections:paper", pk=vote.pk)
         try:
             ballot = services.ballot_cast(
                 vote=vote,
@@ -225,13 +241,18 @@ def paper_entry(request, pk: int):
                 actor=request.user,
                 unit_id=unit.pk,
                 paper_serial=request.POST.get("serial", ""),
+                box=request.POST.get("box", ""),
                 proxy_name=request.POST.get("proxy", ""),
                 **kwargs,
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
-            note = "" if ballot.valid else _("（超过应选名额，为无效票，计入参与人数）")
+            note = (
+                ""
+                if ballot.valid
+                else _("（%(why)s，为无效票，计入参与人数）") % {"why": ballot.get_invalid_reason_display()}
+            )
             messages.success(
                 request,
                 _("已录入：编号 %(s)s，%(u)s，第 %(n)s 张%(note)s")
@@ -247,6 +268,7 @@ def paper_entry(request, pk: int):
             "channel": channel,
             "channels": [(Channel.CENTRAL, Channel.CENTRAL.label), (Channel.MOBILE_BOX, Channel.MOBILE_BOX.label)],
             "reconciliation": selectors.paper_reconciliation(vote),
+            "boxes": list(vote.boxes.filter(entry_done_at__isnull=True).order_by("label")),
         },
     )
 

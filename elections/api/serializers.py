@@ -3,7 +3,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from elections.models import (
+    PAPER_CHANNELS_ORDERED,
     Ballot,
+    BallotBox,
     Candidate,
     Channel,
     Choice,
@@ -245,6 +247,13 @@ class BallotCastSerializer(serializers.Serializer):
     choice = serializers.ChoiceField(choices=Choice.choices, required=False, allow_blank=True, default="")
     proxy = ProxyReferenceField(required=False, allow_null=True, default=None)
     paper_serial = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    box = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    spoiled = serializers.BooleanField(
+        required=False, default=False, help_text=_("纸质选票空白或作废：无效票，计入参与表决。")
+    )
+    write_in = serializers.BooleanField(
+        required=False, default=False, help_text=_("选票写了非候选人：无效票，计入参与表决。")
+    )
     reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     voting_code = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
 
@@ -306,3 +315,16 @@ class VotingCodeSheetSerializer(serializers.Serializer):
 
     building = serializers.CharField()
     slips = VotingCodeSlipSerializer(many=True)
+
+
+class BallotBoxSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BallotBox
+        fields = ["id", "label", "channel", "sealed_at", "witnesses", "entry_done_at"]
+        read_only_fields = fields
+
+
+class BallotBoxSealSerializer(serializers.Serializer):
+    label = serializers.CharField(max_length=40)
+    channel = serializers.ChoiceField(choices=[(c.value, c.label) for c in PAPER_CHANNELS_ORDERED])
+    witnesses = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

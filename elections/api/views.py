@@ -17,6 +17,8 @@ from core.clientip import client_ip
 from core.errors import Conflict
 from elections import selectors, services
 from elections.api.serializers import (
+    BallotBoxSealSerializer,
+    BallotBoxSerializer,
     BallotCastSerializer,
     BallotSerializer,
     CandidateCreateSerializer,
@@ -37,7 +39,7 @@ from elections.api.serializers import (
     VoteStepSerializer,
     VotingCodeSheetSerializer,
 )
-from elections.models import Ballot, Candidate, PreparatoryGroup, Proxy, ProxyStatus, Vote, VoteResult
+from elections.models import Ballot, BallotBox, Candidate, PreparatoryGroup, Proxy, ProxyStatus, Vote, VoteResult
 from elections.rights import require_entry_log
 from governance.api.viewsets import ScopedViewSetMixin
 from governance.scoping import Action
@@ -167,6 +169,9 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
             proxy_id=proxy.get("id"),
             proxy_name=proxy.get("name", ""),
             paper_serial=data["paper_serial"],
+            box=data["box"],
+            spoiled=data["spoiled"],
+            write_in=data["write_in"],
             reference=data["reference"],
             voting_code=data["voting_code"] or None,
             client=client_ip(request),
@@ -182,6 +187,30 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
             },
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(
+        request=BallotBoxSealSerializer, responses={200: BallotBoxSerializer(many=True), 201: BallotBoxSerializer}
+    )
+    @action(detail=True, methods=["get", "post"])
+    def boxes(self, request, pk=None):
+        """The vote's sealed ballot boxes; record a box sealed now (clerks and staff)."""
+        vote = self._vote()
+        if request.method == "GET":
+            require_entry_log(request.user, vote.estate)
+            return Response(BallotBoxSerializer(vote.boxes.order_by("pk"), many=True).data)
+        serializer = BallotBoxSealSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        box = services.ballot_box_seal(vote=vote, actor=request.user, **serializer.validated_data)
+        return Response(BallotBoxSerializer(box).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=BallotBoxSerializer)
+    @action(detail=True, methods=["post"], url_path=r"boxes/(?P<box_id>\d+)/finish")
+    def box_finish(self, request, pk=None, box_id=None):
+        """Declare a sealed box's ballots all entered (the tally waits for every box)."""
+        vote = self._vote()
+        box = get_object_or_404(BallotBox.objects.filter(vote=vote), pk=box_id)
+        box = services.ballot_box_finish(box=box, actor=request.user)
+        return Response(BallotBoxSerializer(box).data)
 
     @extend_schema(request=ProxyRegisterSerializer, responses={200: ProxySerializer(many=True), 201: ProxySerializer})
     @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser])

@@ -8,12 +8,14 @@ management commands and Celery tasks all call it. Each takes the acting user (or
 - ``candidates``: the preparatory group, nomination and eligibility review;
 - ``roll``: the roll frozen when voting opens;
 - ``ballots``: casting through every channel, voids, paper serials;
+- ``boxes``: ballot boxes sealed, and their entry finished after voting closed;
 - ``codes``: voting codes per counted owner, and the limits on guessing them;
 - ``proxies``: written mandates registered, accepted or refused;
 - ``tally``: the tally, recount, the beat job closing due votes, the auditor's export.
 """
 
 from elections.services.ballots import ballot_cast, ballot_void, paper_serial_void, paper_serials_issue
+from elections.services.boxes import ballot_box_finish, ballot_box_seal, boxes_pending
 from elections.services.candidates import (
     candidate_nominate,
     candidate_review,
@@ -30,8 +32,11 @@ __all__ = [
     "BallotRefused",
     "TooManyAttempts",
     "TransitionRefused",
+    "ballot_box_finish",
+    "ballot_box_seal",
     "ballot_cast",
     "ballot_void",
+    "boxes_pending",
     "candidate_nominate",
     "candidate_review",
     "close_due_votes",

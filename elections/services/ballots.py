@@ -20,6 +20,7 @@ from elections.models import (
     STAFF_CHANNELS,
     Ballot,
     BallotApproval,
+    BallotBox,
     BallotVoid,
     Candidate,
     Channel,
@@ -30,6 +31,7 @@ from elections.models import (
     RefusedBallot,
     RollEntry,
     RollOwner,
+    TallyState,
     Vote,
     VoteStatus,
     VotingCode,
@@ -138,8 +140,21 @@ def _check_channel(vote: Vote, channel: str, actor, *, voting_code, reference, p
         raise ApplicationError(_("电话和微信投票须记录通话或消息的凭证号。"), code="reference_required")
 
 
-def _check_content(vote: Vote, approve, choice) -> tuple[list[int], str, bool, str]:
-    """Return (approved candidate ids, choice, valid, why invalid); an election ballot over the seats is invalid."""
+def _check_content(vote: Vote, channel: str, approve, choice, spoiled: bool, write_in: bool):
+    """Return (approved candidate ids, choice, valid, why invalid).
+
+    DOMAIN.md §4: an invalid ballot takes part and approves nothing. A paper ballot returned
+    blank or spoiled (``spoiled``), an election ballot naming someone who is not a candidate
+    (an unknown id, or a name written in: ``write_in``), or one approving more than the seats,
+    is stored invalid; malformed input (a choice on an election ballot, a candidate twice) is
+    refused as before.
+    """
+    if spoiled:
+        if channel not in PAPER_CHANNELS:
+            raise ApplicationError(_("只有纸质选票可以登记为空白票或废票。"), code="spoiled_paper_only")
+        if approve or choice or write_in:
+            raise ApplicationError(_("空白票或废票不能同时记录所选内容。"), code="spoiled_with_marks")
+        return [], "", False, InvalidReason.SPOILED
     if vote.is_election:
         if choice:
             raise ApplicationError(_("选举选票只能勾选候选人。"), code="choice_not_allowed")
@@ -147,24 +162,28 @@ def _check_content(vote: Vote, approve, choice) -> tuple[list[int], str, bool, s
         if len(set(ids)) != len(ids):
             raise ApplicationError(_("同一候选人不能重复勾选。"), code="duplicate_approval")
         eligible = set(Candidate.objects.filter(vote=vote, eligible=True, pk__in=ids).values_list("pk", flat=True))
-        unknown = [i for i in ids if i not in eligible]
-        if unknown:
-            raise ApplicationError(
-                _("选票上有不是本次选举候选人的编号：%(ids)s。") % {"ids": unknown}, code="unknown_candidate"
-            )
+        if write_in or any(i not in eligible for i in ids):
+            return sorted(ids), "", False, InvalidReason.NOT_CANDIDATE
         if len(ids) > (vote.seats or 0):
             return sorted(ids), "", False, InvalidReason.OVER_SEATS
         return sorted(ids), "", True, ""
-    if approve:
+    if approve or write_in:
         raise ApplicationError(_("表决选票只能选择同意、反对或弃权。"), code="approve_not_allowed")
     if choice not in Choice.values:
-        raise ApplicationError(_("请选择同意、反对或弃权。"), code="choice_required")
+        raise ApplicationError(_("请选择同意、反对或弃权；空白票或废票请登记为废票。"), code="choice_required")
     return [], choice, True, ""
 
 
-def _check_paper(vote: Vote, channel: str, serial: str) -> str:
+def _check_paper(vote: Vote, channel: str, serial: str, box_label: str, late: bool) -> tuple[str, BallotBox | None]:
+    """Check a paper ballot's serial (issued, not void, not entered) and its box; return both.
+
+    After voting closed (``late``), the ballot must come from a box sealed before closing whose
+    entry is not finished, and carry a serial issued before closing.
+    """
     if channel not in PAPER_CHANNELS:
-        return ""
+        if box_label.strip():
+            raise ApplicationError(_("只有纸质选票来自票箱。"), code="box_not_paper")
+        return "", None
     serial = serial.strip()
     paper = PaperSerial.objects.filter(vote=vote, serial=serial).first()
     if paper is None:
@@ -173,7 +192,42 @@ def _check_paper(vote: Vote, channel: str, serial: str) -> str:
         raise BallotRefused(_("选票编号 %(s)s 已作废。") % {"s": serial}, code="serial_void")
     if Ballot.objects.filter(vote=vote, paper_serial=serial, voided=False).exists():
         raise BallotRefused(_("选票编号 %(s)s 已录入过。") % {"s": serial}, code="serial_used")
-    return serial
+    box = None
+    if box_label.strip():
+        box = BallotBox.objects.filter(vote=vote, label=box_label.strip()).first()
+        if box is None:
+            raise BallotRefused(_("票箱“%(b)s”没有封箱记录。") % {"b": box_label.strip()}, code="box_unknown")
+        if box.entry_done_at is not None:
+            raise BallotRefused(_("票箱“%(b)s”已录入完毕。") % {"b": box.label}, code="box_finished")
+    if late:
+        if box is None:
+            raise BallotRefused(_("投票截止后录入的纸质选票须注明其封存的票箱。"), code="box_required")
+        if box.sealed_at >= vote.closes_at:
+            raise BallotRefused(
+                _("票箱“%(b)s”在投票截止后才封箱，其中的选票不能计入。") % {"b": box.label}, code="box_sealed_late"
+            )
+        if paper.issued_at >= vote.closes_at:
+            raise BallotRefused(_("选票编号 %(s)s 在投票截止后才发放，不能计入。") % {"s": serial}, code="serial_late")
+    return serial, box
+
+
+def _check_window(vote: Vote, channel: str, now) -> bool:
+    """Refuse a ballot outside voting; return whether it is a paper ballot entered after closing."""
+    if vote.status == VoteStatus.VOTING and vote.opens_at <= now < vote.closes_at:
+        return False
+    if (
+        channel in PAPER_CHANNELS
+        and vote.status == VoteStatus.COUNTING
+        and vote.tally_state == TallyState.PENDING
+        and now >= vote.closes_at
+    ):
+        # Cast in time, in a box sealed before closing: entered until the tally runs (item 5).
+        return True
+    raise BallotRefused(
+        _("不在投票时间内（%(opens)s 至 %(closes)s），选票不予接受。")
+        % {"opens": timezone.localtime(vote.opens_at), "closes": timezone.localtime(vote.closes_at)},
+        code="outside_window",
+    )
 
 
 def _cast(
@@ -188,6 +242,9 @@ def _cast(
     proxy_id,
     proxy_name,
     paper_serial,
+    box,
+    spoiled,
+    write_in,
     reference,
     voting_code,
     client,
@@ -198,13 +255,9 @@ def _cast(
     # has one order and the duplicate check below sees every committed ballot. The unique
     # constraint on (vote, entry) stays the last word.
     vote = Vote.objects.select_for_update().get(pk=vote.pk)
-    if vote.status != VoteStatus.VOTING or not (vote.opens_at <= now < vote.closes_at):
-        raise BallotRefused(
-            _("不在投票时间内（%(opens)s 至 %(closes)s），选票不予接受。")
-            % {"opens": timezone.localtime(vote.opens_at), "closes": timezone.localtime(vote.closes_at)},
-            code="outside_window",
-        )
-    day = timezone.localdate(now)
+    late = _check_window(vote, channel, now)
+    # Ownership as it stood when the ballot was cast: at the latest when voting closed.
+    day = timezone.localdate(min(now, vote.closes_at - datetime.timedelta(microseconds=1)))
     _check_channel(vote, channel, actor, voting_code=voting_code, reference=reference, paper_serial=paper_serial)
     online_self = channel == Channel.ONLINE and not voting_code
     if online_self and owner_id is None and unit_id is None:
@@ -216,8 +269,8 @@ def _cast(
     )
     context["entry"] = entry
     proxy = _check_proxy(vote, entry, channel, actor, voting_code=voting_code, proxy_id=proxy_id, name=proxy_name)
-    approved, choice, valid, invalid_reason = _check_content(vote, approve, choice)
-    serial = _check_paper(vote, channel, paper_serial)
+    approved, choice, valid, invalid_reason = _check_content(vote, channel, approve, choice, spoiled, write_in)
+    serial, box = _check_paper(vote, channel, paper_serial, box, late)
     if Ballot.objects.filter(vote=vote, entry=entry, voided=False).exists():
         raise BallotRefused(
             _("该业主（%(key)s）已经投过票，每位业主只能投一票。") % {"key": entry.key}, code="duplicate"
@@ -241,7 +294,7 @@ def _cast(
         proxy=text(proxy.name if proxy else ""),
         proxy_id=proxy.pk if proxy else None,
         paper_serial=text(serial),
-        box="",
+        box=text(box.label if box else ""),
         reference=text(reference),
         cast_at=timestamp(now),
         receipt_hash=r_hash,
@@ -263,6 +316,7 @@ def _cast(
                 proxy=proxy,
                 proxy_name=proxy.name if proxy else "",
                 paper_serial=serial,
+                box=box,
                 reference=reference.strip(),
                 entered_by=acting_user(actor),
                 cast_at=now,
@@ -282,7 +336,7 @@ def _cast(
         action=ElectionsEvent.BALLOT_CAST,
         obj=ballot,
         place=vote.estate,
-        data={"channel": channel, "seq": seq, "valid": valid, "hash": digest},
+        data={"channel": channel, "seq": seq, "valid": valid, "late": late, "hash": digest},
     )
     ballot.receipt = receipt
     return ballot
@@ -300,12 +354,19 @@ def ballot_cast(
     proxy_id: int | None = None,
     proxy_name: str = "",
     paper_serial: str = "",
+    box: str = "",
+    spoiled: bool = False,
+    write_in: bool = False,
     reference: str = "",
     voting_code: str | None = None,
     client: str | None = "",
     now: datetime.datetime | None = None,
 ) -> Ballot:
     """Cast one ballot for a counted owner of the frozen roll, or refuse it and log the refusal.
+
+    A paper ballot may be ``spoiled`` (returned blank or spoiled) or name someone who is not a
+    candidate (``write_in``): it is stored invalid and takes part. ``box`` names the sealed box a
+    paper ballot came from; after closing, paper ballots are entered only from such boxes.
 
     ``client`` names who typed a voting code (an address, or a user), for the attempt limits.
     Returns the ballot with ``receipt`` set (shown to the voter once; only its hash is kept).
@@ -325,6 +386,9 @@ def ballot_cast(
                 proxy_id=proxy_id,
                 proxy_name=proxy_name or "",
                 paper_serial=paper_serial or "",
+                box=box or "",
+                spoiled=bool(spoiled),
+                write_in=bool(write_in),
                 reference=reference or "",
                 voting_code=voting_code,
                 # The platform entering codes itself (the demo, an import) guesses nothing: not counted.
@@ -361,8 +425,11 @@ def ballot_void(*, ballot: Ballot, reason: str, actor) -> BallotVoid:
     vote = ballot.vote
     require(actor, Action.RUN_VOTE, vote.estate)
     lock(vote)
-    if vote.status != VoteStatus.VOTING:
-        raise Conflict(_("只有投票进行中才能作废录入错误的选票。"), code="wrong_status")
+    if not (
+        vote.status == VoteStatus.VOTING
+        or (vote.status == VoteStatus.COUNTING and vote.tally_state == TallyState.PENDING)
+    ):
+        raise Conflict(_("只有在投票进行中或计票开始前才能作废录入错误的选票。"), code="wrong_status")
     if not (reason or "").strip():
         raise ApplicationError(_("作废选票须写明原因。"), code="reason_required")
     if BallotVoid.objects.filter(ballot=ballot).exists():
@@ -387,8 +454,8 @@ def ballot_void(*, ballot: Ballot, reason: str, actor) -> BallotVoid:
 
 
 @transaction.atomic
-def paper_serials_issue(*, vote: Vote, serials: list[str], actor) -> int:
-    """Record paper ballots issued with these serial numbers."""
+def paper_serials_issue(*, vote: Vote, serials: list[str], actor, now: datetime.datetime | None = None) -> int:
+    """Record paper ballots issued with these serial numbers (a serial issued after closing counts for nothing)."""
     require(actor, Action.RUN_VOTE, vote.estate)
     serials = [s.strip() for s in serials if s and s.strip()]
     if len(set(serials)) != len(serials):
@@ -396,7 +463,7 @@ def paper_serials_issue(*, vote: Vote, serials: list[str], actor) -> int:
     existing = set(PaperSerial.objects.filter(vote=vote, serial__in=serials).values_list("serial", flat=True))
     if existing:
         raise Conflict(_("这些选票编号已发放：%(s)s。") % {"s": "、".join(sorted(existing)[:10])}, code="serial_exists")
-    now = timezone.now()
+    now = now or timezone.now()
     PaperSerial.objects.bulk_create(PaperSerial(vote=vote, serial=s, issued_at=now) for s in serials)
     audit_record(
         actor=actor, action=ElectionsEvent.PAPER_SERIAL_ISSUE, obj=vote, place=vote.estate, data={"count": len(serials)}

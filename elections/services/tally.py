@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from core.hashing import digest
 from elections import selectors
 from elections.events import ElectionsEvent
-from elections.models import TallyState, Vote, VoteResult, VoteStatus, VoteStep
+from elections.models import BallotBox, TallyState, Vote, VoteResult, VoteStatus, VoteStep
 from elections.services.links import chain_tip
 from elections.services.roll import settle_at_close
 from elections.services.votes import vote_close
@@ -29,8 +29,12 @@ def vote_tally(*, vote_id: int) -> VoteResult | None:
     """Count a closed vote once and store its immutable result; a second run finds no work and returns None.
 
     A failed quorum leaves the vote in counting when one extension is still possible;
-    otherwise the vote fails. Only the platform counts (a task, or a command for it).
+    otherwise the vote fails. Only the platform counts (a task, or a command for it). While a
+    sealed box's ballots are being entered, there is no work yet.
     """
+    if BallotBox.objects.filter(vote_id=vote_id, entry_done_at__isnull=True).exists():
+        # Paper ballots from a sealed box are still being entered: finishing the last box enqueues the tally.
+        return None
     claimed = Vote.objects.filter(pk=vote_id, status=VoteStatus.COUNTING, tally_state=TallyState.PENDING).update(
         tally_state=TallyState.RUNNING
     )
