@@ -15,6 +15,12 @@ app.autodiscover_tasks()
 @signals.beat_init.connect
 def _refuse_development_keys(**kwargs) -> None:
     """A worker or beat never runs with the development keys when DEBUG is off (core/checks.py)."""
+    from django.core.exceptions import ImproperlyConfigured
+
     from core.checks import refuse_development_keys  # the app registry is ready only once Celery starts
 
-    refuse_development_keys()
+    try:
+        refuse_development_keys()
+    except ImproperlyConfigured as exc:
+        # Celery logs and swallows a receiver's exceptions; leaving the process is what stops it.
+        raise SystemExit(f"ImproperlyConfigured: {exc}") from exc

@@ -49,6 +49,17 @@ def test_the_refusal_names_only_the_keys_still_at_their_development_value():
     assert "SECRET_KEY (" not in result.stderr
 
 
+@pytest.mark.parametrize("signal", ["worker_init", "beat_init"])
+def test_a_celery_worker_or_beat_refuses_to_start_on_the_development_keys(signal):
+    code = (
+        "import django; django.setup(); import config.celery; from celery import signals; "
+        f"signals.{signal}.send(sender=None)"
+    )
+    result = run(code, DEBUG="0")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "SECRET_KEY" in result.stderr
+
+
 def test_the_web_process_starts_with_keys_of_its_own():
     result = run("import config.wsgi; print('started')", DEBUG="0", **REAL_KEYS)
     assert result.returncode == 0, result.stderr
