@@ -222,6 +222,7 @@ SPECTACULAR_SETTINGS = {
         "SpendingStatusEnum": "committees.models.spending.SpendingStatus",
         "SpendingStageEnum": "committees.models.spending.Stage",
         "CommitteePostKindEnum": ["chair", "vice_chair", "member"],
+        "BallotBoxChannelEnum": ["central", "mobile_box"],
         "PetitionChannelEnum": "oversight.models.PetitionChannel",
         "PetitionStatusEnum": "oversight.models.PetitionStatus",
     },
