@@ -197,6 +197,14 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
 }
 
+
+def _ballot_box_channels():
+    """The ballot box's channel choices with their labels: the paper channels only (read once apps are loaded)."""
+    from elections.models import BallotBox  # settings load before the apps: imported when the schema is built
+
+    return BallotBox._meta.get_field("channel").choices
+
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gongzhi API",
     "DESCRIPTION": "Party-building-led governance of residential estates.",
@@ -222,7 +230,7 @@ SPECTACULAR_SETTINGS = {
         "SpendingStatusEnum": "committees.models.spending.SpendingStatus",
         "SpendingStageEnum": "committees.models.spending.Stage",
         "CommitteePostKindEnum": ["chair", "vice_chair", "member"],
-        "BallotBoxChannelEnum": ["central", "mobile_box"],
+        "BallotBoxChannelEnum": _ballot_box_channels,
         "PetitionChannelEnum": "oversight.models.PetitionChannel",
         "PetitionStatusEnum": "oversight.models.PetitionStatus",
     },
