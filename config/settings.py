@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "elections",
     "committees",
     "oversight",
+    # Benchmarks and the city simulation (manage.py bench, bench_city): no models, no URLs.
+    "bench",
 ]
 
 MIDDLEWARE = [
@@ -308,7 +310,9 @@ GONGZHI = {
     "IMPORT_STALL_MINUTES": 120,
     # Owners' votes (DOMAIN.md §4–§5): notice and objection periods, one extension's limit,
     # the committee's size bounds (odd); the filing deadline is COMMITTEE_FILING_DAYS.
-    "VOTE_NOTICE_DAYS": 7,
+    # The notice period runs from the day the vote entered notice (or a recorded earlier posting);
+    # assembly materials are posted at least 15 days before the vote (DOMAIN.md §5.2, the law's floor).
+    "VOTE_NOTICE_DAYS": 15,
     "VOTE_OBJECTION_DAYS": 7,
     "VOTE_EXTENSION_MAX_DAYS": 15,
     # How many owners one proxy may represent in one vote (issue 9 item 3; a district may change it).

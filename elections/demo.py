@@ -101,7 +101,6 @@ def _past_election(estate: Place, secretary: User, clerk: User) -> Vote:
         title=ELECTION_TITLE,
         seats=9,
         description="依法选举第二届业主委员会。应选 9 名，候选人 10 名。",
-        notice_starts=datetime.date(2023, 5, 20),
         opens_at=OPENS,
         closes_at=CLOSES,
         actor=secretary,
@@ -124,8 +123,9 @@ def _past_election(estate: Place, secretary: User, clerk: User) -> Vote:
         services.candidate_review(candidate=c, eligible=True, reason="", actor=secretary)
         candidates.append(c.pk)
     services.vote_transition(vote=vote, to=VoteStatus.REVIEW, actor=secretary, now=step + datetime.timedelta(days=14))
+    # The candidate list goes up on 18 May: the law's 15 days run before voting opens on 3 June.
     services.vote_transition(
-        vote=vote, to=VoteStatus.NOTICE, actor=secretary, now=datetime.datetime(2023, 5, 20, 9, 0, tzinfo=TZ)
+        vote=vote, to=VoteStatus.NOTICE, actor=secretary, now=datetime.datetime(2023, 5, 18, 9, 0, tzinfo=TZ)
     )
     services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=secretary, now=OPENS)
     representatives = _organization_proxies(vote, secretary, clerk)
@@ -222,11 +222,11 @@ def _open_resolution(estate: Place, secretary: User) -> Vote:
         title=RESOLUTION_TITLE,
         matter=4,
         description="物业服务合同将于年底到期，业委会提议续聘现物业服务企业三年，服务标准和收费不变。",
-        notice_starts=timezone.localdate() - datetime.timedelta(days=8),
         opens_at=now - datetime.timedelta(hours=2),
         closes_at=now + datetime.timedelta(days=14),
         actor=secretary,
     )
-    services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=secretary)
+    # The materials went up 16 days ago: the law's 15 days have run.
+    services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=secretary, now=now - datetime.timedelta(days=16))
     services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=secretary)
     return vote

@@ -11,6 +11,7 @@ class ElectionsEvent(models.TextChoices):
     VOTE_CREATE = "vote.create", _("发起投票")
     VOTE_TRANSITION = "vote.transition", _("投票进入下一阶段")
     VOTE_EXTEND = "vote.extend", _("投票延期")
+    VOTE_NOTICE_POST = "vote.notice_post", _("登记公示张贴")
     VOTE_TALLY = "vote.tally", _("计票")
     VOTE_EXPORT = "vote.export", _("导出投票记录")
     PREPARATORY_GROUP_RECORD = "preparatory_group.record", _("登记筹备组")

@@ -17,6 +17,10 @@ from governance.models.trees import ScopedQuerySet
 from governance.scoping import ScopedQuerySetMixin
 
 
+class ScopedAppendOnlyQuerySet(ScopedQuerySetMixin, AppendOnlyQuerySet):
+    """Rows scoped to the place tree that are never updated (but for named columns) or deleted."""
+
+
 class VoteKind(models.TextChoices):
     COMMITTEE_ELECTION = "committee_election", _("业主委员会选举")
     RESOLUTION = "resolution", _("业主大会表决")
@@ -77,7 +81,9 @@ class Vote(models.Model):
     seats = models.PositiveSmallIntegerField(_("应选名额"), null=True, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=VoteStatus.choices, default=VoteStatus.DRAFT)
 
-    notice_starts = models.DateField(_("公示开始日期"))
+    # The day the notice period started: the vote entered ``notice`` in the platform, or an
+    # earlier posting on the board backed by a record (``NoticePosting``). Set, never typed.
+    notice_starts = models.DateField(_("公示开始日期"), null=True, blank=True)
     notice_days = models.PositiveSmallIntegerField(_("公示天数"))
     opens_at = models.DateTimeField(_("投票开始时间"))
     closes_at = models.DateTimeField(_("投票截止时间"))
@@ -180,6 +186,31 @@ class GroupBody(models.TextChoices):
     POLICE = "police", _("派出所代表")
 
 
+class NoticePosting(AppendOnlyModel):
+    """A notice of the vote put up on the estate's board, backed by its record (a photo or a document).
+
+    Where the notice went up before the vote entered ``notice`` in the platform, the notice
+    period counts from ``posted_on`` (issue 9 item 9).
+    """
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="notice_postings")
+    posted_on = models.DateField(_("张贴日期"))
+    posted_by = models.CharField(_("张贴人"), max_length=100)
+    document = models.FileField(_("张贴记录（照片或文件）"), upload_to="elections/notices/%Y/%m/")
+    document_type = models.CharField(max_length=8)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    objects = ScopedAppendOnlyQuerySet.as_manager()
+    scope_path = "vote__estate__"
+
+    class Meta:
+        ordering = ["vote_id", "posted_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.vote_id} · {self.posted_on}"
+
+
 class PreparatoryGroup(models.Model):
     """The preparatory group (筹备组) that organises an election; its list is posted as a notice."""
 
@@ -239,10 +270,6 @@ class Candidate(models.Model):
 
     def __str__(self) -> str:
         return f"候选人 {self.owner_id} · {self.vote_id}"
-
-
-class ScopedAppendOnlyQuerySet(ScopedQuerySetMixin, AppendOnlyQuerySet):
-    """Rows scoped to the place tree that are never updated (but for named columns) or deleted."""
 
 
 class RollEntry(AppendOnlyModel):

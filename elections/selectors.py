@@ -112,6 +112,14 @@ def roll_owner_change(vote: Vote) -> int:
     return change
 
 
+def every_counted_owner_voted(vote: Vote) -> bool:
+    """Whether every counted owner of the roll (as the splits left it) has a live ballot."""
+    if not vote.roll_frozen_at:
+        return False
+    counted = (vote.roll_total_owners or 0) + roll_owner_change(vote)
+    return Ballot.objects.filter(vote=vote, voided=False).count() >= counted
+
+
 def roll_changes(vote: Vote) -> list[dict]:
     """The splits of the roll since it froze, in chain order: which entry gave which units to whom, and why."""
     units: dict[int, list[int]] = {}

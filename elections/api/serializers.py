@@ -11,6 +11,7 @@ from elections.models import (
     Choice,
     GroupBody,
     NominatedBy,
+    NoticePosting,
     PreparatoryGroup,
     PreparatoryMember,
     Proxy,
@@ -82,7 +83,6 @@ class VoteCreateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     matter = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=9)
     seats = serializers.IntegerField(required=False, allow_null=True)
-    notice_starts = serializers.DateField()
     opens_at = serializers.DateTimeField()
     closes_at = serializers.DateTimeField()
     extension_allowed = serializers.BooleanField(required=False, default=False)
@@ -328,3 +328,16 @@ class BallotBoxSealSerializer(serializers.Serializer):
     label = serializers.CharField(max_length=40)
     channel = serializers.ChoiceField(choices=[(c.value, c.label) for c in PAPER_CHANNELS_ORDERED])
     witnesses = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class NoticePostingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = NoticePosting
+        fields = ["id", "posted_on", "posted_by", "document_type", "recorded_at"]
+        read_only_fields = fields
+
+
+class NoticePostingInputSerializer(serializers.Serializer):
+    posted_on = serializers.DateField()
+    posted_by = serializers.CharField(max_length=100)
+    document = serializers.FileField()

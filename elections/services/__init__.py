@@ -26,7 +26,7 @@ from elections.services.codes import TooManyAttempts, code_entry, voting_codes_i
 from elections.services.common import BallotRefused, TransitionRefused
 from elections.services.proxies import proxy_decide, proxy_mandate_open, proxy_register
 from elections.services.tally import close_due_votes, result_hash, vote_export, vote_recount, vote_tally
-from elections.services.votes import vote_close, vote_create, vote_extend, vote_transition
+from elections.services.votes import vote_close, vote_create, vote_extend, vote_notice_post, vote_transition
 
 __all__ = [
     "BallotRefused",
@@ -53,6 +53,7 @@ __all__ = [
     "vote_create",
     "vote_export",
     "vote_extend",
+    "vote_notice_post",
     "vote_recount",
     "vote_tally",
     "vote_transition",

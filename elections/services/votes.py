@@ -9,11 +9,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
+from core.uploads import check_upload
+from elections import selectors
 from elections.committee_size import committee_size_refusal
 from elections.events import ElectionsEvent
 from elections.models import (
     Candidate,
     Matter,
+    NoticePosting,
     PreparatoryGroup,
     TallyState,
     Vote,
@@ -24,11 +27,17 @@ from elections.models import (
 from elections.services.candidates import preparatory_group_refusal
 from elections.services.common import TransitionRefused, local_date, lock
 from elections.services.roll import freeze_roll
-from elections.signals import vote_filed
+from elections.signals import vote_filed, vote_scheduled
 from governance.audit import apply_changes, audit_record
 from governance.models import Place, PlaceKind
-from governance.rules import rule
+from governance.rules import LAW_BOUNDS, rule
 from governance.scoping import Action, acting_user, require
+
+
+def notice_days(estate: Place) -> int:
+    """The notice period of a vote of ``estate``: the district's rule, never shorter than the law's 15 days."""
+    floor = LAW_BOUNDS["VOTE_NOTICE_DAYS"][0]
+    return max(rule("VOTE_NOTICE_DAYS", estate), floor)
 
 
 def _check_seats(seats: int | None, estate: Place) -> int:
@@ -47,7 +56,6 @@ def vote_create(
     estate: Place,
     kind: str,
     title: str,
-    notice_starts: datetime.date,
     opens_at: datetime.datetime,
     closes_at: datetime.datetime,
     actor,
@@ -56,7 +64,12 @@ def vote_create(
     description: str = "",
     extension_allowed: bool = False,
 ) -> Vote:
-    """Create a vote of ``estate`` in draft: an election (matter 3, a lawful number of seats) or a resolution."""
+    """Create a vote of ``estate`` in draft: an election (matter 3, a lawful number of seats) or a resolution.
+
+    Its notice period is not typed: it starts when the vote enters ``notice`` (or on the day an
+    earlier posting on the board was recorded, ``vote_notice_post``) and lasts at least
+    ``VOTE_NOTICE_DAYS`` (the law's 15 days, or a district's longer period).
+    """
     if estate.kind != PlaceKind.ESTATE:
         raise ApplicationError(_("投票只能在小区发起。"), code="not_an_estate")
     require(actor, Action.RUN_VOTE, estate)
@@ -81,8 +94,7 @@ def vote_create(
         description=description,
         matter=matter,
         seats=seats,
-        notice_starts=notice_starts,
-        notice_days=rule("VOTE_NOTICE_DAYS", estate),
+        notice_days=notice_days(estate),
         objection_days=rule("VOTE_OBJECTION_DAYS", estate),
         opens_at=opens_at,
         closes_at=closes_at,
@@ -152,14 +164,13 @@ def _check_guard(vote: Vote, to: str, now: datetime.datetime, reason: str, filed
                 _refuse(_("还有候选人未完成资格审查。"), "review_pending")
             if not Candidate.objects.filter(vote=vote, eligible=True).exists():
                 _refuse(_("没有通过资格审查的候选人。"), "no_eligible_candidates")
-        if vote.notice_starts > timezone.localdate(now):
-            _refuse(_("公示开始日期不能晚于今天。"), "notice_in_future")
     elif to == VoteStatus.VOTING:
-        earliest = vote.notice_starts + datetime.timedelta(days=vote.notice_days)
+        days = max(vote.notice_days, LAW_BOUNDS["VOTE_NOTICE_DAYS"][0])
+        earliest = vote.notice_starts + datetime.timedelta(days=days)
         if local_date(vote.opens_at) < earliest or timezone.localdate(now) < earliest:
             _refuse(
                 _("公示期不少于 %(days)s 天：自 %(start)s 起公示，最早 %(earliest)s 开始投票。")
-                % {"days": vote.notice_days, "start": vote.notice_starts, "earliest": earliest},
+                % {"days": days, "start": vote.notice_starts, "earliest": earliest},
                 "notice_too_short",
             )
         if now < vote.opens_at:
@@ -169,6 +180,12 @@ def _check_guard(vote: Vote, to: str, now: datetime.datetime, reason: str, filed
     elif to == VoteStatus.COUNTING:
         if now < vote.opens_at:
             _refuse(_("投票尚未开始，不能结束投票。"), "not_yet_open")
+        if now < vote.closes_at and not selectors.every_counted_owner_voted(vote):
+            _refuse(
+                _("投票截止时间为 %(at)s；在此之前只有全体业主都已投票才能提前结束。")
+                % {"at": timezone.localtime(vote.closes_at)},
+                "too_early",
+            )
     elif to in (VoteStatus.PRELIMINARY, VoteStatus.FAILED):
         result = vote.latest_result
         if result is None or vote.tally_state != TallyState.DONE:
@@ -220,7 +237,11 @@ def vote_transition(
     _check_guard(vote, to, now, reason, filed_on, filing_reference)
     previous = vote.status
     values: dict = {"status": to}
-    if to == VoteStatus.VOTING:
+    if to == VoteStatus.NOTICE:
+        # The notice period starts now, or on the day of an earlier recorded posting on the board.
+        posted = NoticePosting.objects.filter(vote=vote).order_by("posted_on").values_list("posted_on", flat=True)
+        values["notice_starts"] = min([timezone.localdate(now), *posted[:1]])
+    elif to == VoteStatus.VOTING:
         values.update(freeze_roll(vote=vote, now=now))
     elif to == VoteStatus.COUNTING:
         values["tally_state"] = TallyState.PENDING
@@ -248,6 +269,8 @@ def vote_transition(
         data={"reason": reason},
         changes=changes,
     )
+    if to == VoteStatus.NOTICE:
+        transaction.on_commit(lambda: vote_scheduled.send(sender=Vote, vote=vote))
     if to == VoteStatus.COUNTING:
         # elections.tasks imports this package: importing it at the top would be circular.
         from elections.tasks import vote_tally_task
@@ -308,3 +331,62 @@ def vote_extend(*, vote: Vote, closes_at: datetime.datetime, actor, now: datetim
     )
     audit_record(actor=actor, action=ElectionsEvent.VOTE_EXTEND, obj=vote, place=vote.estate, changes=changes)
     return vote
+
+
+# The notice on the board -----------------------------------------------------------------------
+
+POSTABLE = (VoteStatus.DRAFT, VoteStatus.NOMINATION, VoteStatus.REVIEW, VoteStatus.NOTICE)
+
+
+@transaction.atomic
+def vote_notice_post(
+    *, vote: Vote, posted_on: datetime.date, posted_by: str, document, actor, now: datetime.datetime | None = None
+) -> NoticePosting:
+    """Record that the vote's notice went up on the estate's board on ``posted_on``, backed by a photo or document.
+
+    The notice period then counts from that day if it is earlier than the day the vote entered
+    notice. The posting cannot predate the vote, nor (for an election) the last candidate
+    review: what went up must be the list as reviewed.
+    """
+    require(actor, Action.RUN_VOTE, vote.estate)
+    now = now or timezone.now()
+    lock(vote)
+    if vote.status not in POSTABLE:
+        raise TransitionRefused(_("公示张贴须在投票开始前登记。"), code="wrong_status")
+    if not (posted_by or "").strip():
+        raise ApplicationError(_("请填写张贴人。"), code="posted_by_required")
+    if document is None:
+        raise ApplicationError(_("请上传张贴的照片或文件。"), code="document_required")
+    earliest = local_date(vote.created_at)
+    if vote.is_election:
+        reviewed = Candidate.objects.filter(vote=vote).order_by("-reviewed_at").values_list("reviewed_at", flat=True)
+        if reviewed and reviewed[0]:
+            earliest = max(earliest, local_date(reviewed[0]))
+    if not earliest <= posted_on <= timezone.localdate(now):
+        raise ApplicationError(
+            _("张贴日期须在 %(earliest)s 至今天之间（不早于投票发起和候选人资格审查）。") % {"earliest": earliest},
+            code="posted_on_invalid",
+        )
+    kind = check_upload(document, "evidence")
+    posting = NoticePosting.objects.create(
+        vote=vote,
+        posted_on=posted_on,
+        posted_by=posted_by.strip(),
+        document=document,
+        document_type=kind,
+        recorded_by=acting_user(actor),
+        recorded_at=now,
+    )
+    changes = {}
+    if vote.status == VoteStatus.NOTICE and vote.notice_starts and posted_on < vote.notice_starts:
+        changes = apply_changes(vote, {"notice_starts": posted_on})
+        vote.save(update_fields=list(changes))
+    audit_record(
+        actor=actor,
+        action=ElectionsEvent.VOTE_NOTICE_POST,
+        obj=vote,
+        place=vote.estate,
+        data={"posted_on": posted_on, "posted_by": posting.posted_by, "posting": posting.pk},
+        changes=changes,
+    )
+    return posting

@@ -76,7 +76,6 @@ def make_vote(estate, *, kind=VoteKind.RESOLUTION, matter=5, seats=None, actor=S
         "estate": estate,
         "kind": kind,
         "title": extra.pop("title", "测试投票"),
-        "notice_starts": timezone.localdate() - datetime.timedelta(days=30),
         "opens_at": opens_at,
         "closes_at": closes_at,
         "actor": actor,
@@ -89,10 +88,14 @@ def make_vote(estate, *, kind=VoteKind.RESOLUTION, matter=5, seats=None, actor=S
     return services.vote_create(**params)
 
 
+# When the factories' votes entered notice: the law's 15 days and one more before now.
+NOTICE_AGO = datetime.timedelta(days=16)
+
+
 def open_resolution(estate, *, matter=5, **extra) -> Vote:
-    """A resolution in voting, its roll frozen now."""
+    """A resolution in voting, its notice posted 16 days ago and its roll frozen now."""
     vote = make_vote(estate, matter=matter, **extra)
-    services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=SYSTEM)
+    services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=SYSTEM, now=timezone.now() - NOTICE_AGO)
     return services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=SYSTEM)
 
 
@@ -112,7 +115,7 @@ def open_election(estate, candidate_owners, *, seats=5, party=(), **extra) -> Vo
         )
         services.candidate_review(candidate=c, eligible=True, reason="", actor=SYSTEM)
     services.vote_transition(vote=vote, to=VoteStatus.REVIEW, actor=SYSTEM)
-    services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=SYSTEM)
+    services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=SYSTEM, now=timezone.now() - NOTICE_AGO)
     return services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=SYSTEM)
 
 

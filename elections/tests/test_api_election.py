@@ -46,7 +46,6 @@ def test_full_election_through_the_api(world, cast, api, register60, django_capt
             "kind": "committee_election",
             "title": "第三届业主委员会选举",
             "seats": 9,
-            "notice_starts": str(timezone.localdate() - datetime.timedelta(days=10)),
             "opens_at": (now - datetime.timedelta(hours=1)).isoformat(),
             "closes_at": (now + datetime.timedelta(days=2)).isoformat(),
         },
@@ -85,9 +84,14 @@ def test_full_election_through_the_api(world, cast, api, register60, django_capt
     assert client.post(f"{base}/transition/", {"to": "notice"}, format="json").data["code"] == "review_pending"
     for cid in candidates:
         assert client.post(f"{base}/candidates/{cid}/review/", {"eligible": True}, format="json").status_code == 200
-    for step in ("notice", "voting"):
-        r = client.post(f"{base}/transition/", {"to": step}, format="json")
-        assert r.status_code == 200 and r.data["status"] == step, r.data
+    r = client.post(f"{base}/transition/", {"to": "notice"}, format="json")
+    assert r.status_code == 200 and r.data["notice_starts"] == str(timezone.localdate())
+    too_soon = client.post(f"{base}/transition/", {"to": "voting"}, format="json")
+    assert too_soon.status_code == 409 and too_soon.data["code"] == "notice_too_short"
+    # As if the notice had gone up sixteen days ago (the law's fifteen days then have run).
+    Vote.objects.filter(pk=vid).update(notice_starts=timezone.localdate() - datetime.timedelta(days=16))
+    r = client.post(f"{base}/transition/", {"to": "voting"}, format="json")
+    assert r.status_code == 200 and r.data["status"] == "voting", r.data
     assert r.data["roll_total_owners"] == 60
     serials = [f"P{i:03d}" for i in range(20)]
     assert client.post(f"{base}/paper-serials/", {"serials": serials}, format="json").status_code == 201
@@ -122,6 +126,10 @@ def test_full_election_through_the_api(world, cast, api, register60, django_capt
     )
     assert dup.status_code == 409 and dup.data["code"] == "duplicate"
 
+    early = api.as_user(secretary).post(f"{base}/close/")
+    assert early.status_code == 409 and early.data["code"] == "too_early"
+    assert Vote.objects.get(pk=vid).status == "voting"
+    Vote.objects.filter(pk=vid).update(closes_at=timezone.now())  # the announced time has come
     with django_capture_on_commit_callbacks(execute=True):
         assert api.as_user(secretary).post(f"{base}/close/").status_code == 202
     result = api.as_user(cast["resident"]).get(f"{base}/result/").data

@@ -18,7 +18,6 @@ def _payload(world):
         "kind": "resolution",
         "title": "续聘物业服务企业",
         "matter": 4,
-        "notice_starts": str(timezone.localdate()),
         "opens_at": (now + datetime.timedelta(days=8)).isoformat(),
         "closes_at": (now + datetime.timedelta(days=10)).isoformat(),
     }

@@ -55,23 +55,25 @@ def test_preparatory_group_breaking_a_rule_is_refused(estate, cast, change, rule
     assert rule in refused.value.message
 
 
-def test_voting_cannot_open_before_the_notice_period_ends(estate, cast):
-    vote = make_vote(estate, notice_starts=timezone.localdate() - datetime.timedelta(days=6))
-    services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=cast["secretary_a"])
+def test_voting_cannot_open_before_fifteen_days_of_notice_in_the_platform(estate, cast):
+    vote = make_vote(estate)
+    services.vote_transition(
+        vote=vote, to=VoteStatus.NOTICE, actor=cast["secretary_a"], now=timezone.now() - datetime.timedelta(days=14)
+    )
+    assert vote.notice_starts == timezone.localdate() - datetime.timedelta(days=14)
     with pytest.raises(TransitionRefused) as refused:
         services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=cast["secretary_a"])
     assert refused.value.code == "notice_too_short"
+    vote.refresh_from_db()
+    assert vote.status == VoteStatus.NOTICE and vote.roll_frozen_at is None
 
 
-def test_notice_posted_seven_days_ago_lets_voting_open(estate, cast, ten_owners):
+def test_notice_posted_fifteen_days_ago_lets_voting_open(estate, cast, ten_owners):
     # Opening now, not an hour ago: an hour ago may still be yesterday in Shanghai.
-    vote = make_vote(
-        estate,
-        notice_starts=timezone.localdate() - datetime.timedelta(days=7),
-        opens_at=timezone.now(),
-        closes_at=timezone.now() + datetime.timedelta(days=1),
+    vote = make_vote(estate, opens_at=timezone.now(), closes_at=timezone.now() + datetime.timedelta(days=1))
+    services.vote_transition(
+        vote=vote, to=VoteStatus.NOTICE, actor=cast["secretary_a"], now=timezone.now() - datetime.timedelta(days=15)
     )
-    services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=cast["secretary_a"])
     services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=cast["secretary_a"])
     assert vote.status == VoteStatus.VOTING and vote.roll_total_owners == 10
 
@@ -79,7 +81,9 @@ def test_notice_posted_seven_days_ago_lets_voting_open(estate, cast, ten_owners)
 def test_voting_cannot_open_before_its_opening_time(estate, cast):
     now = timezone.now()
     vote = make_vote(estate, opens_at=now + datetime.timedelta(hours=1), closes_at=now + datetime.timedelta(days=1))
-    services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=cast["secretary_a"])
+    services.vote_transition(
+        vote=vote, to=VoteStatus.NOTICE, actor=cast["secretary_a"], now=now - datetime.timedelta(days=16)
+    )
     with pytest.raises(TransitionRefused) as refused:
         services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=cast["secretary_a"])
     assert refused.value.code == "not_yet_open"
@@ -96,7 +100,7 @@ def test_cancelling_needs_a_reason(estate, cast):
 def test_cancelling_after_counting_began_is_refused(estate, cast, ten_owners, django_capture_on_commit_callbacks):
     vote = open_resolution(estate)
     with django_capture_on_commit_callbacks(execute=True):
-        services.vote_close(vote=vote, actor=cast["secretary_a"])
+        services.vote_close(vote=vote, actor=cast["secretary_a"], now=vote.closes_at)
     with pytest.raises(TransitionRefused) as refused:
         services.vote_transition(vote=vote, to=VoteStatus.CANCELLED, reason="x", actor=cast["secretary_a"])
     assert refused.value.code == "out_of_order"
@@ -107,7 +111,7 @@ def test_failed_quorum_cannot_be_posted_as_a_preliminary_result(
 ):
     vote = open_resolution(estate, extension_allowed=True)
     with django_capture_on_commit_callbacks(execute=True):
-        services.vote_close(vote=vote, actor=cast["secretary_a"])
+        services.vote_close(vote=vote, actor=cast["secretary_a"], now=vote.closes_at)
     with pytest.raises(TransitionRefused) as refused:
         services.vote_transition(vote=vote, to=VoteStatus.PRELIMINARY, actor=cast["secretary_a"])
     assert refused.value.code == "quorum_not_met"

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from core.errors import ApplicationError
 from elections import services
@@ -69,7 +70,9 @@ def test_party_membership_is_read_from_the_register_again_when_voting_opens(esta
     PartyMember.objects.create(person=ten_owners[0][1].person, organization=branch)
     services.candidate_review(candidate=c, eligible=True, reason="", actor=cast["secretary_a"])
     services.vote_transition(vote=vote, to=VoteStatus.REVIEW, actor=cast["secretary_a"])
-    services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=cast["secretary_a"])
+    services.vote_transition(
+        vote=vote, to=VoteStatus.NOTICE, actor=cast["secretary_a"], now=timezone.now() - datetime.timedelta(days=16)
+    )
     services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=cast["secretary_a"])
     c.refresh_from_db()
     assert c.is_party_member is True

@@ -31,7 +31,7 @@ def _run_on_commit(django_capture_on_commit_callbacks):
 
 def _close(vote, actor):
     with _capture(execute=True):
-        services.vote_close(vote=vote, actor=actor)
+        services.vote_close(vote=vote, actor=actor, now=vote.closes_at)
     vote.refresh_from_db()
     return vote.latest_result.data
 

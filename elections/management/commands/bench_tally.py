@@ -118,12 +118,11 @@ class Command(BaseCommand):
             kind=VoteKind.RESOLUTION,
             title="基准表决",
             matter=5,
-            notice_starts=timezone.localdate() - datetime.timedelta(days=10),
             opens_at=now - datetime.timedelta(hours=1),
             closes_at=now + datetime.timedelta(days=1),
             actor=SYSTEM,
         )
-        services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=SYSTEM)
+        services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=SYSTEM, now=now - datetime.timedelta(days=16))
         t1 = time.perf_counter()
         services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=SYSTEM)
         self._log(
