@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "elections",
     "committees",
     "oversight",
+    # Benchmarks and the city simulation (manage.py bench, bench_city): no models, no URLs.
+    "bench",
 ]
 
 MIDDLEWARE = [

@@ -78,6 +78,7 @@ def _assignments(user: User) -> list[tuple[str, int, int, int, int]]:
 def forget_scope(user: User) -> None:
     """Drop the cached role assignments of ``user`` (after its roles changed)."""
     user.__dict__.pop("_gongzhi_assignments", None)
+    user.__dict__.pop("_gongzhi_estates", None)
 
 
 def is_unrestricted(user: User) -> bool:
@@ -214,15 +215,60 @@ def can(user: User, action: str, place: Place | None) -> bool:
 EVERYWHERE = object()  # the scope of a superuser: no filter at all
 
 
+def _estates_in(user: User, ranges: list[Range]) -> tuple[list[int], list[Range]]:
+    """The ids of the estates inside ``ranges``, and the ranges that hold no estate (roles over a building).
+
+    One query per user and set of ranges, kept on the user object like its assignments (so for
+    one request): the estate filter it feeds is an index condition on the rows' estate column,
+    where the range filter would join the place table and count the whole scope through it.
+    """
+    key = tuple(sorted(ranges))
+    cache = user.__dict__.setdefault("_gongzhi_estates", {})
+    if key not in cache:
+        from governance.models import Place, PlaceKind  # governance.models imports this module
+
+        estates = list(
+            Place.objects.filter(scope_q(ranges, ""), kind=PlaceKind.ESTATE).values_list("pk", "tree_id", "lft")
+        )
+        empty = [r for r in ranges if not any(t == r[0] and r[1] <= lft <= r[2] for _pk, t, lft in estates)]
+        cache[key] = ([pk for pk, _t, _lft in estates], empty)
+    return cache[key]
+
+
+def _estate_field(model, path: str) -> str | None:
+    """The lookup of the row's estate when ``path`` reaches its place through one, else None.
+
+    A path ending in ``estate__`` reaches an estate; a model may also name an estate column
+    that always holds its place's estate (``scope_estate_field``: a unit's estate beside its
+    building), used when it is scoped by its own ``scope_path``.
+    """
+    if path.endswith("estate__"):
+        return path[: -len("__")]
+    if path == model.scope_path:
+        return getattr(model, "scope_estate_field", None)
+    return None
+
+
 def scope_filter(model, user: User, action: str, path: str | None = None):
     """The filter of ``model`` rows in which ``user`` may do ``action``: a ``Q``, or ``EVERYWHERE``.
 
-    ``path`` is how a row reaches its place (the model's ``scope_path`` unless given).
+    ``path`` is how a row reaches its place (the model's ``scope_path`` unless given). Rows that
+    reach their place through an estate are matched by the estate's id among the estates in
+    scope (an index condition, no join to the place tree); ranges that hold no estate (a role
+    over one building) keep the range filter on ``path``, so the rows matched are the same.
     """
     ranges = scope_ranges(user, action)
     if ranges is None:
         return EVERYWHERE
-    return scope_q(ranges, model.scope_path if path is None else path)
+    path = model.scope_path if path is None else path
+    estate_field = _estate_field(model, path) if ranges else None
+    if estate_field is None:
+        return scope_q(ranges, path)
+    estate_ids, without_estates = _estates_in(user, ranges)
+    q = Q(**{f"{estate_field}__in": estate_ids}) if estate_ids else Q(pk__in=[])
+    for tree_id, lft, rght in without_estates:
+        q |= range_q(tree_id, lft, rght, path)
+    return q
 
 
 class ScopedQuerySetMixin:

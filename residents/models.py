@@ -113,6 +113,8 @@ class PropertyUnit(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "building__"
+    # Always the building's estate: scoping matches it by id instead of joining the place tree.
+    scope_estate_field = "estate"
 
     class Meta:
         verbose_name = _("专有部分")

@@ -1,0 +1,1 @@
+"""The benchmark's figures, one module per kind of work."""

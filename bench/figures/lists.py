@@ -1,0 +1,64 @@
+"""The scoped units list of a 20,000-unit estate in a 200-estate district, per role, against ``.values()``."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+
+from bench.generate import District, user_with_role
+from bench.measure import Figure, alternate
+from residents.models import PropertyUnit
+
+ROLES = (
+    ("secretary", "community_secretary", "community"),
+    ("street", "street_staff", "street"),
+    ("auditor", "district_auditor", "district"),
+)
+TARGET = 1.5
+
+
+def token_for(username: str, role: str, place) -> str:
+    user = user_with_role(username, role, place)
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+def scoped_lists(world: District, repeat: int) -> list[Figure]:
+    """Time ``GET /api/v1/units/?estate=`` per role (token auth, the whole stack) against the floor view."""
+    client = Client()
+    figures = []
+    estate = world.estate.pk
+    units = PropertyUnit.objects.filter(estate_id=estate).count()
+    for name, role, level in ROLES:
+        token = token_for(f"bench_{name}", role, getattr(world, level))
+        headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
+        url = f"/api/v1/units/?estate={estate}"
+        floor_url = f"/bench/floor/units/?estate={estate}"
+
+        def ours(url=url, headers=headers):
+            response = client.get(url, **headers)
+            assert response.status_code == 200, response.content[:200]
+
+        def floor(url=floor_url):
+            response = client.get(url)
+            assert response.status_code == 200, response.content[:200]
+
+        with CaptureQueriesContext(connection) as first:
+            ours()
+        with CaptureQueriesContext(connection) as last_page:
+            client.get(f"{url}&page=398", **headers)
+        platform, floor_time = alternate(ours, floor, repeat=repeat)
+        figures.append(
+            Figure(
+                key=f"scoped_list_{name}",
+                title=f"units list, {units:,}-unit estate of {len(world.estate_ids)}, as {role}",
+                platform=platform,
+                floor=floor_time,
+                floor_title="the same page with .values()",
+                target=TARGET,
+                notes="in-process request through the whole stack (token auth, scope, count, page, serializer)",
+                extra={"queries": len(first), "queries_last_page": len(last_page), "scope": getattr(world, level).name},
+            )
+        )
+    return figures
