@@ -49,6 +49,13 @@ class Threshold(models.TextChoices):
     THREE_QUARTERS = "three_quarters", _("四分之三以上")
 
 
+class FollowUp(models.TextChoices):
+    """Why an election follows another (DOMAIN.md §5.4): a tie for the last seat, or seats left empty."""
+
+    RUNOFF = "runoff", _("决选（同票候选人）")
+    BY_ELECTION = "by_election", _("补选（空缺名额）")
+
+
 class VoteStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")
     NOMINATION = "nomination", _("候选人推荐")
@@ -107,6 +114,13 @@ class Vote(models.Model):
     filing_reference = models.CharField(_("备案文号"), max_length=100, blank=True)
     cancel_reason = models.TextField(_("取消原因"), blank=True)
 
+    # A run-off among tied candidates, or a by-election for empty seats, follows the election it
+    # completes; its winners join that election's committee when it is filed.
+    follows = models.ForeignKey(
+        "self", verbose_name=_("补充的选举"), on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"
+    )
+    follow_up = models.CharField(_("补充选举类型"), max_length=12, choices=FollowUp.choices, blank=True)
+
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -144,7 +158,7 @@ class Vote(models.Model):
         """
         if self.is_election:
             return None
-        result = self.latest_result
+        result = self.current_result
         return None if result is None else bool(result.data.get("passed"))
 
     @property
@@ -153,7 +167,13 @@ class Vote(models.Model):
 
     @property
     def latest_result(self) -> VoteResult | None:
+        """The last stored result, whatever the vote's state (see ``current_result`` for what to show)."""
         return self.results.order_by("-round").first()
+
+    @property
+    def current_result(self) -> VoteResult | None:
+        """The result of the vote as it stands: none while an extended vote is open again or not yet recounted."""
+        return self.latest_result if self.tally_state == TallyState.DONE else None
 
 
 class VoteStep(models.Model):
@@ -209,6 +229,37 @@ class NoticePosting(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.vote_id} · {self.posted_on}"
+
+
+class TieMethod(models.TextChoices):
+    RUNOFF = "runoff", _("决选投票")
+    RULES_OF_PROCEDURE = "rules_of_procedure", _("按业主大会议事规则确定")
+
+
+class TieSettlement(AppendOnlyModel):
+    """How a tie for the last seats of an election was settled (DOMAIN.md §5.4: reported, never broken silently).
+
+    By a run-off among the tied candidates (a new vote following this one, whose elected fill
+    the tied seats once it is final), or by the method the estate's rules of procedure name,
+    recorded with that document and the winners it gives.
+    """
+
+    vote = models.OneToOneField(Vote, on_delete=models.PROTECT, related_name="tie_settlement")
+    method = models.CharField(_("方式"), max_length=20, choices=TieMethod.choices)
+    runoff = models.OneToOneField(Vote, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    winners = models.JSONField(_("当选的同票候选人"), default=list, blank=True)
+    rule_text = models.TextField(_("议事规则所定方式"), blank=True)
+    document = models.FileField(_("议事规则文件"), upload_to="elections/rules/%Y/%m/", blank=True)
+    document_type = models.CharField(max_length=8, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("同票处理")
+        verbose_name_plural = _("同票处理")
+
+    def __str__(self) -> str:
+        return f"{self.vote_id} · {self.method}"
 
 
 class PreparatoryGroup(models.Model):

@@ -15,6 +15,7 @@ from elections.models import (
     PreparatoryGroup,
     PreparatoryMember,
     Proxy,
+    TieSettlement,
     Vote,
     VoteKind,
     VoteStatus,
@@ -60,6 +61,8 @@ class VoteSerializer(serializers.ModelSerializer):
             "filed_on",
             "filing_reference",
             "cancel_reason",
+            "follows",
+            "follow_up",
             "passed",
             "created_at",
         ]
@@ -341,3 +344,25 @@ class NoticePostingInputSerializer(serializers.Serializer):
     posted_on = serializers.DateField()
     posted_by = serializers.CharField(max_length=100)
     document = serializers.FileField()
+
+
+class FollowUpWindowSerializer(serializers.Serializer):
+    opens_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField()
+
+
+class ByElectionSerializer(FollowUpWindowSerializer):
+    seats = serializers.IntegerField(min_value=1)
+
+
+class TieSettlementInputSerializer(serializers.Serializer):
+    winners = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    rule_text = serializers.CharField()
+    document = serializers.FileField()
+
+
+class TieSettlementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TieSettlement
+        fields = ["vote", "method", "runoff", "winners", "rule_text", "document_type", "recorded_at"]
+        read_only_fields = fields

@@ -11,6 +11,7 @@ management commands and Celery tasks all call it. Each takes the acting user (or
 - ``boxes``: ballot boxes sealed, and their entry finished after voting closed;
 - ``codes``: voting codes per counted owner, and the limits on guessing them;
 - ``proxies``: written mandates registered, accepted or refused;
+- ``follow_ups``: a tie settled (run-off, or the rules of procedure) and empty seats filled (by-election);
 - ``tally``: the tally, recount, the beat job closing due votes, the auditor's export.
 """
 
@@ -24,6 +25,13 @@ from elections.services.candidates import (
 )
 from elections.services.codes import TooManyAttempts, code_entry, voting_codes_issue
 from elections.services.common import BallotRefused, TransitionRefused
+from elections.services.follow_ups import (
+    committee_members,
+    committee_refusal,
+    election_by_election_create,
+    election_runoff_create,
+    election_tie_settle,
+)
 from elections.services.proxies import proxy_decide, proxy_mandate_open, proxy_register
 from elections.services.tally import close_due_votes, result_hash, vote_export, vote_recount, vote_tally
 from elections.services.votes import vote_close, vote_create, vote_extend, vote_notice_post, vote_transition
@@ -41,6 +49,11 @@ __all__ = [
     "candidate_review",
     "close_due_votes",
     "code_entry",
+    "committee_members",
+    "committee_refusal",
+    "election_by_election_create",
+    "election_runoff_create",
+    "election_tie_settle",
     "paper_serial_void",
     "paper_serials_issue",
     "preparatory_group_record",

@@ -26,6 +26,7 @@ from elections.models import (
 )
 from elections.services.candidates import preparatory_group_refusal
 from elections.services.common import TransitionRefused, local_date, lock
+from elections.services.follow_ups import committee_members, committee_refusal
 from elections.services.roll import freeze_roll
 from elections.signals import vote_filed, vote_scheduled
 from governance.audit import apply_changes, audit_record
@@ -204,8 +205,20 @@ def _check_guard(vote: Vote, to: str, now: datetime.datetime, reason: str, filed
                 _("异议期至 %(date)s 结束，之后才能公布最终结果。") % {"date": vote.objection_ends},
                 "objection_window_open",
             )
-    elif to == VoteStatus.FILED and vote.is_election and (not filing_reference.strip() or filed_on is None):
-        _refuse(_("备案须填写街道办事处的备案文号和备案日期。"), "filing_required")
+        _refuse_unlawful_committee(vote)
+    elif to == VoteStatus.FILED and vote.is_election:
+        if vote.follow_up:
+            _refuse(_("决选和补选的结果随首次选举一并备案。"), "follow_up_not_filed")
+        _refuse_unlawful_committee(vote)
+        if not filing_reference.strip() or filed_on is None:
+            _refuse(_("备案须填写街道办事处的备案文号和备案日期。"), "filing_required")
+
+
+def _refuse_unlawful_committee(vote: Vote) -> None:
+    refusal = committee_refusal(vote)
+    if refusal:
+        code, message = refusal
+        _refuse(message, code)
 
 
 @transaction.atomic
@@ -277,10 +290,8 @@ def vote_transition(
 
         transaction.on_commit(lambda: vote_tally_task.delay(vote.pk))
     if to == VoteStatus.FILED and vote.is_election:
-        result = vote.latest_result
-        elected_candidates = result.data.get("elected", []) if result else []
-        owner_of = dict(Candidate.objects.filter(pk__in=elected_candidates).values_list("pk", "owner_id"))
-        elected = [owner_of[c] for c in elected_candidates if c in owner_of]
+        # The committee: the elected, the tie's winners, and the by-elections' elected, in seat order.
+        elected = committee_members(vote) or []
         transaction.on_commit(lambda: vote_filed.send(sender=Vote, vote=vote, elected=elected, actor=actor))
     return vote
 
