@@ -73,6 +73,11 @@ class District:
     estate_ids: list[int]
     units: int
 
+    @property
+    def estate_units(self) -> int:
+        """The number of units of the first (big) estate."""
+        return PropertyUnit.objects.filter(estate=self.estate).count()
+
 
 def _reserve_ids(model, count: int) -> int:
     """Take ``count`` ids from the table's sequence; return the first."""

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import environ
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -92,7 +93,11 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Last: turns a lockout flagged during authentication into a 429 answer.
     "axes.middleware.AxesMiddleware",
+    # Dashboards and reports read from the replica when there is one (config/db.py).
+    "config.db.ReplicaReadsMiddleware",
 ]
+# The pages whose reads may lag the primary by a moment: dashboards and reports (url names).
+REPLICA_URL_NAMES = env.list("REPLICA_URL_NAMES", default=["dashboard", "place-detail"])
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -116,12 +121,28 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Persistent connections with health checks: a new connection per request cost
-    # about three quarters of a list endpoint's throughput on this stack.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("TEST_DATABASE_NAME", default="test_gongzhi")
+# A streaming replica of the primary for reports and dashboards (config/db.py routes to it only
+# the reads that may lag a little: the pages and tasks named in REPLICA_URL_NAMES and the report
+# builders); every write, and every read that must see one, stays on the primary.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"].setdefault("TEST", {})["MIRROR"] = "default"
+DATABASE_ROUTERS = ["config.db.ReplicaRouter"]
+# Behind PgBouncer in transaction pooling mode (PGBOUNCER=1): no server-side cursors (a cursor
+# cannot outlive the transaction a pooled server connection is lent for); the platform sets no
+# session state (only SET LOCAL and transaction-scoped advisory locks) and binds parameters on
+# the client, so nothing else needs to change.
+PGBOUNCER = env.bool("PGBOUNCER", default=False)
+for _alias, _db in DATABASES.items():
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        # Persistent connections with health checks: a new connection per request cost
+        # about three quarters of a list endpoint's throughput on this stack.
+        _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+        _db["CONN_HEALTH_CHECKS"] = True
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = PGBOUNCER
+        if _alias == "default":
+            _db.setdefault("TEST", {})["NAME"] = env.str("TEST_DATABASE_NAME", default="test_gongzhi")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "governance.User"
@@ -169,8 +190,30 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # which aliases MEDIA_ROOT; "apache": X-Sendfile) or, with "", streams it itself (committees/files.py).
 PROTECTED_MEDIA_SERVER = env.str("PROTECTED_MEDIA_SERVER", default="")
 PROTECTED_MEDIA_PREFIX = env.str("PROTECTED_MEDIA_PREFIX", default="/protected/")
+# Uploads on the local file system by default; with MEDIA_STORAGE=s3, in an S3-compatible bucket
+# (django-storages: AWS S3, MinIO, Ceph, Aliyun OSS or Tencent COS in S3 mode), so that web and
+# worker processes on several hosts see the same files. Files stay private (no public ACL, signed
+# URLs); the protected views stream them (PROTECTED_MEDIA_SERVER="" with S3).
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="filesystem")
+if MEDIA_STORAGE == "s3":
+    MEDIA_STORAGE_BACKEND = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("S3_BUCKET"),
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("S3_REGION", default=None),
+            "access_key": env.str("S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default=None),
+            "location": env.str("S3_PREFIX", default="media"),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    MEDIA_STORAGE_BACKEND = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE_BACKEND,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG
@@ -275,6 +318,23 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Queues by kind of work, so that workers on several hosts can take each kind apart (a tally never
+# waits behind a city's report): a worker started without -Q consumes every queue. Beat, which
+# only enqueues, runs once per deployment (one process: README, "Production deployment").
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_QUEUE_NAMES = ("default", "tallies", "imports", "reports", "notifications")
+CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUE_NAMES]
+CELERY_TASK_ROUTES = {
+    "elections.tasks.*": {"queue": "tallies"},
+    "residents.tasks.*": {"queue": "imports"},
+    "governance.tasks.*": {"queue": "reports"},
+    "committees.tasks.*": {"queue": "reports"},
+    "oversight.tasks.build_report": {"queue": "reports"},
+    "oversight.tasks.oversight_sweep": {"queue": "reports"},
+    "oversight.tasks.email_notices": {"queue": "notifications"},
+    "oversight.tasks.daily_digest": {"queue": "notifications"},
+    "oversight.tasks.weekly_digest": {"queue": "notifications"},
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # Content Security Policy (django-csp): scripts and styles only from our own static files, or

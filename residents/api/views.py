@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -321,17 +321,36 @@ class VotingRollView(PlaceReportView):
     allowed_actions = (Action.VIEW, Action.ENTER_BALLOT, Action.RUN_VOTE)
     place_kinds = (PlaceKind.ESTATE,)
 
-    @extend_schema(parameters=[OpenApiParameter("on", OpenApiTypes.DATE)], responses=OpenApiTypes.OBJECT)
+    # The entries come a page at a time: a 20,000-unit estate's whole roll is megabytes of JSON, and
+    # building it cost several times the roll itself (issue 13). Totals always cover the whole roll.
+    page_size = 500
+    max_page_size = 5000
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("on", OpenApiTypes.DATE),
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("page_size", OpenApiTypes.INT),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request, pk):
         estate = self.place(request, pk)
         roll = selectors.voting_roll(estate, on=_day(request))
+        size = min(_positive(request, "page_size", self.page_size), self.max_page_size)
+        number = _positive(request, "page", 1)
+        pages = max(1, -(-len(roll.entries) // size))
+        if number > pages:
+            raise NotFound(_("没有第 %(page)s 页。") % {"page": number})
+        entries = roll.entries[(number - 1) * size : number * size]
+        unit_ids = [u for e in entries for u in e.unit_ids]
         units = {
             u["id"]: u
-            for u in PropertyUnit.objects.filter(estate=estate)
+            for u in PropertyUnit.objects.filter(estate=estate, pk__in=unit_ids)
             .order_by()
             .values("id", "building__name", "stairway", "room", "use", "area", "area_source")
         }
-        owner_ids = {o for e in roll.entries for o in e.owner_ids}
+        owner_ids = {o for e in entries for o in e.owner_ids}
         owners = {
             pk: (person_name or org_name)
             for pk, person_name, org_name in Owner.objects.filter(pk__in=owner_ids).values_list(
@@ -351,12 +370,20 @@ class VotingRollView(PlaceReportView):
                 "area_source": u["area_source"],
             }
 
+        def link(n):
+            return _page_url(request, n) if 1 <= n <= pages else None
+
         return Response(
             {
                 "estate": estate.pk,
                 "on": roll.on.isoformat(),
                 "total_area": str(roll.total_area),
                 "total_owners": roll.total_owners,
+                "count": len(roll.entries),
+                "page": number,
+                "pages": pages,
+                "next": link(number + 1),
+                "previous": link(number - 1),
                 "entries": [
                     {
                         "key": e.key,
@@ -365,10 +392,29 @@ class VotingRollView(PlaceReportView):
                         "units": [unit(u) for u in e.unit_ids],
                         "owners": [{"id": o, "name": owners.get(o, "")} for o in e.owner_ids],
                     }
-                    for e in roll.entries
+                    for e in entries
                 ],
             }
         )
+
+
+def _positive(request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ApplicationError(_("“%(name)s”应为正整数。") % {"name": name}, code="invalid_page")
+    return value
+
+
+def _page_url(request, number: int) -> str:
+    query = request.GET.copy()
+    query["page"] = number
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
 class OccupancyView(PlaceReportView):

@@ -71,4 +71,16 @@ class Command(BaseCommand):
             from bench.figures.lists import scoped_lists
 
             return scoped_lists(world, repeat)
+        if key == "roll_api":
+            from bench.figures.reads import roll_api
+
+            return roll_api(world, repeat)
+        if key == "pages":
+            from bench.figures.reads import pages
+
+            return pages(world, repeat)
+        if key == "register":
+            from bench.figures.register import register_import
+
+            return register_import(scale)
         return []

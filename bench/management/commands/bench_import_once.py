@@ -1,0 +1,17 @@
+"""``manage.py bench_import_once --units N``: one register import beside its COPY floor (run by ``bench``)."""
+
+import json
+
+from django.core.management.base import BaseCommand
+
+from bench.figures.register import import_once
+
+
+class Command(BaseCommand):
+    help = "Import one generated register and COPY the same rows (a child process of manage.py bench)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--units", type=int, required=True)
+
+    def handle(self, *args, units, **options):
+        self.stdout.write("RESULT " + json.dumps(import_once(units)))
