@@ -22,6 +22,7 @@ FIGURES = ("lists", "pages", "roll_api", "register", "freeze", "tally", "intake"
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # a tool: it runs while other parts of the tree are being edited
     help = "Measure the platform against its floors (PostgreSQL) and write bench/results.json."
 
     def add_arguments(self, parser):
@@ -79,6 +80,10 @@ class Command(BaseCommand):
             from bench.figures.reads import pages
 
             return pages(world, repeat)
+        if key == "city":
+            from bench.figures.city import city
+
+            return city(scale, repeat, log=self.log)
         if key == "register":
             from bench.figures.register import register_import
 

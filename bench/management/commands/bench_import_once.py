@@ -8,6 +8,7 @@ from bench.figures.register import import_once
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # a tool: it runs while other parts of the tree are being edited
     help = "Import one generated register and COPY the same rows (a child process of manage.py bench)."
 
     def add_arguments(self, parser):
