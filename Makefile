@@ -34,14 +34,20 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Benchmarks (PostgreSQL): the register import against COPY, the tally against one SQL aggregate.
-BENCH_DB ?= postgres://postgres@127.0.0.1:5432/gongzhi_bench
+# Benchmarks (PostgreSQL): every figure of issue 13 beside its floor, into bench/results.json and README's
+# table. BENCH_DB names the database (created if missing; the bench district is generated on the first run
+# and kept); BENCH_ARGS passes options (--only lists pages, --scale 0.02, --repeat 9). Installs wrk if missing.
+BENCH_DB ?= gongzhi_bench
+BENCH_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_DB)
+BENCH_ARGS ?=
 bench: venv
-	psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='gongzhi_bench'" | grep -q 1 \
-		|| createdb -h 127.0.0.1 -U postgres gongzhi_bench
-	DATABASE_URL=$(BENCH_DB) $(PY) manage.py migrate --noinput -v0
-	DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_register
-	DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_tally
+	command -v wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) \
+		|| echo "wrk could not be installed: the intake figure uses its Python load generator"
+	psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$(BENCH_DB)'" | grep -q 1 \
+		|| createdb -h 127.0.0.1 -U postgres $(BENCH_DB)
+	DATABASE_URL=$(BENCH_URL) $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_URL) $(PY) manage.py bench $(BENCH_ARGS)
+	$(PY) manage.py bench_readme >/dev/null
 
 worker: venv
 	$(VENV)/bin/celery -A config worker -l info

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from django.db import connection, transaction
 
@@ -28,6 +29,7 @@ from governance.scoping import SYSTEM
 from residents import importer
 
 TARGET = 2.0
+MANAGE = Path(__file__).resolve().parents[2] / "manage.py"
 ON = datetime.date(2026, 1, 1)
 
 
@@ -119,12 +121,16 @@ def import_once(units: int) -> dict:
     return result
 
 
-def _child(units: int) -> dict:
+def run_child(units: int) -> dict:
+    """Run ``import_once`` in a fresh process on this connection's database (peak memory compares)."""
+    db = connection.settings_dict
+    url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     out = subprocess.run(
-        [sys.executable, sys.argv[0], "bench_import_once", "--units", str(units)],
+        [sys.executable, str(MANAGE), "bench_import_once", "--units", str(units)],
         check=True,
         capture_output=True,
         text=True,
+        env={**os.environ, "DATABASE_URL": url},
     ).stdout
     return json.loads(out.rsplit("RESULT ", 1)[1])
 
@@ -132,7 +138,7 @@ def _child(units: int) -> dict:
 def register_import(scale: float) -> list[Figure]:
     """Import 100,000 units (and a quarter of that, for memory) each in a fresh process."""
     full = max(2000, round(100_000 * scale))
-    small, big = _child(full // 4), _child(full)
+    small, big = run_child(full // 4), run_child(full)
     rows = big["rows"]
     return [
         Figure(

@@ -1,0 +1,80 @@
+"""The benchmark itself, at CI's size: each figure beside its floor, the JSON, README's table, the city.
+
+These check that the benchmark measures what it says (the same rows on both sides, both sides
+committed, the database left as it was); they assert no timing.
+"""
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from bench import readme
+from bench.city import generate_city
+from bench.figures.register import import_once
+from bench.generate import BENCH_DISTRICT, generate_district
+from committees.models import LedgerTransaction
+from oversight.models import Obligation, Petition
+from residents.models import Owner, Ownership, PropertyUnit
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_bench_writes_each_figure_with_its_floor_ratio_and_target(tmp_path):
+    output = tmp_path / "results.json"
+    call_command(
+        "bench", "--only", "lists", "roll_api", "pages", "--scale", "0.002", "--repeat", "1", "--output", str(output)
+    )
+    data = json.loads(output.read_text())
+    figures = {f["key"]: f for f in data["figures"]}
+    for role in ("secretary", "street", "auditor"):
+        figure = figures[f"scoped_list_{role}"]
+        assert figure["floor"] > 0 and figure["ratio"] == figure["platform"] / figure["floor"]
+        assert figure["target"] == 1.5 and figure["extra"]["queries"] == figure["extra"]["queries_last_page"]
+    assert figures["roll_api"]["floor"] > 0
+    assert figures["page_dashboard"]["limit"] == 0.3
+    assert data["machine"]["cores"] and data["machine"]["postgresql"]
+
+    page = tmp_path / "README.md"
+    page.write_text(f"# x\n\n{readme.START}\nold\n{readme.END}\n\nafter\n")
+    readme.regenerate(output, page)
+    text = page.read_text()
+    assert "old" not in text and text.endswith("after\n")
+    assert "| figure | platform | floor (same run, same data) | ratio | target | met |" in text
+    assert text.count("| units list") == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_import_figure_times_both_sides_on_the_same_rows_and_leaves_the_estate_empty():
+    result = import_once(300)
+    assert result["platform"] > 0 and result["floor"] > 0 and result["rows"] >= 300
+    assert not PropertyUnit.objects.filter(estate__name="小区", estate__parent__name="社区").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_generated_district_has_its_register_and_counted_owners():
+    shape = BENCH_DISTRICT.scaled(0.001)
+    made = generate_district("测试区", shape)
+    assert made.units == shape.unit_count == PropertyUnit.objects.count()
+    assert len(made.estate_ids) == shape.estate_count
+    # Every unit has an owner in force; developers own their unsold units as organizations.
+    assert Ownership.objects.values("unit_id").distinct().count() == made.units
+    assert Owner.objects.filter(is_developer=True).count() == shape.estate_count
+    with connection.cursor() as cursor:  # every building sits in its estate, as the tree services keep it
+        cursor.execute(
+            "SELECT count(*) FROM residents_propertyunit u JOIN governance_place b ON b.id = u.building_id "
+            "WHERE b.estate_id <> u.estate_id OR b.parent_id <> u.estate_id"
+        )
+        assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_city_has_ledgers_obligations_and_petitions(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    city = generate_city("测试市", 0.0005, log=lambda *_: None)
+    assert len(city.districts) == 2 and city.units == PropertyUnit.objects.count()
+    assert LedgerTransaction.objects.count() == 5 * city.estates
+    assert Obligation.objects.filter(kind="spot_check").count() >= city.estates
+    assert Petition.objects.filter(category="property").exists()
