@@ -36,17 +36,16 @@ lint: venv
 
 # Benchmarks (PostgreSQL): every figure of issue 13 beside its floor, into bench/results.json and README's
 # table. BENCH_DB names the database (created if missing; the bench district is generated on the first run
-# and kept); BENCH_ARGS passes options (--only lists pages, --scale 0.02, --repeat 9). Installs wrk if missing.
+# and kept); BENCH_ARGS passes options (--only lists pages, --scale 0.02, --repeat 9); the intake figure
+# drives gunicorn with its own load generator (threads), the same for the platform and its floor.
 BENCH_DB ?= gongzhi_bench
 BENCH_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_DB)
 BENCH_ARGS ?=
 bench: venv
-	command -v wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) \
-		|| echo "wrk could not be installed: the intake figure uses its Python load generator"
 	psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$(BENCH_DB)'" | grep -q 1 \
 		|| createdb -h 127.0.0.1 -U postgres $(BENCH_DB)
-	DATABASE_URL=$(BENCH_URL) $(PY) manage.py migrate --noinput -v0
-	DATABASE_URL=$(BENCH_URL) $(PY) manage.py bench $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_URL) DJANGO_SETTINGS_MODULE=bench.settings $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_URL) DJANGO_SETTINGS_MODULE=bench.settings $(PY) manage.py bench $(BENCH_ARGS)
 	$(PY) manage.py bench_readme >/dev/null
 
 worker: venv

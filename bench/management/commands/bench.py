@@ -80,6 +80,10 @@ class Command(BaseCommand):
             from bench.figures.reads import pages
 
             return pages(world, repeat)
+        if key == "intake":
+            from bench.figures.intake import intake
+
+            return intake(world, seconds=20 if scale >= 1 else 3, scale=scale)
         if key == "city":
             from bench.figures.city import city
 
