@@ -38,5 +38,6 @@ class CommitteesEvent(models.TextChoices):
     SPENDING_REQUEST = "spending.request", _("提出支出申请")
     SPENDING_SPLIT_FLAG = "spending.split_flag", _("疑似拆分采购")
     SPENDING_APPROVE = "spending.approve", _("审批支出")
+    SPENDING_OBJECT = "spending.object", _("对支出提出异议")
     SPENDING_PAY = "spending.pay", _("支付")
     STATEMENT_PUBLISH = "statement.publish", _("公开收支报表")

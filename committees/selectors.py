@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -448,6 +449,28 @@ def _voucher_digest(tx) -> str:
 def ledger_accounts(estate: Place) -> list[Account]:
     """The estate's chart of accounts, by code."""
     return list(Account.objects.filter(estate=estate).order_by("code"))
+
+
+def spending_objections(request: SpendingRequest) -> list[dict]:
+    """The objections recorded against a spending request (``services.spending_object``), oldest first."""
+    rows = (
+        AuditEvent.objects.filter(
+            action=CommitteesEvent.SPENDING_OBJECT.value,
+            content_type=ContentType.objects.get_for_model(SpendingRequest),
+            object_id=str(request.pk),
+        )
+        .select_related("actor__person")
+        .order_by("created_at", "pk")
+    )
+    return [
+        {
+            "stage": row.data.get("stage", ""),
+            "reason": row.data.get("reason", row.summary),
+            "by": (row.actor.person.name if row.actor and row.actor.person_id else getattr(row.actor, "username", "")),
+            "at": row.created_at,
+        }
+        for row in rows
+    ]
 
 
 # Projects -------------------------------------------------------------------------------

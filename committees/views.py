@@ -2,7 +2,7 @@
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from committees import exports, selectors
@@ -17,7 +17,7 @@ from committees.models import (
     Statement,
 )
 from governance.models import Place, PlaceKind, Post, PostKind
-from governance.scoping import Action, can
+from governance.scoping import Action, can, subtree_q
 
 
 def _estate(user, pk):
@@ -35,19 +35,33 @@ def _by_rank(posts):
     )
 
 
+def _under(request):
+    """The place named by ``?place=`` (404 outside the user's reading scope), or ``None`` for the whole scope."""
+    value = request.GET.get("place", "")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise Http404
+    return get_object_or_404(Place.objects.restrict(request.user, Action.VIEW), pk=int(value))
+
+
 @login_required
 def overview(request):
-    """For staff: the committees in scope (terms, party share, 一肩挑, filing) and spending needing attention."""
-    committees = list(
-        OwnersCommittee.objects.restrict(request.user, Action.VIEW)
-        .filter(status=CommitteeStatus.CURRENT)
-        .select_related("estate")
-        .order_by("term_end")
-    )
+    """For staff: the committees in scope (terms, party share, 一肩挑, filing) and spending needing attention.
+
+    These are the committee records (the current ``OwnersCommittee`` of each estate): the one count
+    of committees that the workspace, the coverage and the reports give too. ``?place=`` narrows it.
+    """
+    place = _under(request)
+    committees = OwnersCommittee.objects.restrict(request.user, Action.VIEW).filter(status=CommitteeStatus.CURRENT)
+    spending = SpendingRequest.objects.restrict(request.user, Action.VIEW)
+    if place is not None:
+        committees = committees.filter(subtree_q(place, "estate__"))
+        spending = spending.filter(subtree_q(place, "estate__"))
+    committees = list(committees.select_related("estate").order_by("term_end"))
     summaries = selectors.committee_summaries(committees)
     spending = (
-        SpendingRequest.objects.restrict(request.user, Action.VIEW)
-        .filter(Q(split_flagged=True) | Q(status=SpendingStatus.PENDING))
+        spending.filter(Q(split_flagged=True) | Q(status=SpendingStatus.PENDING))
         .exclude(status=SpendingStatus.PAID)
         .select_related("estate", "purpose")
         .order_by("-requested_on")[:50]
@@ -55,7 +69,7 @@ def overview(request):
     return render(
         request,
         "committees/overview.html",
-        {"rows": [(c, summaries[c.pk]) for c in committees], "spending": spending},
+        {"rows": [(c, summaries[c.pk]) for c in committees], "spending": spending, "place": place},
     )
 
 

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "oversight",
     # Benchmarks and the city simulation (manage.py bench, bench_city): no models, no URLs.
     "bench",
+    # The pages people work in: the top layer, which reads every app below it (templates, navigation).
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -113,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "web.context_processors.navigation_context",
             ],
         },
     },

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from web.views import workspace
+
 # The API documentation page loads its script from a file of its own (the "split" view, no inline
 # script); Swagger UI's template and widgets still carry inline styles, allowed on this page only.
 api_docs = csp_replace({"style-src": [SELF, UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(url_name="schema"))
@@ -25,6 +27,9 @@ urlpatterns = [
     path("register/", include("residents.urls")),
     path("votes/", include("elections.urls")),
     path("committees/", include("committees.urls")),
+    # The pages people work in (web/): the home page answers for every role, the rest by role.
+    path("", workspace.home, name="dashboard"),
+    path("", include("web.urls")),
     path("", include("governance.urls")),
 ]
 # Uploaded files (vouchers, meeting attachments, register files) are never served from

@@ -60,7 +60,7 @@ from .property import (
     property_company_update,
     service_contract_create,
 )
-from .spending import spending_approve, spending_pay, spending_request_create
+from .spending import spending_approve, spending_object, spending_pay, spending_request_create
 from .statements import statement_publish
 
 __all__ = [
@@ -97,6 +97,7 @@ __all__ = [
     "property_company_update",
     "service_contract_create",
     "spending_approve",
+    "spending_object",
     "spending_pay",
     "spending_request_create",
     "statement_publish",

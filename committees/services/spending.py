@@ -282,6 +282,38 @@ def spending_approve(
 
 
 @transaction.atomic
+def spending_object(*, request: SpendingRequest, stage: str, reason: str, actor) -> SpendingRequest:
+    """Object to a spending request instead of signing the stage it waits for; the objection stays on record.
+
+    Only whoever may sign that stage objects (the supervision group's members, the discipline
+    reviewer); the request stays pending, so the committee answers before anyone signs. The
+    objection is kept in the audit trail (append-only) and listed with the request
+    (``selectors.spending_objections``).
+    """
+    request = SpendingRequest.objects.select_for_update().select_related("estate").get(pk=request.pk)
+    estate = request.estate
+    _require_approver(actor, stage, estate)
+    if request.status != SpendingStatus.PENDING:
+        raise Conflict(_("该申请已审批完毕，不能再提出异议。"), code="not_pending")
+    required = request.required_stages()
+    if stage not in required:
+        raise ApplicationError(_("该申请不需要这一审批环节。"), code="stage_not_required")
+    if request.approvals.filter(stage=stage).exists():
+        raise Conflict(_("“%(stage)s”环节已审批。") % {"stage": Stage(stage).label}, code="stage_done")
+    if not reason.strip():
+        raise ApplicationError(_("请写明异议的理由。"), code="reason_required")
+    audit_record(
+        actor=actor,
+        action=CommitteesEvent.SPENDING_OBJECT,
+        obj=request,
+        place=estate,
+        summary=reason.strip()[:200],
+        data={"stage": stage, "reason": reason.strip()},
+    )
+    return request
+
+
+@transaction.atomic
 def spending_pay(*, request: SpendingRequest, date: datetime.date, voucher, actor) -> LedgerTransaction:
     """Pay an approved request: post it to the ledger (expense of its purpose, out of the bank).
 
