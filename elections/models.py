@@ -172,8 +172,11 @@ class Vote(models.Model):
 
     @property
     def current_result(self) -> VoteResult | None:
-        """The result of the vote as it stands: none while an extended vote is open again or not yet recounted."""
-        return self.latest_result if self.tally_state == TallyState.DONE else None
+        """The result of the vote as it stands: none while it is open (again, after an extension) or not yet
+        counted, so that an earlier round's count is never shown as the result."""
+        if self.status in (VoteStatus.VOTING, VoteStatus.COUNTING) and self.tally_state != TallyState.DONE:
+            return None
+        return self.latest_result
 
 
 class VoteStep(models.Model):

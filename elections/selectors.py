@@ -239,13 +239,26 @@ def published_head(vote: Vote) -> tuple[int, str]:
     return row or (0, "")
 
 
+def turnout(vote: Vote) -> dict:
+    """Who has taken part so far (counted owners and their area), against the roll: no choice, no approval."""
+    live = Ballot.objects.filter(vote=vote, voided=False).aggregate(owners=Count("id"), area=Sum("area_cents"))
+    return {
+        "voted_owners": live["owners"],
+        "voted_area": area_text(live["area"] or 0),
+        "total_owners": (vote.roll_total_owners or 0) + roll_owner_change(vote),
+        "total_area": f"{vote.roll_total_area or 0:.2f}",
+    }
+
+
 def bulletin(vote: Vote) -> dict:
     """The public bulletin: every receipt's hash (live and voided), the chain's published head, then the totals.
 
-    Names no owner: receipts are hashes, totals are areas and counts.
+    While the vote is open (again, after an extension) or not yet recounted, the totals are
+    only the turnout so far, never an earlier round's result. Names no owner: receipts are
+    hashes, totals are areas and counts.
     """
     receipts = list(Ballot.objects.filter(vote=vote).order_by("seq").values_list("receipt_hash", "voided"))
-    result = vote.latest_result
+    result = vote.current_result
     seq, head = published_head(vote)
     data = {
         "vote": vote.pk,
@@ -256,6 +269,7 @@ def bulletin(vote: Vote) -> dict:
         "chain_head": head,
         "chain_length": seq,
         "totals": None,
+        "turnout": turnout(vote) if result is None and vote.roll_frozen_at else None,
     }
     if result is not None:
         data["totals"] = {k: v for k, v in result.data.items() if k not in ("party_members",)}

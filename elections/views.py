@@ -106,7 +106,8 @@ def vote_page(request, pk: int):
             "voters": voters,
             "unit_label": unit_label,
             "choices": Choice.choices,
-            "result": vote.latest_result,
+            "result": vote.current_result,
+            "turnout": selectors.turnout(vote) if vote.status == VoteStatus.VOTING else None,
             "may_enter": may_enter_ballots(request.user, vote.estate),
             "may_run": can(request.user, Action.RUN_VOTE, vote.estate),
             "entering": vote.status == VoteStatus.VOTING

@@ -15,6 +15,7 @@ from elections.models import (
     PreparatoryGroup,
     PreparatoryMember,
     Proxy,
+    TallyState,
     TieSettlement,
     Vote,
     VoteKind,
@@ -69,11 +70,14 @@ class VoteSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_passed(self, vote) -> bool | None:
+        """Whether a resolution passed, by its current result (none while voting again after an extension)."""
         results = getattr(vote, "prefetched_results", None)
         if vote.is_election:
             return None
         if results is not None:
-            return bool(results[-1].data.get("passed")) if results else None
+            open_again = vote.status in (VoteStatus.VOTING, VoteStatus.COUNTING) and vote.tally_state != TallyState.DONE
+            counted = results and not open_again
+            return bool(results[-1].data.get("passed")) if counted else None
         return vote.passed
 
 

@@ -39,7 +39,17 @@ from elections.api.serializers import (
     VoteStepSerializer,
     VotingCodeSheetSerializer,
 )
-from elections.models import Ballot, BallotBox, Candidate, PreparatoryGroup, Proxy, ProxyStatus, Vote, VoteResult
+from elections.models import (
+    Ballot,
+    BallotBox,
+    Candidate,
+    PreparatoryGroup,
+    Proxy,
+    ProxyStatus,
+    Vote,
+    VoteResult,
+    VoteStatus,
+)
 from elections.rights import require_entry_log
 from governance.api.viewsets import ScopedViewSetMixin
 from governance.scoping import Action
@@ -286,16 +296,22 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         sheets = selectors.voting_code_sheets(vote, issued)
         return Response(VotingCodeSheetSerializer(sheets, many=True).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=None)
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def result(self, request, pk=None):
+        """The vote's result once counted; while voting (again, after an extension) only the turnout so far."""
         vote = self._vote()
-        result = vote.latest_result
+        result = vote.current_result
         if result is None:
+            if vote.status in (VoteStatus.VOTING, VoteStatus.COUNTING):
+                return Response(
+                    {"vote": vote.pk, "status": vote.status, "counted": False, "turnout": selectors.turnout(vote)}
+                )
             raise Conflict(_("尚未计票完成。"), code="not_counted")
         body = {
             "vote": vote.pk,
             "status": vote.status,
+            "counted": True,
             "round": result.round,
             "computed_at": result.computed_at,
             "hash": result.hash,

@@ -94,9 +94,16 @@ def test_auditor_exports_the_roll_and_ballots_and_a_secretary_may_not(world, cas
 
 
 def test_result_before_counting_is_a_conflict(world, cast, api, ten_owners):
-    vote = open_resolution(world["estate_a"])
+    vote = make_vote(world["estate_a"])
     r = api.as_user(cast["auditor"]).get(f"/api/v1/votes/{vote.pk}/result/")
     assert r.status_code == 409 and r.data["code"] == "not_counted"
+
+
+def test_result_while_voting_is_the_turnout_so_far(world, cast, api, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    r = api.as_user(cast["auditor"]).get(f"/api/v1/votes/{vote.pk}/result/")
+    assert r.status_code == 200 and r.data["counted"] is False
+    assert r.data["turnout"] == {"voted_owners": 0, "voted_area": "0.00", "total_owners": 10, "total_area": "1000.00"}
 
 
 def test_invalid_preparatory_group_names_the_rule(world, cast, api):
