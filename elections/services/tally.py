@@ -16,6 +16,7 @@ from elections.models import BallotBox, TallyState, Vote, VoteResult, VoteStatus
 from elections.services.links import chain_tip
 from elections.services.roll import settle_at_close
 from elections.services.votes import vote_close
+from elections.signals import vote_decided
 from governance.audit import audit_record
 from governance.scoping import SYSTEM, Action, require
 
@@ -57,6 +58,7 @@ def vote_tally(*, vote_id: int) -> VoteResult | None:
             )
             vote.tally_state = TallyState.DONE
             vote.save(update_fields=["tally_state"])
+            transaction.on_commit(lambda: vote_decided.send(sender=Vote, vote=vote, result=result))
             audit_record(
                 actor=SYSTEM,
                 action=ElectionsEvent.VOTE_TALLY,

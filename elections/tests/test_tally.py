@@ -236,3 +236,22 @@ def test_verify_vote_on_an_exported_csv_detects_a_tampered_approval(world, cast,
         call_command("verify_vote", str(vote.pk), "--csv", str(bad))
     first = vote.ballots.order_by("seq").first()
     assert f"ballot seq {first.seq}: hash does not match" in capsys.readouterr().err
+
+
+def test_a_stored_result_sends_vote_decided_on_commit(world, cast):
+    from elections.signals import vote_decided
+
+    owners = register(world["building_a1"], [100] * 3)
+    vote = open_resolution(world["estate_a"])
+    _cast_all(vote, owners, ["for", "for", "for"], cast["clerk"])
+    received = []
+
+    def receiver(sender, vote, result, **kwargs):
+        received.append((vote.pk, result.round, result.data["passed"]))
+
+    vote_decided.connect(receiver)
+    try:
+        _close(vote, cast["secretary_a"])
+    finally:
+        vote_decided.disconnect(receiver)
+    assert received == [(vote.pk, 1, True)]
