@@ -279,6 +279,7 @@ SPECTACULAR_SETTINGS = {
         "SpendingStageEnum": "committees.models.spending.Stage",
         "CommitteePostKindEnum": ["chair", "vice_chair", "member"],
         "BallotBoxChannelEnum": _ballot_box_channels,
+        "BallotChannelEnum": "elections.models.Channel",
         "PetitionChannelEnum": "oversight.models.PetitionChannel",
         "PetitionStatusEnum": "oversight.models.PetitionStatus",
     },
