@@ -69,6 +69,7 @@ class VoteSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
     def get_passed(self, vote) -> bool | None:
         """Whether a resolution passed, by its current result (none while voting again after an extension)."""
         results = getattr(vote, "prefetched_results", None)
@@ -302,7 +303,15 @@ class PaperSerialVoidSerializer(serializers.Serializer):
 
 
 class VoteStepSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+    """A step of the lifecycle; who took it is shown to staff and auditors only (``show_actor`` in the context)."""
+
+    actor = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_actor(self, step) -> str | None:
+        if not self.context.get("show_actor") or step.actor_id is None:
+            return None
+        return step.actor.username
 
     class Meta:
         model = VoteStep
@@ -370,3 +379,60 @@ class TieSettlementSerializer(serializers.ModelSerializer):
         model = TieSettlement
         fields = ["vote", "method", "runoff", "winners", "rule_text", "document_type", "recorded_at"]
         read_only_fields = fields
+
+
+# Response shapes the API answers with (for the OpenAPI schema) ----------------------------------
+
+
+class BallotReceiptSerializer(serializers.Serializer):
+    """An accepted ballot: the receipt is shown once; only its hash is kept and published."""
+
+    receipt = serializers.CharField()
+    receipt_hash = serializers.CharField()
+    ballot = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    valid = serializers.BooleanField()
+    hash = serializers.CharField()
+
+
+class PaginatedBallotSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = BallotSerializer(many=True)
+
+
+class BallotVoidResultSerializer(serializers.Serializer):
+    ballot = serializers.IntegerField()
+    reason = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class PaperReconciliationSerializer(serializers.Serializer):
+    issued = serializers.IntegerField()
+    returned = serializers.IntegerField()
+    spoiled = serializers.IntegerField()
+    void = serializers.IntegerField()
+    outstanding = serializers.ListField(child=serializers.CharField())
+    balanced = serializers.BooleanField()
+
+
+class TurnoutSerializer(serializers.Serializer):
+    voted_owners = serializers.IntegerField()
+    voted_area = serializers.CharField()
+    total_owners = serializers.IntegerField()
+    total_area = serializers.CharField()
+
+
+class BulletinSerializer(serializers.Serializer):
+    """The public bulletin: receipt hashes, the chain's published head, then totals or the turnout so far."""
+
+    vote = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=VoteStatus.choices)
+    receipts = serializers.ListField(child=serializers.CharField())
+    voided_receipts = serializers.ListField(child=serializers.CharField())
+    chain_head = serializers.CharField(allow_blank=True)
+    chain_length = serializers.IntegerField()
+    totals = serializers.DictField(allow_null=True)
+    turnout = TurnoutSerializer(allow_null=True)

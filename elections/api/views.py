@@ -20,10 +20,19 @@ from elections.api.serializers import (
     BallotBoxSealSerializer,
     BallotBoxSerializer,
     BallotCastSerializer,
+    BallotReceiptSerializer,
     BallotSerializer,
+    BallotVoidResultSerializer,
+    BulletinSerializer,
+    ByElectionSerializer,
     CandidateCreateSerializer,
     CandidateSerializer,
     ExtendSerializer,
+    FollowUpWindowSerializer,
+    NoticePostingInputSerializer,
+    NoticePostingSerializer,
+    PaginatedBallotSerializer,
+    PaperReconciliationSerializer,
     PaperSerialsSerializer,
     PaperSerialVoidSerializer,
     PreparatoryGroupInputSerializer,
@@ -32,6 +41,8 @@ from elections.api.serializers import (
     ProxyRegisterSerializer,
     ProxySerializer,
     ReviewSerializer,
+    TieSettlementInputSerializer,
+    TieSettlementSerializer,
     TransitionSerializer,
     VoidSerializer,
     VoteCreateSerializer,
@@ -50,7 +61,7 @@ from elections.models import (
     VoteResult,
     VoteStatus,
 )
-from elections.rights import require_entry_log
+from elections.rights import may_read_entry_log, require_entry_log
 from governance.api.viewsets import ScopedViewSetMixin
 from governance.scoping import Action
 
@@ -94,7 +105,10 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         vote = services.vote_create(actor=request.user, **serializer.validated_data)
         return Response(VoteSerializer(vote).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=PreparatoryGroupInputSerializer, responses=PreparatoryGroupSerializer)
+    @extend_schema(methods=["GET"], responses=PreparatoryGroupSerializer)
+    @extend_schema(
+        methods=["POST"], request=PreparatoryGroupInputSerializer, responses={201: PreparatoryGroupSerializer}
+    )
     @action(detail=True, methods=["get", "post"], url_path="preparatory-group")
     def preparatory_group(self, request, pk=None):
         vote = self._vote()
@@ -108,8 +122,9 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         )
         return Response(PreparatoryGroupSerializer(group).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=CandidateCreateSerializer, responses=CandidateSerializer(many=True))
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(methods=["GET"], responses=CandidateSerializer(many=True))
+    @extend_schema(methods=["POST"], request=CandidateCreateSerializer, responses={201: CandidateSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def candidates(self, request, pk=None):
         vote = self._vote()
         if request.method == "GET":
@@ -141,7 +156,7 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         vote = services.vote_transition(vote=vote, actor=request.user, **serializer.validated_data)
         return Response(VoteSerializer(vote).data)
 
-    @extend_schema(request=None, responses=VoteSerializer)
+    @extend_schema(request=None, responses={202: VoteSerializer})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         vote = services.vote_close(vote=self._vote(), actor=request.user)
@@ -155,7 +170,8 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         vote = services.vote_extend(vote=self._vote(), actor=request.user, **serializer.validated_data)
         return Response(VoteSerializer(vote).data)
 
-    @extend_schema(request=BallotCastSerializer, responses={201: None})
+    @extend_schema(methods=["GET"], responses=PaginatedBallotSerializer)
+    @extend_schema(methods=["POST"], request=BallotCastSerializer, responses={201: BallotReceiptSerializer})
     @action(detail=True, methods=["get", "post"])
     def ballots(self, request, pk=None):
         vote = self._vote()
@@ -198,10 +214,55 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
             status=status.HTTP_201_CREATED,
         )
 
-    @extend_schema(
-        request=BallotBoxSealSerializer, responses={200: BallotBoxSerializer(many=True), 201: BallotBoxSerializer}
+    @extend_schema(methods=["GET"], responses=NoticePostingSerializer(many=True))
+    @extend_schema(methods=["POST"], request=NoticePostingInputSerializer, responses={201: NoticePostingSerializer})
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="notice-postings",
+        parser_classes=[MultiPartParser, FormParser],
+        pagination_class=None,
     )
-    @action(detail=True, methods=["get", "post"])
+    def notice_postings(self, request, pk=None):
+        """The notice's postings on the board; record one, with its photo or document (staff who run the vote)."""
+        vote = self._vote()
+        if request.method == "GET":
+            return Response(NoticePostingSerializer(vote.notice_postings.order_by("posted_on"), many=True).data)
+        serializer = NoticePostingInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        posting = services.vote_notice_post(vote=vote, actor=request.user, **serializer.validated_data)
+        return Response(NoticePostingSerializer(posting).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=FollowUpWindowSerializer, responses={201: VoteSerializer})
+    @action(detail=True, methods=["post"])
+    def runoff(self, request, pk=None):
+        """Call a run-off among the candidates tied for the last seats (staff who run the vote)."""
+        serializer = FollowUpWindowSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        runoff = services.election_runoff_create(vote=self._vote(), actor=request.user, **serializer.validated_data)
+        return Response(VoteSerializer(runoff).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ByElectionSerializer, responses={201: VoteSerializer})
+    @action(detail=True, methods=["post"], url_path="by-election")
+    def by_election(self, request, pk=None):
+        """Call a by-election for seats the election left empty."""
+        serializer = ByElectionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        vote = services.election_by_election_create(vote=self._vote(), actor=request.user, **serializer.validated_data)
+        return Response(VoteSerializer(vote).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TieSettlementInputSerializer, responses={201: TieSettlementSerializer})
+    @action(detail=True, methods=["post"], url_path="tie-settlement", parser_classes=[MultiPartParser, FormParser])
+    def tie_settlement(self, request, pk=None):
+        """Record the tied winners the estate's rules of procedure give, with the rules' document."""
+        serializer = TieSettlementInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        settlement = services.election_tie_settle(vote=self._vote(), actor=request.user, **serializer.validated_data)
+        return Response(TieSettlementSerializer(settlement).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], responses=BallotBoxSerializer(many=True))
+    @extend_schema(methods=["POST"], request=BallotBoxSealSerializer, responses={201: BallotBoxSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def boxes(self, request, pk=None):
         """The vote's sealed ballot boxes; record a box sealed now (clerks and staff)."""
         vote = self._vote()
@@ -222,8 +283,9 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         box = services.ballot_box_finish(box=box, actor=request.user)
         return Response(BallotBoxSerializer(box).data)
 
-    @extend_schema(request=ProxyRegisterSerializer, responses={200: ProxySerializer(many=True), 201: ProxySerializer})
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser])
+    @extend_schema(methods=["GET"], responses=ProxySerializer(many=True))
+    @extend_schema(methods=["POST"], request=ProxyRegisterSerializer, responses={201: ProxySerializer})
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser], pagination_class=None)
     def proxies(self, request, pk=None):
         """The vote's registered proxies (staff see all; others those they gave, hold or registered); register one."""
         vote = self._vote()
@@ -255,7 +317,7 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         handle, content_type = services.proxy_mandate_open(proxy=proxy, actor=request.user)
         return FileResponse(handle, content_type=content_type, as_attachment=True)
 
-    @extend_schema(request=VoidSerializer, responses=None)
+    @extend_schema(request=VoidSerializer, responses={201: BallotVoidResultSerializer})
     @action(detail=True, methods=["post"], url_path=r"ballots/(?P<ballot_id>\d+)/void")
     def void(self, request, pk=None, ballot_id=None):
         vote = self._vote()
@@ -265,10 +327,14 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         void = services.ballot_void(ballot=ballot, reason=serializer.validated_data["reason"], actor=request.user)
         return Response({"ballot": ballot.pk, "reason": void.reason, "at": void.at}, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=PaperSerialsSerializer, responses=None)
+    @extend_schema(methods=["GET"], responses=PaperReconciliationSerializer)
+    @extend_schema(methods=["POST"], request=PaperSerialsSerializer, responses={201: PaperReconciliationSerializer})
     @action(detail=True, methods=["get", "post"], url_path="paper-serials")
     def paper_serials(self, request, pk=None):
+        """Paper serials issued, returned, spoiled, void and outstanding (staff and auditors); issue more."""
         vote = self._vote()
+        if request.method == "GET":
+            require_entry_log(request.user, vote.estate)
         if request.method == "POST":
             serializer = PaperSerialsSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
@@ -278,9 +344,10 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
             status=status.HTTP_201_CREATED if request.method == "POST" else status.HTTP_200_OK,
         )
 
-    @extend_schema(request=PaperSerialVoidSerializer, responses=None)
+    @extend_schema(request=PaperSerialVoidSerializer, responses=PaperReconciliationSerializer)
     @action(detail=True, methods=["post"], url_path="paper-serials/void")
     def paper_serial_void(self, request, pk=None):
+        """Void an issued serial that never reached an owner (a spoiled ballot returned is entered instead)."""
         vote = self._vote()
         serializer = PaperSerialVoidSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -288,7 +355,7 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         return Response(selectors.paper_reconciliation(vote))
 
     @extend_schema(request=None, responses={201: VotingCodeSheetSerializer(many=True)})
-    @action(detail=True, methods=["post"], url_path="voting-codes")
+    @action(detail=True, methods=["post"], url_path="voting-codes", pagination_class=None)
     def voting_codes(self, request, pk=None):
         """Issue the codes of the counted owners that have none; returned once, as sheets of slips per building."""
         vote = self._vote()
@@ -321,12 +388,12 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         }
         return Response(body)
 
-    @extend_schema(responses=None)
+    @extend_schema(responses=BulletinSerializer)
     @action(detail=True, methods=["get"])
     def bulletin(self, request, pk=None):
         return Response(selectors.bulletin(self._vote()))
 
-    @extend_schema(responses=None)
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         vote = self._vote()
@@ -337,7 +404,9 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         return response
 
     @extend_schema(responses=VoteStepSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def steps(self, request, pk=None):
+        """The vote's lifecycle; who moved it is named to staff and auditors only."""
         vote = self._vote()
-        return Response(VoteStepSerializer(vote.steps.select_related("actor"), many=True).data)
+        context = {"show_actor": may_read_entry_log(request.user, vote.estate)}
+        return Response(VoteStepSerializer(vote.steps.select_related("actor"), many=True, context=context).data)
