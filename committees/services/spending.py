@@ -197,6 +197,9 @@ def _check_basis(estate: Place, decision: Decision | None, resolution_vote: Vote
         return
     if resolution_vote.estate_id != estate.pk or resolution_vote.kind != VoteKind.RESOLUTION:
         raise ApplicationError(_("所引用的表决不是本小区的业主大会表决。"), code="foreign_vote")
+    if not resolution_vote.is_final:
+        # A preliminary result may still change on an owner's objection: spend on the final one only.
+        raise ApplicationError(_("所引用的表决结果尚未最终公布，请在结果最终确定后再审批。"), code="vote_not_final")
     if resolution_vote.passed is not True:
         raise ApplicationError(_("所引用的表决未获通过。"), code="vote_failed")
 

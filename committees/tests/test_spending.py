@@ -173,7 +173,7 @@ def test_payment_is_refused_when_the_public_revenue_cannot_cover_it(estate, ledg
     assert err.value.code == "insufficient_funds"
 
 
-def _resolution(estate, passed: bool):
+def _resolution(estate, passed: bool, status: str = "final"):
     from elections.models import Vote, VoteResult
 
     vote = Vote.objects.create(
@@ -181,7 +181,7 @@ def _resolution(estate, passed: bool):
         kind="resolution",
         title="使用公共收益更换消防泵",
         matter=9,
-        status="final",
+        status=status,
         notice_starts=datetime.date(2026, 1, 1),
         notice_days=15,
         opens_at=datetime.datetime(2026, 1, 20, tzinfo=datetime.UTC),
@@ -283,3 +283,19 @@ def test_a_supervisor_who_has_since_joined_the_committee_cannot_sign_off(estate,
     )
     with pytest.raises(NotPermitted):
         services.spending_approve(request=request, stage=Stage.SUPERVISION, seen="报价", actor=supervisor)
+
+
+def test_a_resolution_still_open_to_objections_is_not_yet_a_basis(estate, funded, cast):
+    from committees.models import SpendingApproval
+
+    request = request_for(estate, funded, "5000")
+    with pytest.raises(ApplicationError) as err:
+        services.spending_approve(
+            request=request,
+            stage=Stage.COMMITTEE,
+            resolution_vote=_resolution(estate, True, status="preliminary"),
+            seen="表决结果预公告",
+            actor=cast["committee_member"],
+        )
+    assert err.value.code == "vote_not_final"
+    assert not SpendingApproval.objects.exists()
