@@ -338,6 +338,12 @@ CALLS = {
         lambda s, a: services.spending_approve(request=s["to_review"], stage=Stage.DISCIPLINE, seen="合同", actor=a),
         ("committee_member", "secretary_a", "street_staff", "auditor", "supervisor", SYSTEM),
     ),
+    "spending_object": (
+        lambda s, a: services.spending_object(
+            request=s["to_supervise"], stage=Stage.SUPERVISION, reason="报价偏高", actor=a
+        ),
+        ("committee_member", "secretary_a", "resident", "reviewer", SYSTEM),
+    ),
     "spending_pay": (
         lambda s, a: services.spending_pay(
             request=s["approved"], date=datetime.date(2026, 2, 10), voucher=voucher(), actor=a
@@ -380,6 +386,7 @@ def test_a_write_service_lets_the_system_act(name, scene, cast):
     allowed = {
         "spending_approve": cast["committee_member"],
         "spending_approve[supervision]": scene["supervisor"],
+        "spending_object": scene["supervisor"],
         "spending_approve[discipline]": cast["reviewer"],
     }.get(name, SYSTEM)
     call(scene, allowed)
