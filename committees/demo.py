@@ -37,7 +37,7 @@ from committees.models import (
     SupervisionGroup,
 )
 from governance import services as governance_services
-from governance.demo import DEMO_PASSWORD
+from governance.demo import DEMO_PASSWORD, ensure_person
 from governance.models import (
     Organization,
     OrgFunction,
@@ -106,13 +106,49 @@ def load(*, stdout) -> None:
         _fire_main(estate)
         _meetings(estate, committee)
         _ledger(estate)
+        others = _hand_entered_committees(estate)
     stdout.write(
         f"committees: {OwnersCommittee.objects.filter(estate=estate).count()} committee(s), "
         f"{Meeting.objects.filter(estate=estate).count()} meetings, "
         f"{LedgerTransaction.objects.filter(estate=estate).count()} ledger entries, "
         f"{Statement.objects.filter(estate=estate).count()} published statements; "
-        f"demo login {SUPERVISOR_USERNAME} (supervision group member, resident role)"
+        f"demo login {SUPERVISOR_USERNAME} (supervision group member, resident role); "
+        f"{others} committee(s) of other estates entered by hand"
     )
+
+
+def _hand_entered_committees(reference: Place) -> int:
+    """Record the committees of the demo's other estates, which the governance demo names only by their chair.
+
+    Coverage and every list count committee records (one count everywhere), so an estate the
+    demo shows with a committee gets its record: elected before the platform, entered by hand,
+    its chair and four members. Returns how many estates have such a committee.
+    """
+    chairs = (
+        Post.objects.current()
+        .filter(body=PostBody.OWNERS_COMMITTEE, kind=PostKind.CHAIR, place__kind=PlaceKind.ESTATE)
+        .exclude(place=reference)
+        .select_related("person", "place")
+        .order_by("place__name")
+    )
+    count = 0
+    for post in chairs:
+        estate = post.place
+        count += 1
+        if OwnersCommittee.objects.filter(estate=estate, status=CommitteeStatus.CURRENT).exists():
+            continue
+        start = post.start or datetime.date(2022, 6, 1)
+        members = [ensure_person(f"{estate.name}业委会委员{n}", estate) for n in range(1, 5)]
+        services.committee_record(
+            estate=estate,
+            term_start=start,
+            members=[(post.person, PostKind.CHAIR), *((m, PostKind.MEMBER) for m in members)],
+            filed_on=start + datetime.timedelta(days=20),
+            filing_reference=f"{estate.name}业委会备案",
+            entered_by_hand=True,
+            actor=SYSTEM,
+        )
+    return count
 
 
 def _owner_people(estate: Place, *, party: bool, exclude: set[int], n: int) -> list:

@@ -20,8 +20,8 @@ def coverage(place: Place) -> dict:
     """Return the coverage of ``place`` (DOMAIN.md §3), per estate and rolled up its subtree.
 
     An estate is covered when it has a general branch, every building is covered by a
-    building group, and it has an owners' committee (or a recorded self-management
-    arrangement). Runs a fixed number of queries whatever the size of the subtree.
+    building group, and it has an owners' committee (a current committee record) or a recorded
+    self-management arrangement. Runs a fixed number of queries whatever the size of the subtree.
     """
     if place.kind in (PlaceKind.COMPLEX, PlaceKind.BUILDING):
         place = place.estate
@@ -50,10 +50,13 @@ def coverage(place: Place) -> dict:
         .annotate(n=Count("id", distinct=True))
         .values_list("estate_id", "n")
     )
+    # An estate has an owners' committee when the committees layer holds a current committee record
+    # for it (committees.OwnersCommittee): the one count of committees everywhere, the committee
+    # list's and the reports' too (issue 12 item 6). A committee post alone is not a committee. The
+    # record is read through its relation to the place, so that this layer imports nothing above it.
     committee_estates = set(
-        Post.objects.current()
-        .filter(subtree_q(place, "place__"), body=PostBody.OWNERS_COMMITTEE, place__kind=PlaceKind.ESTATE)
-        .values_list("place_id", flat=True)
+        Place.objects.filter(in_tree, kind=PlaceKind.ESTATE, owners_committees__status="current")
+        .values_list("pk", flat=True)
         .distinct()
     )
 

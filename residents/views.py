@@ -1,7 +1,12 @@
-"""Web pages of the register: upload a register file and watch its import."""
+"""Web pages of the register: upload a register file and watch its import; the template to fill in."""
+
+import csv
+import datetime
+import io
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 
@@ -9,7 +14,44 @@ from core.errors import ApplicationError
 from governance.models import Place, PlaceKind
 from governance.scoping import Action
 from residents import services
+from residents.identifiers import make_resident_id
+from residents.importer import COLUMNS
 from residents.models import ImportJob
+
+# The figures of a finished import, by the key the importer stores them under (residents/importer/writing.py).
+SUMMARY_LABELS = {
+    "rows": _("文件行数"),
+    "units": _("房屋（专有部分）"),
+    "on": _("产权变更生效日期"),
+    "units_created": _("新增房屋"),
+    "units_updated": _("更新房屋"),
+    "units_area_changed": _("计入面积有变化的房屋"),
+    "units_area_outranked": _("被更高优先级面积取代的面积"),
+    "units_changing_hands": _("产权变更的房屋"),
+    "persons_created": _("新增人员"),
+    "persons_updated": _("更新人员"),
+    "owners_created": _("新增业主"),
+    "owners_updated": _("更新业主"),
+    "ownerships_started": _("新登记产权"),
+    "ownerships_ended": _("终止产权"),
+    "ownerships_corrected": _("更正产权"),
+}
+
+# A filled-in example line of the register template (a made-up owner with a valid-looking ID number).
+EXAMPLE = {
+    "building": "1栋",
+    "stairway": "1",
+    "room": "101",
+    "use": "residential",
+    "area": "89.50",
+    "area_source": "registered",
+    "delivered": "yes",
+    "owner_name": "张三",
+    "owner_id_number": make_resident_id("500105", datetime.date(1970, 1, 1), 1),
+    "owner_phone": "13800138000",
+    "is_developer": "no",
+    "share": "",
+}
 
 
 class ImportForm(forms.Form):
@@ -36,14 +78,59 @@ def import_new(request):
                 actor=request.user,
             )
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
+            form.add_error("file" if exc.code.startswith("upload") else None, exc.message)
         else:
             return redirect("residents:import-detail", pk=job.pk)
     jobs = ImportJob.objects.visible_to(request.user).select_related("estate")[:20]
-    return render(request, "residents/import_new.html", {"form": form, "jobs": jobs})
+    return render(request, "residents/import_new.html", {"form": form, "jobs": jobs, "columns": COLUMNS})
 
 
 @login_required
 def import_detail(request, pk: int):
     job = get_object_or_404(ImportJob.objects.visible_to(request.user).select_related("estate"), pk=pk)
-    return render(request, "residents/import_detail.html", {"job": job})
+    if request.GET.get("json"):
+        return JsonResponse(
+            {
+                "state": job.state,
+                "state_display": str(job.get_state_display()),
+                "progress": job.percent,
+                "done": job.finished,
+            }
+        )
+    figures = [
+        {"label": SUMMARY_LABELS.get(key, key), "value": f"{value:,}" if isinstance(value, int) else value}
+        for key, value in (job.summary or {}).items()
+        if key != "area_changes"
+    ]
+    return render(request, "residents/import_detail.html", {"job": job, "figures": figures})
+
+
+@login_required
+def import_template(request, file_type: str):
+    """The register file to fill in: the header every import expects and one example line."""
+    if file_type == "xlsx":
+        from openpyxl import Workbook  # openpyxl loads slowly: only when a workbook is written
+
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = "register"
+        sheet.append(list(COLUMNS))
+        sheet.append([EXAMPLE[c] for c in COLUMNS])
+        for (cell,) in sheet.iter_rows(
+            min_row=2, min_col=COLUMNS.index("owner_id_number") + 1, max_col=COLUMNS.index("owner_id_number") + 1
+        ):
+            cell.number_format = "@"  # an ID number stays text, never a number in scientific notation
+        out = io.BytesIO()
+        workbook.save(out)
+        content = out.getvalue()
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(COLUMNS)
+        writer.writerow([EXAMPLE[c] for c in COLUMNS])
+        content = buffer.getvalue().encode("utf-8-sig")
+        content_type = "text/csv; charset=utf-8"
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="register-template.{file_type}"'
+    return response

@@ -11,10 +11,33 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def demo(db):
+    import datetime
+
+    from committees.models import OwnersCommittee
     from governance import demo
 
     demo.load(stdout=io.StringIO())
+    # Coverage counts committee records (the committees layer's demo records one for each estate
+    # whose committee the governance demo names by its chair); here, the bare record is enough.
+    for estate_id in (
+        Post.objects.current().filter(body="owners_committee", kind="chair").values_list("place_id", flat=True)
+    ):
+        OwnersCommittee.objects.create(
+            estate_id=estate_id, term_start=datetime.date(2022, 6, 1), term_end=datetime.date(2027, 5, 31)
+        )
     return Place.objects.get(kind=PlaceKind.ESTATE, name="南方上格林")
+
+
+def test_a_committee_post_without_a_committee_record_does_not_cover_an_estate(db):
+    """One count of committees everywhere (issue 12 item 6): coverage counts the committee records."""
+    from committees.models import OwnersCommittee
+    from governance import demo
+
+    demo.load(stdout=io.StringIO())
+    figures = coverage(Place.objects.get(kind=PlaceKind.DISTRICT, name="江北区"))
+    assert Post.objects.current().filter(body="owners_committee").exists()
+    assert not OwnersCommittee.objects.exists()
+    assert figures["parts"]["owners_committee"] == 0
 
 
 def test_the_reference_estate_has_one_general_branch(demo):

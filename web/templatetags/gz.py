@@ -57,3 +57,12 @@ def get(mapping, key):
 def field(bound_field, hint: str = ""):
     """A form field with its label, hint and errors tied together for screen readers."""
     return {"f": bound_field, "hint": hint}
+
+
+@register.filter
+def who(user) -> str:
+    """A user as people know them: the person's name, else the login; a dash for nobody (the system)."""
+    if user is None or not getattr(user, "pk", None):
+        return "—"
+    person = getattr(user, "person", None)
+    return person.name if person is not None else user.username

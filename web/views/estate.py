@@ -140,7 +140,7 @@ def _property(estate: Place) -> dict:
     contracts = list(
         ServiceContract.objects.filter(estate=estate)
         .select_related("company")
-        .annotate(notes=Count("performance_notes"))
+        .annotate(note_count=Count("performance_notes"))
         .order_by("-start")
     )
     return {"contracts": contracts}
