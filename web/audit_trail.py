@@ -133,7 +133,7 @@ def _rows(queryset):
             _("系统") if row["by_system"] else (row["actor__person__name"] or row["actor__username"] or _("匿名投票人"))
         )
         yield (
-            timezone.localtime(row["created_at"]).replace(tzinfo=None),
+            timezone.localtime(row["created_at"]).replace(tzinfo=None, microsecond=0),
             who,
             event_label(row["action"]),
             row["action"],
