@@ -63,3 +63,78 @@ def regenerate(results: Path = RESULTS, readme: Path = README) -> str:
     pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
     readme.write_text(pattern.sub(lambda _m: f"{START}\n{rendered}\n{END}", text, count=1))
     return rendered
+
+
+CAPACITY_START = "<!-- capacity:start (manage.py bench_readme writes this block) -->"
+CAPACITY_END = "<!-- capacity:end -->"
+CITY_UNITS = 10_000_000
+
+
+def capacity(data: dict) -> str:
+    """What the figures mean for a deployment, up to a city of ten million units (markdown bullets)."""
+    f = {x["key"]: x for x in data["figures"]}
+    lines = []
+    if "ballot_intake" in f:
+        rate = f["ballot_intake"]["platform"]
+        lines.append(
+            f"- **Ballots**: {rate:,.0f} ballots/s through one 2-core host (4 gunicorn workers and PostgreSQL on the "
+            f"same cores), about {rate / 4:,.0f}/s per web process. A vote day on which a tenth of a ten-million-unit "
+            f"city's owners vote within the same two hours needs {CITY_UNITS / 10 / 7200:,.0f} ballots/s: "
+            f"{max(1, round(CITY_UNITS / 10 / 7200 / max(rate, 1) + 0.5))} such web host(s), or more web processes on "
+            "a larger database host."
+        )
+    if "ballot_lock" in f:
+        held = f["ballot_lock"]["platform"]
+        if held:
+            lines.append(
+                f"- **One vote** appends its ballots one at a time (the hash chain has one order): the vote row is "
+                f"held {held * 1000:.1f} ms per ballot, so one estate's vote takes at most about {1 / held:,.0f} "
+                "ballots/s however many web processes serve it."
+            )
+    if "tally" in f:
+        tally = f["tally"]
+        lines.append(
+            f"- **Tallies** ({tally['title']}): {tally['platform'] * 1000:,.0f} ms through the task path; a city's "
+            "thousands of votes a year are minutes of one `tallies` worker."
+        )
+    if "roll_freeze" in f:
+        lines.append(
+            f"- **Opening a vote** freezes its roll: {f['roll_freeze']['platform']:.1f} s per 100,000 units, under "
+            "the vote's lock, once per vote."
+        )
+    if "register_import" in f:
+        rows = f["register_import"]["extra"]["rows_per_second"]
+        lines.append(
+            f"- **Register imports**: {rows:,.0f} rows/s on one `imports` worker, memory flat "
+            f"(+{f['register_import']['extra']['peak_mib']:.0f} MiB); a whole ten-million-unit city's registers "
+            f"(about {CITY_UNITS * 1.05:,.0f} rows) in {CITY_UNITS * 1.05 / rows / 3600:.1f} hours on one worker, "
+            "estates in parallel on several."
+        )
+    if "city_coverage_city" in f:
+        extra = f.get("city_coverage_district", {}).get("extra", {})
+        units = extra.get("units") or 0
+        size = extra.get("database_bytes")
+        line = (
+            f"- **Roll-ups and reports**: the coverage of a whole simulated city ({units:,} units) in "
+            f"{f['city_coverage_city']['platform'] * 1000:,.0f} ms; a district's overview report in "
+            f"{f['city_report_district']['platform']:.1f} s on a `reports` worker."
+        )
+        all_units = extra.get("database_units") or units
+        if size and all_units:
+            line += (
+                f" The benchmark's database holds {size / 2**30:.1f} GiB for {all_units:,} units with their "
+                f"history: about {size / all_units * CITY_UNITS / 2**30:.0f} GiB for ten million."
+            )
+        lines.append(line)
+    return "\n".join(lines) or "(run `make bench`)"
+
+
+def regenerate_capacity(results: Path = RESULTS, readme: Path = README) -> str:
+    data = json.loads(results.read_text())
+    text = readme.read_text()
+    if CAPACITY_START not in text:
+        return ""
+    rendered = capacity(data)
+    pattern = re.compile(re.escape(CAPACITY_START) + ".*?" + re.escape(CAPACITY_END), re.S)
+    readme.write_text(pattern.sub(lambda _m: f"{CAPACITY_START}\n{rendered}\n{CAPACITY_END}", text, count=1))
+    return rendered

@@ -72,7 +72,7 @@ class ReplicaReadsMiddleware:
         match = request.resolver_match
         if request.method not in ("GET", "HEAD") or match is None:
             return None
-        if match.view_name in settings.REPLICA_URL_NAMES or match.url_name in settings.REPLICA_URL_NAMES:
+        if match.view_name in settings.REPLICA_URL_NAMES:
             return _replica_view(view_func)(request, *view_args, **view_kwargs)
         return None
 

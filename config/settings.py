@@ -98,8 +98,11 @@ MIDDLEWARE = [
     # Dashboards and reports read from the replica when there is one (config/db.py).
     "config.db.ReplicaReadsMiddleware",
 ]
-# The pages whose reads may lag the primary by a moment: dashboards and reports (url names).
-REPLICA_URL_NAMES = env.list("REPLICA_URL_NAMES", default=["dashboard", "place-detail"])
+# The pages whose reads may lag the primary by a moment: dashboards and overviews (namespaced url names).
+REPLICA_URL_NAMES = env.list(
+    "REPLICA_URL_NAMES",
+    default=["dashboard", "web:turnout", "web:estates", "web:estate", "web:estate-tab", "place-detail"],
+)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -138,7 +141,7 @@ DATABASE_ROUTERS = ["config.db.ReplicaRouter"]
 # the client, so nothing else needs to change.
 PGBOUNCER = env.bool("PGBOUNCER", default=False)
 for _alias, _db in DATABASES.items():
-    if _db["ENGINE"] == "django.db.backends.postgresql":
+    if _db.get("ENGINE") == "django.db.backends.postgresql":
         # Persistent connections with health checks: a new connection per request cost
         # about three quarters of a list endpoint's throughput on this stack.
         _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)

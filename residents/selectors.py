@@ -6,7 +6,9 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db import connection
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.numbers import percent
@@ -161,11 +163,30 @@ def units_in(place: Place):
         return PropertyUnit.objects.filter(building__parent=place)
     if place.kind == PlaceKind.ESTATE:
         return PropertyUnit.objects.filter(estate=place)
-    return PropertyUnit.objects.filter(subtree_q(place, "building__"))
+    # Through the estates of the subtree (a few hundred in a district), not a join of every unit's building.
+    estates = Place.objects.filter(subtree_q(place), kind=PlaceKind.ESTATE).values("pk")
+    return PropertyUnit.objects.filter(estate_id__in=estates)
 
 
 def _residential_units(place: Place):
     return units_in(place).filter(use=UnitUse.RESIDENTIAL)
+
+
+def _occupied_records(units, on: datetime.date):
+    """The latest occupancy record on or before ``on`` of each of ``units`` that says occupied.
+
+    On PostgreSQL one pass over the records (``DISTINCT ON`` the unit, newest first): its cost
+    follows the records, where a subquery per unit cost about 3 µs for each unit of the place
+    whether it had records or not (0.6 s for a 200,000-unit district, issue 13). Elsewhere the
+    latest record is found per record, which SQLite answers well at its sizes.
+    """
+    records = Occupancy.objects.filter(unit__in=units.values("pk"), since__lte=on)
+    if connection.vendor == "postgresql":
+        latest = records.order_by("unit_id", "-since").distinct("unit_id").values("pk")
+    else:
+        newest = Occupancy.objects.filter(unit=OuterRef("unit"), since__lte=on).order_by("-since").values("pk")[:1]
+        latest = records.filter(pk=Subquery(newest)).values("pk")
+    return Occupancy.objects.filter(pk__in=latest, state=OccupancyState.OCCUPIED)
 
 
 def occupancy_rate(place: Place, on: datetime.date | None = None) -> dict:
@@ -175,18 +196,37 @@ def occupancy_rate(place: Place, on: datetime.date | None = None) -> dict:
     One query.
     """
     on = on or timezone.localdate()
-    latest = Occupancy.objects.filter(unit=OuterRef("pk"), since__lte=on).order_by("-since").values("state")[:1]
-    figures = (
-        _residential_units(place)
-        .annotate(state=Subquery(latest))
-        .aggregate(units=Count("id"), occupied=Count("id", filter=Q(state=OccupancyState.OCCUPIED)))
+    units = _residential_units(place)
+    # The count of occupied records as an uncorrelated subquery: evaluated once (an InitPlan), not per unit.
+    occupied = _occupied_records(units, on).order_by().values("state").annotate(n=Count("pk")).values("n")
+    figures = units.aggregate(
+        units=Count("id"), occupied=Coalesce(Max(Subquery(occupied, output_field=IntegerField())), 0)
     )
+    total, occupied = figures["units"], figures["occupied"] if figures["units"] else 0
     return {
         "place": place.pk,
         "on": on.isoformat(),
-        "units": figures["units"],
-        "occupied": figures["occupied"],
-        "rate": percent(figures["occupied"], figures["units"]),
+        "units": total,
+        "occupied": occupied,
+        "rate": percent(occupied, total),
+    }
+
+
+def occupancy_by_estate(place: Place, on: datetime.date | None = None) -> dict[int, dict]:
+    """Each estate's occupancy under ``place`` on ``on``, as ``occupancy_rate`` counts it, in two queries."""
+    on = on or timezone.localdate()
+    units = _residential_units(place)
+    totals = dict(units.values("estate_id").annotate(n=Count("id")).order_by().values_list("estate_id", "n"))
+    occupied = dict(
+        _occupied_records(units, on)
+        .values("unit__estate_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("unit__estate_id", "n")
+    )
+    return {
+        estate_id: {"units": n, "occupied": occupied.get(estate_id, 0), "rate": percent(occupied.get(estate_id, 0), n)}
+        for estate_id, n in totals.items()
     }
 
 

@@ -11,7 +11,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,8 +35,8 @@ from governance.selectors import coverage
 from oversight.models import Obligation, ObligationState, RevenueRules
 from oversight.selectors import commissioners, compliance, early_warning, petition_shares
 from oversight.selectors.petitions import petition_counts
-from residents.models import Occupancy, OccupancyState, UnitUse
-from residents.selectors import occupancy_rate, occupancy_series, party_participation, units_in
+from residents import selectors as residents_selectors
+from residents.selectors import occupancy_rate, occupancy_series, party_participation
 
 # The gaps of an estate, as the workspace lists them; each names the list page's filter.
 GAPS = {
@@ -100,20 +100,8 @@ class Workspace:
 
 
 def occupancy_by_estate(place: Place, on: datetime.date) -> dict[int, dict]:
-    """Each estate's occupancy under ``place`` on ``on``, as ``occupancy_rate`` counts it, in one query."""
-    latest = Occupancy.objects.filter(unit=OuterRef("pk"), since__lte=on).order_by("-since").values("state")[:1]
-    rows = (
-        units_in(place)
-        .filter(use=UnitUse.RESIDENTIAL)
-        .annotate(state=Subquery(latest))
-        .values("estate_id")
-        .annotate(units=Count("id"), occupied=Count("id", filter=Q(state=OccupancyState.OCCUPIED)))
-        .order_by()
-    )
-    return {
-        r["estate_id"]: {"units": r["units"], "occupied": r["occupied"], "rate": percent(r["occupied"], r["units"])}
-        for r in rows
-    }
+    """Each estate's occupancy under ``place`` on ``on``, as ``occupancy_rate`` counts it (two queries)."""
+    return residents_selectors.occupancy_by_estate(place, on)
 
 
 def committee_figures(place: Place, today: datetime.date) -> dict:

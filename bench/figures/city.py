@@ -11,6 +11,7 @@ from bench.city import database_size, generate_city
 from bench.measure import Figure, median_time
 from governance.selectors import coverage
 from oversight.reports import report_figures
+from residents.models import PropertyUnit
 
 CITY_PREFIX = "模拟市"
 
@@ -49,5 +50,6 @@ def city(scale: float, repeat: int, log=print) -> list[Figure]:
         "generated_seconds": generated if any(made.seconds.values()) else None,
         "parts_seconds": made.seconds,
         "database_bytes": database_size(),
+        "database_units": PropertyUnit.objects.count(),
     }
     return figures

@@ -51,9 +51,14 @@ def roll_api(world: District, repeat: int) -> list[Figure]:
 # The pages of the secretary's and the district's daily work: (key, title, role, level, url name, args).
 PAGES = (
     ("page_dashboard", "secretary's dashboard", "community_secretary", "community", "dashboard", ()),
-    ("page_district", "district page (coverage, posts)", "district_auditor", "district", "place-detail", ("district",)),
-    ("page_district_report", "district report page", "district_auditor", "district", "district-report", ("district",)),
-    ("page_oversight", "oversight dashboard", "district_auditor", "district", "oversight-dashboard", ()),
+    ("page_district_dashboard", "district auditor's dashboard", "district_auditor", "district", "dashboard", ()),
+    ("page_estates", "district's estates", "district_auditor", "district", "web:estates", ()),
+    ("page_turnout", "district's turnout", "district_auditor", "district", "web:turnout", ()),
+    ("page_obligations", "district's four musts", "district_auditor", "district", "web:obligations", ()),
+    ("page_petitions", "district's petitions", "district_auditor", "district", "web:petitions", ()),
+    ("page_reports", "district report page", "district_auditor", "district", "web:reports", ()),
+    ("page_district", "district place page", "district_auditor", "district", "place-detail", ("district",)),
+    ("page_estate", "the 20,000-unit estate's page", "community_secretary", "community", "web:estate", ("estate",)),
 )
 
 

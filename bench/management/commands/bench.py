@@ -30,11 +30,17 @@ class Command(BaseCommand):
         parser.add_argument("--skip", nargs="+", choices=FIGURES, default=[], help="leave these figures out")
         parser.add_argument("--scale", type=float, default=1.0, help="shrink every size (CI: 0.02)")
         parser.add_argument("--repeat", type=int, default=7, help="runs per timing (the median is kept)")
+        parser.add_argument(
+            "--city-scale",
+            type=float,
+            default=0.1,
+            help="size of the simulated city for its figures (1: the full city, generated once by bench_city)",
+        )
         parser.add_argument("--district", default="基准区", help="name of the generated bench district")
         parser.add_argument("--output", default=str(RESULTS), help="the JSON file to write")
         parser.add_argument("--no-write", action="store_true", help="print only")
 
-    def handle(self, *args, only, skip, scale, repeat, district, output, no_write, **options):
+    def handle(self, *args, only, skip, scale, repeat, city_scale, district, output, no_write, **options):
         if connection.vendor != "postgresql":
             raise CommandError("bench needs PostgreSQL (set DATABASE_URL).")
         wanted = [f for f in (only or FIGURES) if f not in skip]
@@ -51,7 +57,9 @@ class Command(BaseCommand):
         with override_settings(ROOT_URLCONF="bench.urls"):
             for key in wanted:
                 t = time.perf_counter()
-                produced = self.run_figure(key, world=world, scale=scale, repeat=repeat, sizes=sizes)
+                produced = self.run_figure(
+                    key, world=world, scale=scale, repeat=repeat, city_scale=min(scale, city_scale)
+                )
                 for figure in produced:
                     self.log(figure.line())
                 figures.extend(produced)
@@ -67,7 +75,7 @@ class Command(BaseCommand):
         self.stdout.write(text)
         self.stdout.flush()
 
-    def run_figure(self, key, *, world, scale, repeat, sizes):
+    def run_figure(self, key, *, world, scale, repeat, city_scale):
         if key == "lists":
             from bench.figures.lists import scoped_lists
 
@@ -87,7 +95,7 @@ class Command(BaseCommand):
         if key == "city":
             from bench.figures.city import city
 
-            return city(scale, repeat, log=self.log)
+            return city(city_scale, repeat, log=self.log)
         if key == "register":
             from bench.figures.register import register_import
 

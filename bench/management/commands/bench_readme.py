@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from bench.measure import RESULTS
-from bench.readme import README, regenerate
+from bench.readme import README, regenerate, regenerate_capacity
 
 
 class Command(BaseCommand):
@@ -18,3 +18,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, results, readme, **options):
         self.stdout.write(regenerate(Path(results), Path(readme)))
+        self.stdout.write(regenerate_capacity(Path(results), Path(readme)))
