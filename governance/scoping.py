@@ -244,7 +244,8 @@ def _estate_field(model, path: str) -> str | None:
     """
     if path.endswith("estate__"):
         return path[: -len("__")]
-    if path == model.scope_path:
+    # A model scoped only through a path given by the caller (the users, by their roles) declares no scope_path.
+    if path == getattr(model, "scope_path", None):
         return getattr(model, "scope_estate_field", None)
     return None
 
