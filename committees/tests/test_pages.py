@@ -41,13 +41,13 @@ def test_a_resident_sees_the_estate_page_with_published_items_only(cast, estate,
     page = login(cast["resident"]).get(reverse("committees:estate-public", args=[estate.pk]))
     text = page.content.decode()
     assert page.status_code == 200
-    assert "一月例会" in text and "二月例会" not in text and "3200.00" in text
+    assert "一月例会" in text and "二月例会" not in text and "3,200.00" in text
 
 
 def test_a_resident_reads_the_published_statement_page(cast, published):
     statement, _meeting, _draft = published
     page = login(cast["resident"]).get(reverse("committees:statement-detail", args=[statement.pk]))
-    assert page.status_code == 200 and "¥3200.00" in page.content.decode()
+    assert page.status_code == 200 and "¥3,200.00" in page.content.decode()
 
 
 def test_a_resident_downloads_the_statement_as_pdf_and_xlsx(cast, published):
