@@ -38,9 +38,11 @@ def test_demo_election_reproduces_the_reference_case_and_loads_once(django_captu
         "central",
         "mobile_box",
     }
-    call_command("verify_vote", str(election.pk), stdout=out)
     resolution = Vote.objects.get(title=demo.RESOLUTION_TITLE)
     assert resolution.status == VoteStatus.VOTING
+    for vote in Vote.objects.all():
+        call_command("verify_vote", str(vote.pk), stdout=out)
+    assert out.getvalue().count(": OK") == Vote.objects.count() == 2
     counts = (Vote.objects.count(), Ballot.objects.count())
     demo.load(stdout=out)
     assert (Vote.objects.count(), Ballot.objects.count()) == counts
