@@ -239,6 +239,14 @@ class PersonAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ("place",)
     autocomplete_fields = ("place",)
 
+    @admin.display(description=_("身份证号"))
+    def id_number_masked(self, person):
+        return person.id_number_masked
+
+    @admin.display(description=_("手机号"))
+    def phone_masked(self, person):
+        return person.phone_masked
+
     def save_model(self, request, obj, form, change):
         if change:
             # The form has already set the new values on ``obj``: the service compares with the row as stored.

@@ -66,7 +66,7 @@ class PropertyUnitAdmin(ServiceAdminMixin, admin.ModelAdmin):
 @admin.register(Owner)
 class OwnerAdmin(ServiceAdminMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [OwnerResource]
-    list_display = ("name", "kind", "is_developer", "id_number_masked", "phone_masked", "place")
+    list_display = ("owner_name", "kind", "is_developer", "id_number_masked", "phone_masked", "place")
     list_filter = ("kind", "is_developer")
     list_select_related = ("person", "place")
     search_fields = ("person__name", "org_name")
@@ -75,6 +75,10 @@ class OwnerAdmin(ServiceAdminMixin, ExportMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("person", "place")
+
+    @admin.display(description=_("业主"))
+    def owner_name(self, owner):
+        return owner.name
 
     @admin.display(description=_("身份证号"))
     def id_number_masked(self, owner):
@@ -151,7 +155,7 @@ class OccupancyAdmin(ServiceAdminMixin, admin.ModelAdmin):
 class SkillAdmin(admin.ModelAdmin):
     """The district's list of skills: staff read it, a superuser edits it."""
 
-    list_display = ("code", "name")
+    list_display = ("name",)  # the code is the machine's key: searchable, not a column people read
     search_fields = ("code", "name")
 
     def has_module_permission(self, request):

@@ -108,8 +108,8 @@ class PropertyUnit(models.Model):
     area = models.DecimalField(_("专有部分面积"), max_digits=10, decimal_places=2)
     area_source = models.CharField(_("面积来源"), max_length=16, choices=AreaSource.choices)
     delivered = models.BooleanField(_("已交付"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "building__"
@@ -159,11 +159,11 @@ class Owner(models.Model):
     org_name = models.CharField(_("单位名称"), max_length=200, blank=True)
     # Unified social credit code of an organization; public, but matched by hash like ID numbers.
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
-    credit_code_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    credit_code_hash = models.CharField(_("信用代码摘要"), max_length=64, blank=True, db_index=True, editable=False)
     is_developer = models.BooleanField(_("建设单位"), default=False)
     # The estate where the owner was first registered; scopes who may see them.
     place = models.ForeignKey(Place, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="owners")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "place__"
@@ -355,7 +355,7 @@ class PartyMember(models.Model):
     registered_on = models.DateField(_("双报到日期"), null=True, blank=True)
     workplace = models.CharField(_("工作单位"), max_length=200, blank=True)
     skills = models.ManyToManyField(Skill, verbose_name=_("专业技能"), blank=True, related_name="members")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "organization__place__"
@@ -457,28 +457,30 @@ class ImportRow(models.Model):
     their encrypted tokens and keyed hashes, never in clear.
     """
 
-    batch = models.UUIDField()
-    line = models.PositiveIntegerField()
-    building_id = models.BigIntegerField()
-    stairway = models.CharField(max_length=20, blank=True)
-    room = models.CharField(max_length=40)
-    use = models.CharField(max_length=16)
-    area = models.DecimalField(max_digits=10, decimal_places=2)
-    area_source = models.CharField(max_length=16)
-    delivered = models.BooleanField()
-    owner_kind = models.CharField(max_length=16)
-    owner_name = models.CharField(max_length=100)
-    owner_hash = models.CharField(max_length=64)
+    batch = models.UUIDField(_("批次"))
+    line = models.PositiveIntegerField(_("行号"))
+    building_id = models.BigIntegerField(_("楼栋"))
+    stairway = models.CharField(_("单元"), max_length=20, blank=True)
+    room = models.CharField(_("房号"), max_length=40)
+    use = models.CharField(_("用途"), max_length=16)
+    area = models.DecimalField(_("面积"), max_digits=10, decimal_places=2)
+    area_source = models.CharField(_("面积来源"), max_length=16)
+    delivered = models.BooleanField(_("已交付"))
+    owner_kind = models.CharField(_("业主类型"), max_length=16)
+    owner_name = models.CharField(_("业主姓名"), max_length=100)
+    owner_hash = models.CharField(_("业主摘要"), max_length=64)
     # An organization's credit code (public); empty for a person.
-    owner_code = models.CharField(max_length=18, blank=True)
-    id_token = models.TextField(blank=True)
-    phone_token = models.TextField(blank=True)
-    phone_hash = models.CharField(max_length=64, blank=True)
-    is_developer = models.BooleanField()
-    share = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    owner_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    id_token = models.TextField(_("证件号密文"), blank=True)
+    phone_token = models.TextField(_("手机号密文"), blank=True)
+    phone_hash = models.CharField(_("手机号摘要"), max_length=64, blank=True)
+    is_developer = models.BooleanField(_("建设单位"))
+    share = models.DecimalField(_("共有份额"), max_digits=5, decimal_places=4, null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("导入暂存行")
+        verbose_name_plural = _("导入暂存行")
         indexes = [
             models.Index(fields=["batch", "building_id", "stairway", "room", "line"], name="importrow_unit_order"),
         ]

@@ -16,7 +16,7 @@ from governance.scoping import Action
 from residents import services
 from residents.identifiers import make_resident_id
 from residents.importer import COLUMNS
-from residents.models import ImportJob
+from residents.models import AreaSource, ImportJob, UnitUse
 
 # The figures of a finished import, by the key the importer stores them under (residents/importer/writing.py).
 SUMMARY_LABELS = {
@@ -82,7 +82,11 @@ def import_new(request):
         else:
             return redirect("residents:import-detail", pk=job.pk)
     jobs = ImportJob.objects.visible_to(request.user).select_related("estate")[:20]
-    return render(request, "residents/import_new.html", {"form": form, "jobs": jobs, "columns": COLUMNS})
+    return render(
+        request,
+        "residents/import_new.html",
+        {"form": form, "jobs": jobs, "uses": UnitUse.choices, "area_sources": AreaSource.choices},
+    )
 
 
 @login_required

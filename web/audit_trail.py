@@ -89,6 +89,33 @@ def trail(user, place: Place, f: TrailFilter):
     return rows.order_by("-created_at", "-pk")
 
 
+def _shown(value, field) -> str:
+    """A recorded value as people read it: a choice by its label, yes/no, a dash for nothing."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    choices = dict(field.flatchoices) if field is not None and field.choices else {}
+    if choices:
+        return str(choices.get(value, value))
+    return str(value)
+
+
+def change_rows(event: AuditEvent) -> list[dict]:
+    """The old and new values an update recorded, each field by its label and each value as people read it."""
+    changes = (event.data or {}).get("changes") or {}
+    model = event.content_type.model_class() if event.content_type_id else None
+    rows = []
+    for name, change in changes.items():
+        try:
+            field = model._meta.get_field(name) if model is not None else None
+        except Exception:  # a field since removed, or not a field (attendees): shown by its recorded name
+            field = None
+        label = str(getattr(field, "verbose_name", "")) or name
+        rows.append({"field": label, "old": _shown(change.get("old"), field), "new": _shown(change.get("new"), field)})
+    return rows
+
+
 def actions_grouped() -> list[tuple[str, list[tuple[str, str]]]]:
     """The event types for the filter, grouped by what they concern (the value before the dot)."""
     groups: dict[str, list[tuple[str, str]]] = {}

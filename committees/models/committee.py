@@ -55,7 +55,7 @@ class OwnersCommittee(models.Model):
     ended_on = models.DateField(_("结束日期"), null=True, blank=True)
     posts = models.ManyToManyField(Post, verbose_name=_("成员职务"), blank=True, related_name="owners_committees")
     entered_by_hand = models.BooleanField(_("手工录入"), default=False, help_text=_("平台上线前产生的业委会。"))
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "estate__"
@@ -111,7 +111,7 @@ class SupervisionGroup(models.Model):
     term_start = models.DateField(_("任期开始"))
     term_end = models.DateField(_("任期结束"), null=True, blank=True)
     members = models.ManyToManyField("residents.Owner", verbose_name=_("成员"), related_name="supervision_groups")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "estate__"

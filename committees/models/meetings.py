@@ -47,7 +47,7 @@ class Meeting(models.Model):
     supervision_group_attended = models.BooleanField(_("事务监督组列席"), default=False)
     minutes = models.TextField(_("会议纪要"), blank=True)
     minutes_published_at = models.DateTimeField(_("纪要公开时间"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "estate__"
@@ -87,7 +87,7 @@ class Decision(models.Model):
     votes_abstain = models.PositiveSmallIntegerField(_("弃权"), default=0)
     passed = models.BooleanField(_("通过"))
     party_org_participated = models.BooleanField(_("社区党组织参与"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "meeting__estate__"
@@ -105,7 +105,7 @@ class MeetingAttachment(models.Model):
     meeting = models.ForeignKey(Meeting, verbose_name=_("会议"), on_delete=models.PROTECT, related_name="attachments")
     title = models.CharField(_("名称"), max_length=200)
     file = models.FileField(_("文件"), upload_to="meetings/%Y/%m/")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "meeting__estate__"

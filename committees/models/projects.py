@@ -41,7 +41,7 @@ class Project(models.Model):
     expert_team = models.ManyToManyField(
         "residents.PartyMember", verbose_name=_("党员专家组"), blank=True, related_name="expert_projects"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "estate__"
@@ -88,7 +88,7 @@ class ProjectMilestone(models.Model):
     planned_on = models.DateField(_("计划日期"), null=True, blank=True)
     reached_on = models.DateField(_("完成日期"), null=True, blank=True)
     note = models.TextField(_("说明"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "project__estate__"

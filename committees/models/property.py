@@ -26,7 +26,7 @@ class PropertyCompany(models.Model):
         related_name="property_companies",
     )
     contact = models.CharField(_("联系人"), max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "place__"
@@ -57,7 +57,7 @@ class ServiceContract(models.Model):
     end = models.DateField(_("结束日期"))
     fee_per_m2_month = models.DecimalField(_("物业费（元/平方米·月）"), max_digits=8, decimal_places=2)
     notes = models.TextField(_("备注"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "estate__"
@@ -86,7 +86,7 @@ class PerformanceNote(models.Model):
     author = models.ForeignKey(
         "governance.User", verbose_name=_("记录人"), on_delete=models.PROTECT, null=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "contract__estate__"

@@ -70,7 +70,7 @@ class SpendingRequest(models.Model):
         blank=True,
         related_name="spending_request",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "estate__"

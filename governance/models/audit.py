@@ -30,8 +30,10 @@ class AuditEvent(AppendOnlyModel):
     by_system = models.BooleanField(_("系统操作"), default=False)
     # One of the registered event types (``governance.audit.event_choices``).
     action = models.CharField(_("操作"), max_length=64, db_index=True)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
-    object_id = models.CharField(max_length=64, blank=True)
+    content_type = models.ForeignKey(
+        ContentType, verbose_name=_("对象类型"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
     place = models.ForeignKey(
         Place,
         verbose_name=_("地点"),

@@ -7,7 +7,9 @@ from .places import Place
 class CoverageSnapshot(models.Model):
     """The coverage of a place's subtree as recounted by the background task, for history and dashboards."""
 
-    place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="coverage_snapshots")
+    place = models.ForeignKey(
+        Place, verbose_name=_("地点"), on_delete=models.CASCADE, related_name="coverage_snapshots"
+    )
     computed_at = models.DateTimeField(_("统计时间"), auto_now_add=True)
     estates = models.PositiveIntegerField(_("小区数"))
     covered_estates = models.PositiveIntegerField(_("全覆盖小区数"))

@@ -17,14 +17,14 @@ class Person(EncryptedFieldsModel):
     name = models.CharField(_("姓名"), max_length=100)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     id_number = EncryptedCharField(_("身份证号"), blank=True)
-    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    id_number_hash = models.CharField(_("身份证号摘要"), max_length=64, blank=True, db_index=True, editable=False)
     phone = EncryptedCharField(_("手机号"), blank=True)
-    phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    phone_hash = models.CharField(_("手机号摘要"), max_length=64, blank=True, db_index=True, editable=False)
     # The place where the person is known (home community or estate): it scopes who may see them.
     place = models.ForeignKey(
         Place, verbose_name=_("所在地"), on_delete=models.PROTECT, null=True, blank=True, related_name="people"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "place__"

@@ -39,7 +39,7 @@ class TreeNode(MPTTModel):
         blank=True,
         related_name="children",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ScopedTreeManager()
 

@@ -40,9 +40,14 @@ class RoleAssignment(models.Model):
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
     place = models.ForeignKey(Place, verbose_name=_("范围"), on_delete=models.PROTECT, related_name="role_assignments")
     granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("授权人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "place__"

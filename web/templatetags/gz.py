@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -61,8 +62,8 @@ def field(bound_field, hint: str = ""):
 
 @register.filter
 def who(user) -> str:
-    """A user as people know them: the person's name, else the login; a dash for nobody (the system)."""
+    """A user as people know them: the person's name, else the login (data: not translated); a dash for nobody."""
     if user is None or not getattr(user, "pk", None):
         return "—"
     person = getattr(user, "person", None)
-    return person.name if person is not None else user.username
+    return format_html('<span translate="no">{}</span>', person.name if person is not None else user.username)
