@@ -5,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import ApplicationError
 from elections import services
-from elections.models import Ballot, Candidate, RefusedBallot, Vote, VoteStep
+from elections.models import Ballot, BallotBox, Candidate, NoticePosting, Proxy, RefusedBallot, Vote, VoteStep
 from governance.admin import ScopedAdminMixin
+from governance.scoping import Action
 
 
 class ReadOnlyScopedAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -79,6 +80,23 @@ class RefusedBallotAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        from governance.scoping import Action
-
         return super().get_queryset(request).filter(vote__in=Vote.objects.restrict(request.user, Action.VIEW))
+
+
+@admin.register(Proxy)
+class ProxyAdmin(ReadOnlyScopedAdmin):
+    """Registered mandates, read-only: they are accepted or refused through the API by staff who run the vote."""
+
+    list_display = ["vote", "owner", "name", "status", "registered_at", "decided_at"]
+    list_filter = ["status"]
+    exclude = ["mandate"]  # the document itself is read through its audited URL
+
+
+@admin.register(BallotBox)
+class BallotBoxAdmin(ReadOnlyScopedAdmin):
+    list_display = ["vote", "label", "channel", "sealed_at", "sealed_by", "entry_done_at"]
+
+
+@admin.register(NoticePosting)
+class NoticePostingAdmin(ReadOnlyScopedAdmin):
+    list_display = ["vote", "posted_on", "posted_by", "recorded_by", "recorded_at"]

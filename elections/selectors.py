@@ -86,9 +86,9 @@ def roll_owner_change(vote: Vote) -> int:
     The counted owners are the roll's entries as the transfers left them: an entry counts
     while it holds a unit or has a live ballot (docs/elections.md, "Units that change hands").
     """
-    touched = set(RollSplit.objects.filter(vote=vote).values_list("source_id", flat=True)) | set(
-        RollSplit.objects.filter(vote=vote).values_list("target_id", flat=True)
-    )
+    touched = {
+        entry for pair in RollSplit.objects.filter(vote=vote).values_list("source_id", "target_id") for entry in pair
+    }
     if not touched:
         return 0
     held: dict[int, set[int]] = {}
@@ -122,6 +122,13 @@ def every_counted_owner_voted(vote: Vote) -> bool:
 
 def roll_changes(vote: Vote) -> list[dict]:
     """The splits of the roll since it froze, in chain order: which entry gave which units to whom, and why."""
+    splits = list(
+        RollSplit.objects.filter(vote=vote)
+        .order_by("link__seq")
+        .values_list("pk", "source__key", "target__key", "new_owner", "area", "transfer_id")
+    )
+    if not splits:
+        return []
     units: dict[int, list[int]] = {}
     for split_id, unit_id in RollSplitUnit.objects.filter(vote=vote).values_list("split_id", "unit_id"):
         units.setdefault(split_id, []).append(unit_id)
@@ -134,9 +141,7 @@ def roll_changes(vote: Vote) -> list[dict]:
             "area": f"{area:.2f}",
             "transfer": transfer,
         }
-        for pk, source, target, new_owner, area, transfer in RollSplit.objects.filter(vote=vote)
-        .order_by("link__seq")
-        .values_list("pk", "source__key", "target__key", "new_owner", "area", "transfer_id")
+        for pk, source, target, new_owner, area, transfer in splits
     ]
 
 

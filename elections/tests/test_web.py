@@ -85,6 +85,9 @@ def test_admin_lists_votes_and_ballots_read_only(client, estate, ten_owners, cas
     )
     client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
     assert client.get("/admin/elections/vote/").status_code == 200
+    for model in ("proxy", "ballotbox", "noticeposting"):
+        assert client.get(f"/admin/elections/{model}/").status_code == 200
+    assert client.get("/admin/elections/proxy/add/").status_code == 403
     page = client.get(f"/admin/elections/ballot/{Ballot.objects.get().pk}/change/")
     assert page.status_code == 200 and 'name="choice"' not in page.content.decode()
 

@@ -226,7 +226,7 @@ class Command(BaseCommand):
         self._log(f"ratio: {t_orm / t_sql:.2f}x (target ≤ 1.5x)")
         self._log(f"result: quorum met {data['quorum']['met']}, for {data['for']}, passed {data['passed']}")
         t3 = time.perf_counter()
-        services.vote_close(vote=vote, actor=SYSTEM)
+        services.vote_close(vote=vote, actor=SYSTEM, now=vote.closes_at)
         # The task would run on commit; inside this rolled-back transaction, call what it calls.
         result = services.vote_tally(vote_id=vote.pk)
         self._log(f"close + tally service + stored result (round {result.round}): {time.perf_counter() - t3:.2f} s")
