@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -9,7 +11,8 @@ from rest_framework.authtoken.models import Token
 
 from bench.generate import District, user_with_role
 from bench.measure import Figure, alternate
-from residents.models import PropertyUnit
+from governance.models import Person, User
+from residents.models import Owner, OwnerKind, Ownership, PropertyUnit
 
 ROLES = (
     ("secretary", "community_secretary", "community"),
@@ -24,6 +27,18 @@ def token_for(username: str, role: str, place) -> str:
     return Token.objects.get_or_create(user=user)[0].key
 
 
+def give_a_flat(username: str, estate_id: int) -> None:
+    """Make the user an owner of a flat (outside their scope, as a secretary living elsewhere often is)."""
+    user = User.objects.get(username=username)
+    if user.person_id:
+        return
+    unit = PropertyUnit.objects.filter(estate_id=estate_id).order_by("pk").first()
+    user.person = Person.objects.create(name=f"{username} 本人", place_id=estate_id)
+    user.save(update_fields=["person"])
+    owner = Owner.objects.create(kind=OwnerKind.PERSON, person=user.person, place_id=estate_id)
+    Ownership.objects.create(unit=unit, owner=owner, start=datetime.date(2020, 1, 1))
+
+
 def scoped_lists(world: District, repeat: int) -> list[Figure]:
     """Time ``GET /api/v1/units/?estate=`` per role (token auth, the whole stack) against the floor view."""
     client = Client()
@@ -32,6 +47,7 @@ def scoped_lists(world: District, repeat: int) -> list[Figure]:
     units = PropertyUnit.objects.filter(estate_id=estate).count()
     for name, role, level in ROLES:
         token = token_for(f"bench_{name}", role, getattr(world, level))
+        give_a_flat(f"bench_{name}", world.estate_ids[-1])
         headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
         url = f"/api/v1/units/?estate={estate}"
         floor_url = f"/bench/floor/units/?estate={estate}"

@@ -104,3 +104,22 @@ def test_units_list_queries_do_not_grow_with_page_size_or_scope(register, cast, 
     ]
     assert all(n <= small + 1 for n in more), (small, more)  # +1: a filter by estate looks the estate up
     assert small <= 6
+
+
+@pytest.mark.django_db
+def test_a_secretary_who_owns_a_flat_elsewhere_sees_it_beside_the_scope_in_bounded_queries(register, cast, api):
+    from governance.tests.factories import PersonFactory
+    from residents.tests.factories import OwnershipFactory, PersonOwnerFactory
+
+    secretary = cast["secretary_a"]  # community A
+    secretary.person = PersonFactory()
+    secretary.save(update_fields=["person"])
+    flat = PropertyUnit.objects.filter(estate=register["estate_b"]).first()
+    OwnershipFactory(unit=flat, owner=PersonOwnerFactory(person=secretary.person, place=register["estate_b"]))
+    client = api.as_user(secretary)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/api/v1/units/?page_size=100").json()
+    seen = {row["id"] for row in body["results"]}
+    in_scope = set(PropertyUnit.objects.filter(estate=register["estate_a"]).values_list("pk", flat=True))
+    assert seen == in_scope | {flat.pk} and body["count"] == len(seen)
+    assert len(queries) <= 7
