@@ -53,6 +53,7 @@ class Command(BaseCommand):
             + (f" (generated in {time.perf_counter() - started:.1f} s)" if made else " (kept from an earlier run)")
         )
         figures = []
+        self._votes_done = False
         sizes = {"scale": scale, "district_estates": len(world.estate_ids), "district_units": world.units}
         with override_settings(ROOT_URLCONF="bench.urls"):
             for key in wanted:
@@ -88,6 +89,13 @@ class Command(BaseCommand):
             from bench.figures.reads import pages
 
             return pages(world, repeat)
+        if key in ("freeze", "tally"):
+            if self._votes_done:
+                return []
+            from bench.figures.votes import freeze_and_tally
+
+            self._votes_done = True
+            return freeze_and_tally(scale, repeat)
         if key == "intake":
             from bench.figures.intake import intake
 

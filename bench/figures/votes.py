@@ -1,0 +1,186 @@
+"""Opening a vote on a 100,000-unit estate (the roll freeze) and tallying 80,000 ballots through the task path.
+
+Freeze: ``vote_transition(to=VOTING)``, committed, against ``INSERT … SELECT`` of the same roll rows (entries,
+their units, their owners) into a second vote: the database's floor for writing that roll. Target: ≤ 3 s.
+
+Tally: 80,000 ballots (every channel, a shuffled fifth of the roll abstaining from voting) are loaded with
+``COPY``, hash-chained as the platform chains them; then the path a closed vote takes is timed — ``vote_close``
+commits, its ``on_commit`` runs ``vote_tally_task`` (eagerly here), which claims the vote, settles the transfers
+at close, counts (``selectors.tally``) and stores the result — against the fastest correct SQL of the same counts:
+one ``GROUP BY channel, choice, valid`` with the area summed. Target: ≤ 1.3×.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import time
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from bench.generate import Shape, ensure_district
+from bench.measure import Figure
+from config.celery import app
+from elections import services
+from elections.chain import approve_text, area_text, ballot_body, link_hash, receipt_hash, timestamp
+from elections.law import CHANNELS, cents
+from elections.models import RollEntry, Vote, VoteKind, VoteStatus
+from elections.services.links import chain_tip
+from governance.scoping import SYSTEM
+
+FREEZE_LIMIT = 3.0
+TALLY_TARGET = 1.3
+FLOOR_SQL = """
+SELECT channel, choice, valid, count(*), sum(area_cents)
+FROM elections_ballot WHERE vote_id = %s AND NOT voided
+GROUP BY channel, choice, valid
+"""
+
+
+def _new_vote(estate, title: str, now) -> Vote:
+    vote = services.vote_create(
+        estate=estate,
+        kind=VoteKind.RESOLUTION,
+        title=title,
+        matter=5,
+        opens_at=now - datetime.timedelta(hours=2),
+        closes_at=now + datetime.timedelta(hours=1),
+        actor=SYSTEM,
+    )
+    services.vote_transition(vote=vote, to=VoteStatus.NOTICE, actor=SYSTEM, now=now - datetime.timedelta(days=30))
+    return Vote.objects.get(pk=vote.pk)
+
+
+def _roll_floor(source: Vote, target: Vote) -> float:
+    """Write ``source``'s roll rows again for ``target`` with INSERT … SELECT, committed; return the seconds."""
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO elections_rollentry (vote_id, key, area, is_developer, frozen) "
+            "SELECT %s, key, area, is_developer, frozen FROM elections_rollentry WHERE vote_id = %s",
+            [target.pk, source.pk],
+        )
+        for table, column in (("elections_rollunit", "unit_id, area"), ("elections_rollowner", "owner_id")):
+            cursor.execute(
+                f"INSERT INTO {table} (vote_id, entry_id, {column}) "
+                f"SELECT %s, e2.id, {', '.join('r.' + c.strip() for c in column.split(','))} "
+                f"FROM {table} r JOIN elections_rollentry e1 ON e1.id = r.entry_id "
+                "JOIN elections_rollentry e2 ON e2.vote_id = %s AND e2.key = e1.key "
+                "WHERE r.vote_id = %s",
+                [target.pk, target.pk, source.pk],
+            )
+    return time.perf_counter() - started
+
+
+def _load_ballots(vote: Vote, count: int, now) -> int:
+    """COPY ``count`` ballots of the roll's counted owners, chained as the platform chains them."""
+    rng = random.Random(20210226)
+    entries = list(RollEntry.objects.filter(vote=vote).values_list("pk", "key", "area"))
+    rng.shuffle(entries)
+    first, prev = chain_tip(vote)
+    rows, heads = [], []
+    for seq, (entry_id, key, area) in enumerate(entries[:count], start=first + 1):
+        channel = CHANNELS[seq % len(CHANNELS)]
+        choice = rng.choices(("for", "against", "abstain"), weights=(6, 3, 1))[0]
+        cast_at = now - datetime.timedelta(seconds=count - seq)
+        r_hash = receipt_hash(f"B{vote.pk}-{seq:08d}")
+        serial = f"S{seq:08d}" if channel in ("central", "mobile_box") else ""
+        reference = f"R{seq}" if channel in ("phone", "wechat") else ""
+        area_cents = cents(area)
+        body = ballot_body(
+            vote_id=vote.pk,
+            seq=seq,
+            key=key,
+            channel=channel,
+            choice=choice,
+            approve=approve_text([]),
+            valid=True,
+            invalid_reason="",
+            area=area_text(area_cents),
+            proxy="",
+            proxy_id=None,
+            paper_serial=serial,
+            box="",
+            reference=reference,
+            cast_at=timestamp(cast_at),
+            receipt_hash=r_hash,
+        )
+        digest = link_hash(body, prev)
+        head = (vote.pk, seq, entry_id, channel, choice, "[]", True, "", area_cents, serial, reference, cast_at)
+        rows.append((*head, r_hash, prev, digest, "", False))
+        heads.append((vote.pk, seq, digest, cast_at))
+        prev = digest
+    columns = (
+        "vote_id, seq, entry_id, channel, choice, approve, valid, invalid_reason, area_cents, paper_serial, "
+        "reference, cast_at, receipt_hash, prev_hash, hash, proxy_name, voided"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY elections_ballot ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        with cursor.cursor.copy("COPY elections_publishedhead (vote_id, seq, head, at) FROM STDIN") as copy:
+            for row in heads:
+                copy.write_row(row)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE elections_ballot")
+    return len(rows)
+
+
+def freeze_and_tally(scale: float, repeat: int) -> list[Figure]:
+    """Open a vote on the 100,000-unit estate (timed), load 80,000 ballots, close and tally it (timed)."""
+    units = max(1000, round(100_000 * scale))
+    world, _made = ensure_district(
+        "冻结基准区" if scale >= 1 else f"冻结基准区×{scale:g}", Shape(streets=1, communities=1, estates=1, units=units)
+    )
+    estate = world.estate
+    now = timezone.now()
+    vote = _new_vote(estate, f"冻结基准 {now:%Y%m%d%H%M%S}", now)
+    started = time.perf_counter()
+    services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=SYSTEM, now=now - datetime.timedelta(hours=1))
+    freeze = time.perf_counter() - started
+    vote = Vote.objects.get(pk=vote.pk)
+    scratch = _new_vote(estate, f"冻结基准对照 {now:%Y%m%d%H%M%S}", now)
+    floor = _roll_floor(vote, scratch)
+    services.vote_transition(vote=scratch, to=VoteStatus.CANCELLED, actor=SYSTEM, reason="基准对照")
+    owners = vote.roll_total_owners
+
+    ballots = _load_ballots(vote, round(units * 0.8), now - datetime.timedelta(minutes=1))
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True  # the task runs on commit, in this process: its whole path is timed
+    try:
+        started = time.perf_counter()
+        services.vote_close(vote=vote, actor=SYSTEM, now=vote.closes_at + datetime.timedelta(seconds=1))
+        tally = time.perf_counter() - started
+    finally:
+        app.conf.task_always_eager = previous
+    vote = Vote.objects.get(pk=vote.pk)
+    result = vote.results.order_by("-round").first()
+    assert result is not None, "the tally task did not store a result"
+    sql_times = []
+    for _ in range(max(3, repeat)):
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(FLOOR_SQL, [vote.pk])
+            rows = cursor.fetchall()
+        sql_times.append(time.perf_counter() - started)
+    sql_times.sort()
+    assert sum(r[3] for r in rows) == result.data["quorum"]["voted_owners"] == ballots
+    return [
+        Figure(
+            key="roll_freeze",
+            title=f"roll freeze when voting opens, {units:,} units ({owners:,} counted owners)",
+            platform=freeze,
+            floor=floor,
+            floor_title="INSERT … SELECT of the same roll rows, committed",
+            limit=FREEZE_LIMIT * units / 100_000,
+        ),
+        Figure(
+            key="tally",
+            title=f"tally of {ballots:,} ballots over a {units:,}-unit roll, close → task → stored result",
+            platform=tally,
+            floor=sql_times[len(sql_times) // 2],
+            floor_title="one GROUP BY channel, choice, valid with the area summed",
+            target=TALLY_TARGET,
+        ),
+    ]
