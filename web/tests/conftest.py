@@ -1,6 +1,8 @@
 import pytest
 from django.test import Client
 
+from web.tests.browser import browser, screen  # noqa: F401  (the browser tests' fixtures)
+
 
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
