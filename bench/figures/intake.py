@@ -17,6 +17,7 @@ import datetime
 import http.client
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -134,6 +135,7 @@ def load(port: int, path: str, bodies: list[bytes], headers: dict, seconds: floa
     statuses: dict[int, int] = {}
     latencies: list[float] = []
     deadline = time.monotonic() + seconds
+    salt = random.randrange(256)  # a fresh block of addresses per run: the attempt counters last an hour
 
     def worker():
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -144,7 +146,7 @@ def load(port: int, path: str, bodies: list[bytes], headers: dict, seconds: floa
                 return
             n, body = item
             # A client address of its own for each voter (trusted from the loopback proxy).
-            forwarded = f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+            forwarded = f"10.{salt}.{n >> 8 & 255}.{n & 255}"
             started = time.perf_counter()
             try:
                 conn.request("POST", path, body=body, headers={**headers, "X-Forwarded-For": forwarded})

@@ -78,3 +78,18 @@ def test_the_city_has_ledgers_obligations_and_petitions(settings, tmp_path):
     assert LedgerTransaction.objects.count() == 5 * city.estates
     assert Obligation.objects.filter(kind="spot_check").count() >= city.estates
     assert Petition.objects.filter(category="property").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_vote_figures_open_tally_and_take_ballots_over_http(tmp_path):
+    output = tmp_path / "results.json"
+    call_command(
+        "bench", "--only", "freeze", "tally", "intake", "--scale", "0.01", "--repeat", "1", "--output", str(output)
+    )
+    figures = {f["key"]: f for f in json.loads(output.read_text())["figures"]}
+    assert figures["roll_freeze"]["floor"] > 0 and figures["roll_freeze"]["limit"] == pytest.approx(0.03)
+    assert figures["tally"]["floor"] > 0 and figures["tally"]["target"] == 1.3
+    intake = figures["ballot_intake"]
+    assert intake["rate"] and intake["extra"]["ballots"] > 0 and intake["floor"] > 0
+    assert set(intake["extra"]["platform"]["statuses"]) == {"201"}  # every ballot accepted, none refused
+    assert figures["ballot_lock"]["platform"] > 0
