@@ -7,10 +7,12 @@ workbook goes through ``core.spreadsheets.safe_row``: a payee or note typed as a
 
 from __future__ import annotations
 
+import datetime
 import io
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from committees.models import Statement
@@ -72,7 +74,7 @@ def statement_pdf(statement: Statement) -> bytes:
         Paragraph(
             _("公开时间：%(at)s　数据校验码：%(hash)s")
             % {
-                "at": statement.published_at.strftime("%Y-%m-%d %H:%M"),
+                "at": timezone.localtime(statement.published_at).strftime("%Y-%m-%d %H:%M"),
                 "hash": statement.figures_hash[:16],
             },
             styles["Normal"],
@@ -113,7 +115,9 @@ def statement_xlsx(statement: Statement) -> bytes:
     ws.append(safe_row([_title(statement)]))
     ws["A1"].font = Font(bold=True)
     ws.append(safe_row([_("数据校验码"), statement.figures_hash]))
-    ws.append([])
+    # Times are local (Asia/Shanghai) and written as date cells, as everywhere the platform shows them.
+    ws.append([_("公开时间"), _local(statement.published_at)])
+    ws["B3"].number_format = "yyyy-mm-dd hh:mm"
     ws.append(safe_row([_("项目"), _("金额（元）")]))
     for label, amount in _rows(statement):
         ws.append(safe_row([label, Decimal(amount)]))
@@ -143,21 +147,31 @@ def statement_xlsx(statement: Statement) -> bytes:
             items.append(
                 safe_row(
                     [
-                        item["date"],
+                        datetime.date.fromisoformat(item["date"]),
                         item["sequence"],
                         item["payee"],
                         item["purpose"],
                         Decimal(item["amount"]),
                         a.get("stage_display", ""),
                         a.get("approver", ""),
-                        a.get("approved_at", ""),
+                        datetime.datetime.fromisoformat(a["approved_at"]).replace(tzinfo=None)
+                        if a.get("approved_at")
+                        else "",
                         a.get("seen", ""),
                     ]
                 )
             )
+    for row in items.iter_rows(min_row=2):
+        row[0].number_format = "yyyy-mm-dd"
+        row[7].number_format = "yyyy-mm-dd hh:mm"
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def _local(moment: datetime.datetime) -> datetime.datetime:
+    """An aware moment as the local wall time a spreadsheet cell holds (cells carry no time zone)."""
+    return timezone.localtime(moment).replace(tzinfo=None, microsecond=0)
 
 
 def filename(statement: Statement, ext: str) -> str:

@@ -31,7 +31,7 @@ from oversight.selectors.petitions import percent_points, petition_counts
 from residents.selectors import occupancy_rate, party_participation
 
 ZERO = Decimal("0.00")
-TEXT, INT, MONEY, PERCENT, BOOL = "text", "int", "money", "percent", "bool"
+TEXT, INT, MONEY, PERCENT, BOOL, DATE = "text", "int", "money", "percent", "bool", "date"
 
 
 def _col(key: str, label: str, kind: str = TEXT) -> dict:
@@ -121,7 +121,7 @@ def section_committees(place: Place, start: datetime.date, end: datetime.date) -
         _col("party_member_share", _("党员占比（%）"), PERCENT),
         _col("meets_party_target", _("达到党员占比目标"), BOOL),
         _col("chair_is_secretary", _("主任由党组织书记兼任（一肩挑）"), BOOL),
-        _col("term_end", _("任期届满")),
+        _col("term_end", _("任期届满"), DATE),
         _col("lapsed", _("已届满未换届"), BOOL),
     ]
     summary = {
@@ -168,7 +168,7 @@ def section_compliance(place: Place, start: datetime.date, end: datetime.date) -
                 _col("estate", _("小区")),
                 _col("kind", _("类型")),
                 _col("title", _("事项")),
-                _col("due_on", _("期限")),
+                _col("due_on", _("期限"), DATE),
                 _col("days_overdue", _("逾期天数"), INT),
             ],
             overdue,
@@ -223,7 +223,7 @@ def section_funds(place: Place, start: datetime.date, end: datetime.date) -> lis
         for a in figures["allocations"]
     ]
     columns = [
-        _col("allocated_on", _("下拨日期")),
+        _col("allocated_on", _("下拨日期"), DATE),
         _col("community", _("社区")),
         _col("estate", _("小区")),
         _col("amount", _("金额（元）"), MONEY),
@@ -427,7 +427,12 @@ def write_xlsx(figures: dict) -> bytes:
     first.append([safe_cell(_title(figures))])
     first["A1"].font = Font(bold=True)
     first.append([_("范围"), safe_cell(figures["place"]["name"])])
-    first.append([_("期间"), figures["start"], figures["end"]])
+    # Dates as date cells (figures keep ISO text: the API's, the CSV's and the PDF's are the same).
+    first.append(
+        [_("期间"), datetime.date.fromisoformat(figures["start"]), datetime.date.fromisoformat(figures["end"])]
+    )
+    for cell in first[3][1:]:
+        cell.number_format = "yyyy-mm-dd"
     used = {first.title}
     for section in figures["sections"]:
         sheet = workbook.create_sheet(_sheet_title(section["title"], used))
@@ -439,6 +444,8 @@ def write_xlsx(figures: dict) -> bytes:
             for value, column in zip(row, section["columns"], strict=True):
                 if column["type"] in (MONEY, PERCENT) and value not in ("", None):
                     values.append(Decimal(value))
+                elif column["type"] == DATE and value not in ("", None):
+                    values.append(datetime.date.fromisoformat(value))
                 else:
                     values.append(safe_cell(_display(value, column["type"])))
             sheet.append(values)
@@ -446,6 +453,9 @@ def write_xlsx(figures: dict) -> bytes:
             if column["type"] in (MONEY, PERCENT):
                 for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
                     cell.number_format = "#,##0.00"
+            elif column["type"] == DATE:
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
+                    cell.number_format = "yyyy-mm-dd"
             sheet.column_dimensions[sheet.cell(row=1, column=i).column_letter].width = 16
     out = io.BytesIO()
     workbook.save(out)

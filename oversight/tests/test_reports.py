@@ -80,6 +80,8 @@ def _same(cell, value, kind):
         return cell == ("是" if value else "否")
     if kind == "int":
         return cell == value
+    if kind == "date":  # a date cell in the workbook, ISO text in the figures
+        return (cell.date().isoformat() if cell else "") == (value or "")
     return (cell or "") == (value or "") or cell == "'" + str(value)
 
 
