@@ -31,6 +31,15 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
+UNNAMED_CONTROLS = """
+[...document.querySelectorAll("input, select, textarea, button")]
+  .filter((el) => el.type !== "hidden" && el.offsetParent !== null)
+  .filter((el) => !((el.labels && el.labels.length) || el.getAttribute("aria-label")
+    || el.getAttribute("aria-labelledby") || (el.tagName === "BUTTON" && el.textContent.trim()) || el.title))
+  .map((el) => el.outerHTML.slice(0, 120))
+"""
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One Chromium for the whole session (starting it costs about a second each time)."""
@@ -63,12 +72,18 @@ class Screen:
         self.page.screenshot(path=str(path), full_page=True)
         self.fits()
         self.obeys_csp()
+        self.labelled()
         return path
 
     def fits(self) -> None:
         """Nothing scrolls sideways: the page is no wider than the screen (tables scroll in their own box)."""
         width, inner = self.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert width <= inner, f"{self.page.url} scrolls sideways at {inner} px ({width} px wide)"
+
+    def labelled(self) -> None:
+        """Every visible form control has an accessible name (WCAG 1.3.1, 4.1.2): a label, aria-label or text."""
+        unnamed = self.page.evaluate(UNNAMED_CONTROLS)
+        assert unnamed == [], f"{self.page.url}: controls without a name: {unnamed}"
 
     def obeys_csp(self) -> None:
         violations = self.page.evaluate("window.__csp || []")
