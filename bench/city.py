@@ -20,8 +20,9 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bench.generate import CITY_DISTRICT, District, Shape, copy_rows, find_district, generate_district
+from bench.generate import CITY_DISTRICT, District, Shape, find_district, generate_district
 from committees.services import ledger as ledger_services
+from core.bulk import copy_rows
 from governance.models import Place, PlaceKind
 from governance.scoping import SYSTEM
 from oversight.models import Petition

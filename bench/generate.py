@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.bulk import copy_rows, reserve_ids
 from governance.models import Person, Place, PlaceKind, RoleAssignment, User
 from residents.models import AreaSource, Owner, OwnerKind, Ownership, PropertyUnit, UnitUse
 
@@ -79,54 +80,11 @@ class District:
         return PropertyUnit.objects.filter(estate=self.estate).count()
 
 
-def _reserve_ids(model, count: int) -> int:
-    """Take ``count`` ids from the table's sequence; return the first."""
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT pg_get_serial_sequence('{table}', 'id')")
-        (sequence,) = cursor.fetchone()
-        cursor.execute("SELECT nextval(%s)", [sequence])
-        (first,) = cursor.fetchone()
-        cursor.execute("SELECT setval(%s, %s)", [sequence, first + count])
-    return first
-
-
-def _defaults(model, given: Iterable[str]) -> tuple[list[str], list]:
-    """The model's other columns and the values the ORM would give them (defaults, ``auto_now``)."""
-    given = set(given)
-    now = timezone.now()
-    names, values = [], []
-    for field in model._meta.concrete_fields:
-        if field.attname in given or (field.primary_key and "id" not in given):
-            continue
-        names.append(field.column)
-        auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-        value = now if auto else field.get_default()
-        values.append(field.get_db_prep_save(value, connection))
-    return names, values
-
-
-def copy_rows(model, columns: list[str], rows: Iterable[tuple]) -> int:
-    """``COPY`` ``rows`` (values of ``columns``, attribute names) into the model's table; return the count."""
-    extra_names, extra_values = _defaults(model, columns)
-    names = [model._meta.get_field(c).column if c != "id" else "id" for c in columns] + extra_names
-    quoted = ", ".join(connection.ops.quote_name(n) for n in names)
-    count = 0
-    sql = f"COPY {model._meta.db_table} ({quoted}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row((*row, *extra_values))
-            count += 1
-    return count
-
-
-def _place_tree(name: str, shape: Shape, first_id: int) -> tuple[dict, int]:
-    """The nested dict of a district for ``build_tree_nodes``, with ids from ``first_id``; return it and the next id."""
-    next_id = first_id
+def _place_tree(name: str, shape: Shape, ids: Iterator[int]) -> dict:
+    """The nested dict of a district for ``build_tree_nodes``, its ids taken from ``ids``."""
 
     def node(kind, node_name, parent_id, children=()):
-        nonlocal next_id
-        pk, next_id = next_id, next_id + 1
+        pk = next(ids)
         data = {"id": pk, "kind": kind, "name": node_name, "parent_id": parent_id}
         data["children"] = [child(pk) for child in children]
         return data
@@ -152,7 +110,7 @@ def _place_tree(name: str, shape: Shape, first_id: int) -> tuple[dict, int]:
     streets = [
         lambda p, s=s: node(PlaceKind.STREET, f"街道{s + 1:02d}", p, communities(s)) for s in range(shape.streets)
     ]
-    return node(PlaceKind.DISTRICT, name, None, streets), next_id
+    return node(PlaceKind.DISTRICT, name, None, streets)
 
 
 def _node_count(shape: Shape) -> int:
@@ -167,8 +125,7 @@ def generate_district(name: str, shape: Shape, *, on: datetime.date = REGISTER_S
     """Build one district's place tree and its register; return the places the benchmarks use."""
     if connection.vendor != "postgresql":
         raise RuntimeError("the generator needs PostgreSQL (COPY)")
-    first = _reserve_ids(Place, _node_count(shape))
-    data, _next = _place_tree(name, shape, first)
+    data = _place_tree(name, shape, iter(reserve_ids(Place, _node_count(shape))))
     nodes = Place.objects.build_tree_nodes(data)
     Place.objects.bulk_create(nodes, batch_size=5000)
     tree_id = nodes[0].tree_id
@@ -216,16 +173,15 @@ def _unit_plan(estates, buildings, shape) -> Iterator[tuple[int, int, int, int]]
 def _register(estates, buildings, shape, on) -> int:
     """COPY the units, people, owners and ownerships of every estate; return the number of units."""
     total = shape.unit_count
-    unit_first = _reserve_ids(PropertyUnit, total)
+    unit_ids = reserve_ids(PropertyUnit, total)
     # People: one per unit (two for a co-owned flat, none for the developer's or a second unit of a buyer).
-    person_first = _reserve_ids(Person, total + total // 20 + 1)
-    owner_first = _reserve_ids(Owner, total + total // 20 + len(estates) + 1)
+    person_ids = iter(reserve_ids(Person, total + total // 10 + 1))
+    owner_ids = iter(reserve_ids(Owner, total + total // 10 + len(estates) + 1))
     now = timezone.now()
     units, people, owners, holdings = [], [], [], []
-    person_id, owner_id = person_first, owner_first
     developer_of: dict[int, int] = {}
     for offset, (estate_id, building_id, i, _size) in enumerate(_unit_plan(estates, buildings, shape)):
-        unit_id = unit_first + offset
+        unit_id = unit_ids[offset]
         in_building = i % UNITS_PER_BUILDING
         stairway = str(in_building // ROOMS_PER_STAIRWAY + 1)
         room = f"{in_building % ROOMS_PER_STAIRWAY // 2 + 1:02d}{in_building % 2 + 1:02d}"
@@ -247,20 +203,18 @@ def _register(estates, buildings, shape, on) -> int:
         )
         if bucket < 3:  # the developer's unsold or undelivered units: one counted owner together
             if estate_id not in developer_of:
-                developer_of[estate_id] = owner_id
+                owner_id = developer_of[estate_id] = next(owner_ids)
                 owners.append((owner_id, OwnerKind.ORGANIZATION, None, f"开发商{estate_id}", True, estate_id, now))
-                owner_id += 1
             holdings.append((unit_id, developer_of[estate_id], on, None))
         elif bucket in (11, 12):  # a buyer of several units: the owner of the unit before
             holdings.append((unit_id, holdings[-1][1], on, None))
         else:
             shares = ("0.5000", "0.5000") if bucket < 10 else (None,)
             for share in shares:
+                person_id, owner_id = next(person_ids), next(owner_ids)
                 people.append((person_id, f"业主{person_id}", estate_id, now))
                 owners.append((owner_id, OwnerKind.PERSON, person_id, "", False, estate_id, now))
                 holdings.append((unit_id, owner_id, on, share))
-                person_id += 1
-                owner_id += 1
     copy_rows(
         PropertyUnit,
         [
