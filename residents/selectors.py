@@ -49,6 +49,8 @@ class VotingRoll:
     on: datetime.date
     entries: list[RollEntry] = field(default_factory=list)
     total_area: Decimal = Decimal("0.00")
+    # Each counted unit's area, as read for the roll (so that a snapshot of it need not read them again).
+    unit_areas: dict[int, Decimal] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def total_owners(self) -> int:
@@ -138,7 +140,7 @@ def voting_roll(estate: Place, on: datetime.date | None = None) -> VotingRoll:
             )
         )
     total = sum(area_of.values(), Decimal("0.00"))
-    return VotingRoll(estate_id=estate.pk, on=on, entries=entries, total_area=total)
+    return VotingRoll(estate_id=estate.pk, on=on, entries=entries, total_area=total, unit_areas=area_of)
 
 
 # Who sees which part of the register ---------------------------------------------------------------
