@@ -42,7 +42,7 @@ from elections.services.common import BallotRefused, lock
 from elections.services.links import append_link, chain_tip, publish_head
 from elections.services.proxies import accepted_proxy, is_accepted_proxy_in
 from elections.services.roll import held_units, owner_entry, roll_units_of_owner, settle_transfers, unit_entry
-from governance.audit import audit_record
+from governance.audit import apply_changes, audit_record
 from governance.scoping import SYSTEM, Action, acting_user, can, require
 from residents.models import Owner, OwnerKind
 
@@ -482,9 +482,16 @@ def paper_serial_void(*, vote: Vote, serial: str, reason: str, actor) -> PaperSe
         raise Conflict(_("选票编号 %(s)s 已录入为有效选票，须先作废该选票。") % {"s": serial}, code="serial_used")
     if not (reason or "").strip():
         raise ApplicationError(_("作废选票编号须写明原因。"), code="reason_required")
-    PaperSerial.objects.filter(pk=paper.pk).update(voided_at=timezone.now(), void_reason=reason.strip())
-    paper.refresh_from_db()
+    if paper.voided_at is not None:
+        raise Conflict(_("选票编号 %(s)s 已作废。") % {"s": serial}, code="serial_void")
+    changes = apply_changes(paper, {"voided_at": timezone.now(), "void_reason": reason.strip()})
+    paper.save(update_fields=list(changes))
     audit_record(
-        actor=actor, action=ElectionsEvent.PAPER_SERIAL_VOID, obj=vote, place=vote.estate, data={"serial": serial}
+        actor=actor,
+        action=ElectionsEvent.PAPER_SERIAL_VOID,
+        obj=vote,
+        place=vote.estate,
+        data={"serial": paper.serial},
+        changes=changes,
     )
     return paper

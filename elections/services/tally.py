@@ -17,7 +17,7 @@ from elections.services.links import chain_tip
 from elections.services.roll import settle_at_close
 from elections.services.votes import vote_close
 from elections.signals import vote_decided
-from governance.audit import audit_record
+from governance.audit import apply_changes, audit_record
 from governance.scoping import SYSTEM, Action, require
 
 
@@ -68,8 +68,17 @@ def vote_tally(*, vote_id: int) -> VoteResult | None:
             )
             if not data["quorum"]["met"] and (not vote.extension_allowed or vote.extended):
                 now = timezone.now()
-                vote.status = VoteStatus.FAILED
-                vote.save(update_fields=["status"])
+                changes = apply_changes(vote, {"status": VoteStatus.FAILED})
+                vote.save(update_fields=list(changes))
+                audit_record(
+                    actor=SYSTEM,
+                    action=ElectionsEvent.VOTE_TRANSITION,
+                    obj=vote,
+                    place=vote.estate,
+                    summary=f"{VoteStatus.COUNTING} → {VoteStatus.FAILED}",
+                    data={"reason": "quorum not met"},
+                    changes=changes,
+                )
                 VoteStep.objects.create(
                     vote=vote,
                     from_status=VoteStatus.COUNTING,
