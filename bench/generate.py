@@ -125,6 +125,9 @@ def generate_district(name: str, shape: Shape, *, on: datetime.date = REGISTER_S
     """Build one district's place tree and its register; return the places the benchmarks use."""
     if connection.vendor != "postgresql":
         raise RuntimeError("the generator needs PostgreSQL (COPY)")
+    with connection.cursor() as cursor:
+        # The tree services' lock (governance.services._lock_tree): the next tree id is read, then used.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [Place._meta.db_table])
     data = _place_tree(name, shape, iter(reserve_ids(Place, _node_count(shape))))
     nodes = Place.objects.build_tree_nodes(data)
     Place.objects.bulk_create(nodes, batch_size=5000)
