@@ -40,9 +40,13 @@ UNNAMED_CONTROLS = """
 """
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One Chromium for the whole session (starting it costs about a second each time)."""
+    """One Chromium for a module's tests (starting it costs about a second).
+
+    Not for the whole session: other modules drive Playwright's sync API themselves, which refuses
+    to start while another sync instance runs in the same process.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
