@@ -177,9 +177,11 @@ def report_detail(request, pk: int):
     sections = []
     if report.state == ReportState.DONE:
         for section in report.figures.get("sections", []):
+            # In the order the labels are listed (the database's JSON keeps no key order).
+            order = {key: i for i, key in enumerate(SUMMARY_LABELS)}
             summary = [
                 {"label": SUMMARY_LABELS.get(key, key), "value": value}
-                for key, value in section.get("summary", {}).items()
+                for key, value in sorted(section.get("summary", {}).items(), key=lambda kv: order.get(kv[0], 99))
             ]
             sections.append(
                 {
