@@ -13,6 +13,9 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("img/favicon.ico"), permanent=True), name="favicon"),
     path("mine/", owner.mine, name="mine"),
     path("desk/", desk.desk, name="desk"),
+    path("desk/<int:pk>/", desk.vote_desk, name="vote-desk"),
+    path("desk/<int:pk>/reconciliation/", desk.reconciliation, name="desk-reconciliation"),
+    path("desk/<int:pk>/serials/", desk.print_serials, name="desk-serials"),
     path("turnout/", workspace.turnout, name="turnout"),
     # Lists behind the workspace's figures.
     path("estates/", workspace.estates, name="estates"),

@@ -45,6 +45,7 @@ ALLOWED = {
 # A token with digits in it is data (a hash, a code, a file name, a date), never a word of the interface.
 TOKEN = re.compile(r"[A-Za-z0-9_@.\-]+")
 WORD = re.compile(r"^[A-Za-z]{3,}$")
+LINKS_PER_SHAPE = 3
 # What is not checked: program text, entered values, choices of objects (people, places), data marked so.
 SKIPPED_TAGS = {"script", "style", "code", "kbd", "samp", "pre", "textarea", "noscript", "svg", "option"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -147,6 +148,9 @@ def walk(
     queue = list(seeds)
     seen_shapes: set[str] = set()
     checked = 0
+    # Links are checked a few of each shape (three estates' pages, not three hundred): a link that
+    # fails for every object of a kind fails for the first ones too.
+    per_shape: dict[str, int] = {}
     while queue and len(result.walked) < max_pages:
         url = queue.pop(0)
         if shape(url) in seen_shapes:
@@ -165,8 +169,10 @@ def walk(
         if words:
             result.problems.append(f"{user}: {url} shows English in the Chinese interface: {words[:12]}")
         for link in links_of(html, url):
-            if link not in result.status and checked < max_links:
+            link_shape = shape(link)
+            if link not in result.status and checked < max_links and per_shape.get(link_shape, 0) < LINKS_PER_SHAPE:
                 checked += 1
+                per_shape[link_shape] = per_shape.get(link_shape, 0) + 1
                 answer = client.get(link)
                 result.status[link] = answer.status_code
                 if answer.status_code in (403, 404) or answer.status_code >= 500:
