@@ -106,7 +106,7 @@ class Vote(models.Model):
     roll_total_area = models.DecimalField(_("总面积"), max_digits=14, decimal_places=2, null=True, blank=True)
     roll_total_owners = models.PositiveIntegerField(_("总人数"), null=True, blank=True)
 
-    tally_state = models.CharField(max_length=8, choices=TallyState.choices, default=TallyState.IDLE)
+    tally_state = models.CharField(_("计票状态"), max_length=8, choices=TallyState.choices, default=TallyState.IDLE)
     objection_ends = models.DateField(_("异议期截止"), null=True, blank=True)
     result_date = models.DateField(_("结果产生日期"), null=True, blank=True)
     filing_due = models.DateField(_("备案期限"), null=True, blank=True)
@@ -121,8 +121,10 @@ class Vote(models.Model):
     )
     follow_up = models.CharField(_("补充选举类型"), max_length=12, choices=FollowUp.choices, blank=True)
 
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "estate__"
@@ -182,17 +184,21 @@ class Vote(models.Model):
 class VoteStep(models.Model):
     """One transition of a vote: who moved it, when, from what, to what, and why."""
 
-    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="steps")
-    from_status = models.CharField(max_length=16, choices=VoteStatus.choices)
-    to_status = models.CharField(max_length=16, choices=VoteStatus.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    at = models.DateTimeField()
-    reason = models.TextField(blank=True)
+    vote = models.ForeignKey(Vote, verbose_name=_("投票"), on_delete=models.PROTECT, related_name="steps")
+    from_status = models.CharField(_("原状态"), max_length=16, choices=VoteStatus.choices)
+    to_status = models.CharField(_("新状态"), max_length=16, choices=VoteStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"))
+    reason = models.TextField(_("原因"), blank=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "vote__estate__"
 
     class Meta:
+        verbose_name = _("投票步骤")
+        verbose_name_plural = _("投票步骤")
         ordering = ["vote_id", "at", "pk"]
 
     def __str__(self) -> str:
@@ -216,18 +222,22 @@ class NoticePosting(AppendOnlyModel):
     period counts from ``posted_on`` (issue 9 item 9).
     """
 
-    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="notice_postings")
+    vote = models.ForeignKey(Vote, verbose_name=_("投票"), on_delete=models.PROTECT, related_name="notice_postings")
     posted_on = models.DateField(_("张贴日期"))
     posted_by = models.CharField(_("张贴人"), max_length=100)
     document = models.FileField(_("张贴记录（照片或文件）"), upload_to="elections/notices/%Y/%m/")
-    document_type = models.CharField(max_length=8)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    recorded_at = models.DateTimeField()
+    document_type = models.CharField(_("文件类型"), max_length=8)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("登记时间"))
 
     objects = ScopedAppendOnlyQuerySet.as_manager()
     scope_path = "vote__estate__"
 
     class Meta:
+        verbose_name = _("公示张贴")
+        verbose_name_plural = _("公示张贴")
         ordering = ["vote_id", "posted_on", "pk"]
 
     def __str__(self) -> str:
@@ -301,7 +311,7 @@ class NominatedBy(models.TextChoices):
 class Candidate(models.Model):
     """A candidate of a committee election: an owner of the estate, nominated and reviewed."""
 
-    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="candidates")
+    vote = models.ForeignKey(Vote, verbose_name=_("投票"), on_delete=models.PROTECT, related_name="candidates")
     owner = models.ForeignKey("residents.Owner", verbose_name=_("业主"), on_delete=models.PROTECT, related_name="+")
     nominated_by = models.CharField(_("推荐方式"), max_length=24, choices=NominatedBy.choices)
     statement = models.TextField(_("个人陈述"), blank=True)
@@ -311,14 +321,18 @@ class Candidate(models.Model):
     reported_party_member = models.BooleanField(_("自报党员"), default=False)
     eligible = models.BooleanField(_("资格审查通过"), null=True)
     review_reason = models.TextField(_("审查意见"), blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    nominated_at = models.DateTimeField(auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审查人"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("审查时间"), null=True, blank=True)
+    nominated_at = models.DateTimeField(_("推荐时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "vote__estate__"
 
     class Meta:
+        verbose_name = _("候选人")
+        verbose_name_plural = _("候选人")
         ordering = ["vote_id", "pk"]
         constraints = [models.UniqueConstraint(fields=["vote", "owner"], name="candidate_once_per_vote")]
 
@@ -452,34 +466,44 @@ class Ballot(AppendOnlyModel):
 
     append_only_mutable = ("voided",)
 
-    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="ballots")
-    seq = models.PositiveIntegerField()
-    entry = models.ForeignKey(RollEntry, on_delete=models.PROTECT, related_name="ballots")
-    channel = models.CharField(max_length=12, choices=Channel.choices)
-    choice = models.CharField(max_length=8, choices=Choice.choices, blank=True)
-    approve = models.JSONField(default=list, blank=True)
-    valid = models.BooleanField(default=True)
-    invalid_reason = models.CharField(max_length=16, choices=InvalidReason.choices, blank=True)
-    area_cents = models.BigIntegerField()
-    cast_by_owner = models.ForeignKey("residents.Owner", on_delete=models.PROTECT, null=True, related_name="+")
+    vote = models.ForeignKey(Vote, verbose_name=_("投票"), on_delete=models.PROTECT, related_name="ballots")
+    seq = models.PositiveIntegerField(_("序号"))
+    entry = models.ForeignKey(RollEntry, verbose_name=_("计票业主"), on_delete=models.PROTECT, related_name="ballots")
+    channel = models.CharField(_("渠道"), max_length=12, choices=Channel.choices)
+    choice = models.CharField(_("选择"), max_length=8, choices=Choice.choices, blank=True)
+    approve = models.JSONField(_("同意的候选人"), default=list, blank=True)
+    valid = models.BooleanField(_("有效"), default=True)
+    invalid_reason = models.CharField(_("无效原因"), max_length=16, choices=InvalidReason.choices, blank=True)
+    area_cents = models.BigIntegerField(_("面积（0.01 平方米）"))
+    cast_by_owner = models.ForeignKey(
+        "residents.Owner", verbose_name=_("投票业主"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
     # The registered, accepted proxy who cast it (DOMAIN.md §5.3: a proxy holds a written mandate).
-    proxy = models.ForeignKey("Proxy", on_delete=models.PROTECT, null=True, blank=True, related_name="ballots")
-    proxy_name = models.CharField(max_length=100, blank=True)
-    paper_serial = models.CharField(max_length=40, blank=True)
+    proxy = models.ForeignKey(
+        "Proxy", verbose_name=_("受托人"), on_delete=models.PROTECT, null=True, blank=True, related_name="ballots"
+    )
+    proxy_name = models.CharField(_("受托人姓名"), max_length=100, blank=True)
+    paper_serial = models.CharField(_("选票编号"), max_length=40, blank=True)
     # The sealed box a paper ballot came out of (required when it is entered after closing).
-    box = models.ForeignKey("BallotBox", on_delete=models.PROTECT, null=True, blank=True, related_name="ballots")
-    reference = models.CharField(max_length=100, blank=True)
-    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    cast_at = models.DateTimeField()
-    receipt_hash = models.CharField(max_length=64, unique=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
-    voided = models.BooleanField(default=False)
+    box = models.ForeignKey(
+        "BallotBox", verbose_name=_("票箱"), on_delete=models.PROTECT, null=True, blank=True, related_name="ballots"
+    )
+    reference = models.CharField(_("凭证号"), max_length=100, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("录入人"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    cast_at = models.DateTimeField(_("投票时间"))
+    receipt_hash = models.CharField(_("回执哈希"), max_length=64, unique=True)
+    prev_hash = models.CharField(_("前一哈希"), max_length=64)
+    hash = models.CharField(_("哈希"), max_length=64)
+    voided = models.BooleanField(_("已作废"), default=False)
 
     objects = ScopedAppendOnlyQuerySet.as_manager()
     scope_path = "vote__estate__"
 
     class Meta:
+        verbose_name = _("选票")
+        verbose_name_plural = _("选票")
         ordering = ["vote_id", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["vote", "seq"], name="ballot_seq_unique"),
@@ -508,10 +532,16 @@ class BallotApproval(models.Model):
 class BallotVoid(AppendOnlyModel):
     """A supervisor's voiding of a wrongly entered ballot; the re-entry is a new ballot."""
 
-    ballot = models.OneToOneField(Ballot, on_delete=models.PROTECT, related_name="void")
-    reason = models.TextField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    at = models.DateTimeField()
+    ballot = models.OneToOneField(Ballot, verbose_name=_("选票"), on_delete=models.PROTECT, related_name="void")
+    reason = models.TextField(_("原因"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("作废选票")
+        verbose_name_plural = _("作废选票")
 
     def __str__(self) -> str:
         return f"作废 {self.ballot_id}"
@@ -520,16 +550,22 @@ class BallotVoid(AppendOnlyModel):
 class RefusedBallot(AppendOnlyModel):
     """A ballot that was refused, kept in the log with the reason."""
 
-    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="refused_ballots")
-    entry = models.ForeignKey(RollEntry, on_delete=models.PROTECT, null=True, related_name="+")
-    channel = models.CharField(max_length=12, blank=True)
-    reason = models.CharField(max_length=32)
-    message = models.TextField()
-    payload = models.JSONField(default=dict)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    at = models.DateTimeField()
+    vote = models.ForeignKey(Vote, verbose_name=_("投票"), on_delete=models.PROTECT, related_name="refused_ballots")
+    entry = models.ForeignKey(
+        RollEntry, verbose_name=_("计票业主"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    channel = models.CharField(_("渠道"), max_length=12, blank=True)
+    reason = models.CharField(_("原因"), max_length=32)
+    message = models.TextField(_("说明"))
+    payload = models.JSONField(_("内容"), default=dict)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"))
 
     class Meta:
+        verbose_name = _("被拒选票")
+        verbose_name_plural = _("被拒选票")
         indexes = [models.Index(fields=["vote", "reason"])]
 
     def __str__(self) -> str:
@@ -549,7 +585,7 @@ class Proxy(models.Model):
     proxy may cast that owner's ballot, online (``user``) or on paper (``name``).
     """
 
-    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="proxies")
+    vote = models.ForeignKey(Vote, verbose_name=_("投票"), on_delete=models.PROTECT, related_name="proxies")
     owner = models.ForeignKey(
         "residents.Owner", verbose_name=_("委托人（业主）"), on_delete=models.PROTECT, related_name="+"
     )
@@ -563,12 +599,16 @@ class Proxy(models.Model):
     )
     name = models.CharField(_("受托人姓名"), max_length=100)
     mandate = models.FileField(_("书面委托书"), upload_to="elections/mandates/%Y/%m/")
-    mandate_type = models.CharField(max_length=8)
+    mandate_type = models.CharField(_("文件类型"), max_length=8)
     status = models.CharField(_("状态"), max_length=12, choices=ProxyStatus.choices, default=ProxyStatus.PENDING)
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    registered_at = models.DateTimeField()
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    decided_at = models.DateTimeField(null=True, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    registered_at = models.DateTimeField(_("登记时间"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     decision_reason = models.TextField(_("审核意见"), blank=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -598,14 +638,22 @@ class BallotBox(models.Model):
     sealed box to be finished. The sealing is a link of the vote's chain.
     """
 
-    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="boxes")
+    vote = models.ForeignKey(Vote, verbose_name=_("投票"), on_delete=models.PROTECT, related_name="boxes")
     label = models.CharField(_("票箱"), max_length=40)
-    channel = models.CharField(max_length=12, choices=[(c.value, c.label) for c in PAPER_CHANNELS_ORDERED])
+    channel = models.CharField(_("渠道"), max_length=12, choices=[(c.value, c.label) for c in PAPER_CHANNELS_ORDERED])
     sealed_at = models.DateTimeField(_("封箱时间"))
-    sealed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    sealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("封箱人"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
     witnesses = models.CharField(_("监票人"), max_length=200, blank=True)
     entry_done_at = models.DateTimeField(_("录入完毕时间"), null=True, blank=True)
-    entry_done_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    entry_done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入完毕确认人"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "vote__estate__"
