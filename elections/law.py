@@ -81,14 +81,7 @@ def decide(
         total_area=counts.total_area,
         total_owners=counts.total_owners,
     )
-    by_channel = {
-        ch: {
-            "ballots": (counts.by_channel or {}).get(ch, (0, 0))[0],
-            "owners": (counts.by_channel or {}).get(ch, (0, 0))[0],
-            "area": area_str((counts.by_channel or {}).get(ch, (0, 0))[1]),
-        }
-        for ch in CHANNELS
-    }
+    channels = counts.by_channel or {}
     data: dict = {
         "kind": kind,
         "threshold": threshold,
@@ -100,25 +93,62 @@ def decide(
             "met": met,
         },
         "invalid": counts.invalid,
-        "by_channel": by_channel,
+        "by_channel": {
+            ch: {
+                "ballots": channels.get(ch, (0, 0))[0],
+                "owners": channels.get(ch, (0, 0))[0],
+                "area": area_str(channels.get(ch, (0, 0))[1]),
+            }
+            for ch in CHANNELS
+        },
         # How the roll changed after it froze (units that changed hands): see docs/elections.md.
         "roll_changes": list(roll_changes or []),
     }
-    part = {"part_area": counts.voted_area, "part_owners": counts.voted_owners}
     if kind == "resolution":
-        choices = counts.choices or {}
-        for choice in ("for", "against", "abstain"):
-            owners, area = choices.get(choice, (0, 0))
-            data[choice] = {"area": area_str(area), "owners": owners}
-        owners, area = choices.get("for", (0, 0))
-        data["passed"] = met and passes(threshold=threshold, area=area, owners=owners, **part)
-        return data
+        data.update(_resolution_outcome(counts, threshold=threshold, met=met))
+    else:
+        data.update(_election_outcome(counts, threshold=threshold, met=met, seats=seats or 0, candidates=candidates))
+    return data
 
+
+def _resolution_outcome(counts: Counts, *, threshold: str, met: bool) -> dict:
+    """The owners and area for, against and abstaining, and whether the motion passed."""
+    choices = counts.choices or {}
+    outcome: dict = {}
+    for choice in ("for", "against", "abstain"):
+        owners, area = choices.get(choice, (0, 0))
+        outcome[choice] = {"area": area_str(area), "owners": owners}
+    owners, area = choices.get("for", (0, 0))
+    outcome["passed"] = met and passes(
+        threshold=threshold, area=area, owners=owners, part_area=counts.voted_area, part_owners=counts.voted_owners
+    )
+    return outcome
+
+
+def _seat_winners(passing: list[dict], seats: int) -> tuple[list[dict], list[int]]:
+    """Fill ``seats`` from the passing candidates, most approved first; a tie across the last seat is not broken."""
+    if len(passing) <= seats:
+        return passing, []
+    if not seats:
+        return [], []
+    last_key = (passing[seats - 1]["approve_owners"], passing[seats - 1]["approve_area"])
+    next_key = (passing[seats]["approve_owners"], passing[seats]["approve_area"])
+    if last_key != next_key:
+        return passing[:seats], []
+    elected = [r for r in passing if (r["approve_owners"], r["approve_area"]) > last_key]
+    ties = [r["id"] for r in passing if (r["approve_owners"], r["approve_area"]) == last_key]
+    return elected, ties
+
+
+def _election_outcome(counts: Counts, *, threshold: str, met: bool, seats: int, candidates: list[dict]) -> dict:
+    """Each candidate's approvals, who passed and who is elected, ties, vacancies and party members."""
     approvals = counts.approvals or {}
     rows = []
     for cand in candidates:
         owners, area = approvals.get(cand["id"], (0, 0))
-        ok = met and passes(threshold=threshold, area=area, owners=owners, **part)
+        ok = met and passes(
+            threshold=threshold, area=area, owners=owners, part_area=counts.voted_area, part_owners=counts.voted_owners
+        )
         rows.append(
             {
                 "id": cand["id"],
@@ -132,39 +162,28 @@ def decide(
     passing = sorted(
         (r for r in rows if r["passed"]), key=lambda r: (-r["approve_owners"], -r["approve_area"], r["id"])
     )
-    seats = seats or 0
-    elected: list[dict] = []
-    ties: list[int] = []
-    if len(passing) <= seats:
-        elected = passing
-    else:
-        last_key = (passing[seats - 1]["approve_owners"], passing[seats - 1]["approve_area"]) if seats else None
-        next_key = (passing[seats]["approve_owners"], passing[seats]["approve_area"])
-        if seats and last_key == next_key:
-            elected = [r for r in passing if (r["approve_owners"], r["approve_area"]) > last_key]
-            ties = [r["id"] for r in passing if (r["approve_owners"], r["approve_area"]) == last_key]
-        else:
-            elected = passing[:seats]
+    elected, ties = _seat_winners(passing, seats)
     for r in elected:
         r["elected"] = True
     tied_seats = seats - len(elected) if ties else 0
-    data["seats"] = seats
-    data["candidates"] = [
-        {
-            "id": r["id"],
-            "approve_area": area_str(r["approve_area"]),
-            "approve_owners": r["approve_owners"],
-            "passed": r["passed"],
-            "elected": r["elected"],
-        }
-        for r in rows
-    ]
-    data["elected"] = [r["id"] for r in elected]
-    data["ties"] = ties
-    data["tied_seats"] = tied_seats
-    data["vacancies"] = seats - len(elected) - tied_seats
-    data["party_members"] = {
-        "candidates": sum(1 for r in rows if r["is_party_member"]),
-        "elected": sum(1 for r in elected if r["is_party_member"]),
+    return {
+        "seats": seats,
+        "candidates": [
+            {
+                "id": r["id"],
+                "approve_area": area_str(r["approve_area"]),
+                "approve_owners": r["approve_owners"],
+                "passed": r["passed"],
+                "elected": r["elected"],
+            }
+            for r in rows
+        ],
+        "elected": [r["id"] for r in elected],
+        "ties": ties,
+        "tied_seats": tied_seats,
+        "vacancies": seats - len(elected) - tied_seats,
+        "party_members": {
+            "candidates": sum(1 for r in rows if r["is_party_member"]),
+            "elected": sum(1 for r in elected if r["is_party_member"]),
+        },
     }
-    return data
