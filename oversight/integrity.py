@@ -39,8 +39,11 @@ def vote_problems(vote: Vote) -> list[str]:
     return list(verify_csv(election_selectors.export_csv(vote)).problems)
 
 
-def verify_all() -> Integrity:
-    """Check every vote whose roll was frozen (it has a chain) and every estate that has a ledger."""
+def verify_all(*, check_vouchers: bool = False) -> Integrity:
+    """Check every vote whose roll was frozen (it has a chain) and every estate that has a ledger.
+
+    ``check_vouchers``: also read each voucher file and compare it with the digest its entry holds.
+    """
     found = Integrity()
     for vote in Vote.objects.filter(roll_frozen_at__isnull=False).select_related("estate").order_by("pk"):
         found.votes += 1
@@ -50,7 +53,7 @@ def verify_all() -> Integrity:
     )
     for estate in Place.objects.filter(pk__in=estate_ids).order_by("pk"):
         found.ledgers += 1
-        check = ledger_verify(estate)
+        check = ledger_verify(estate, check_vouchers=check_vouchers)
         if not check.ok:
             found.failures.append(
                 f"ledger of estate {estate.pk} ({estate.name}): broken at entry #{check.broken_sequence}: "

@@ -11,8 +11,11 @@ class Command(BaseCommand):
         "ledger (hash chain, published statements, audit trail); writes nothing; exit 1 naming each failure."
     )
 
-    def handle(self, *args, **options):
-        found = verify_all()
+    def add_arguments(self, parser):
+        parser.add_argument("--vouchers", action="store_true", help="also check each voucher file against its digest")
+
+    def handle(self, *args, vouchers=False, **options):
+        found = verify_all(check_vouchers=vouchers)
         for failure in found.failures:
             self.stderr.write(failure)
         if not found.ok:
