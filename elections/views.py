@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -82,8 +83,14 @@ def enter_code(request):
 
 
 def vote_page(request, pk: int):
-    """The notice, the candidates with their statements, and the ballot while voting is open."""
-    vote = _visible_vote(request, pk)
+    """The notice, the candidates with their statements, and the ballot while voting is open.
+
+    A logged-out visitor without a voting code is sent to log in and brought back here.
+    """
+    try:
+        vote = _visible_vote(request, pk)
+    except PermissionDenied:
+        return redirect_to_login(request.get_full_path())
     now = timezone.now()
     code = _code_for(request, vote)
     voters = [] if code else selectors.owners_user_may_vote_for(vote, request.user)
@@ -289,7 +296,7 @@ def roll_notice(request, pk: int):
 def voting_codes(request, pk: int):
     """Issue the voting codes of the counted owners that have none, and show them once: slips per building."""
     vote = get_object_or_404(Vote.objects.select_related("estate"), pk=pk)
-    if not can(request.user, Action.RUN_VOTE, vote.estate):
+    if not may_enter_ballots(request.user, vote.estate):
         raise Http404
     sheets = []
     if request.method == "POST":

@@ -456,7 +456,7 @@ def ballot_void(*, ballot: Ballot, reason: str, actor) -> BallotVoid:
 @transaction.atomic
 def paper_serials_issue(*, vote: Vote, serials: list[str], actor, now: datetime.datetime | None = None) -> int:
     """Record paper ballots issued with these serial numbers (a serial issued after closing counts for nothing)."""
-    require(actor, Action.RUN_VOTE, vote.estate)
+    require_enter_ballots(actor, vote.estate, message=_("选票编号由工作人员（录入员或组织投票的人员）发放。"))
     serials = [s.strip() for s in serials if s and s.strip()]
     if len(set(serials)) != len(serials):
         raise ApplicationError(_("选票编号有重复。"), code="serial_duplicate")

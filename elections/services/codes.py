@@ -21,9 +21,9 @@ from core.errors import ApplicationError, Conflict
 from core.throttle import hit
 from elections.events import ElectionsEvent
 from elections.models import RollEntry, Vote, VoteStatus, VotingCode
+from elections.rights import require_enter_ballots
 from governance.audit import audit_record
 from governance.rules import rule
-from governance.scoping import Action, require
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 GROUPS, GROUP_LENGTH = 3, 4
@@ -88,7 +88,7 @@ def code_entry(*, code: str, client: str | None, vote: Vote | None = None) -> Vo
 @transaction.atomic
 def voting_codes_issue(*, vote: Vote, actor) -> list[tuple[int, str]]:
     """Issue a voting code for every counted owner of the roll that has none yet; return (entry id, code) once."""
-    require(actor, Action.RUN_VOTE, vote.estate)
+    require_enter_ballots(actor, vote.estate, message=_("投票码由工作人员（录入员或组织投票的人员）发放。"))
     if vote.status != VoteStatus.VOTING:
         raise Conflict(_("投票码在投票开始、名册冻结后按业主（计票单位）发放。"), code="wrong_status")
     have = VotingCode.objects.filter(vote=vote).values("entry_id")

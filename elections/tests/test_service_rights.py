@@ -121,14 +121,14 @@ CALLS = {
     ),
     "ballot_void": ("clerk", lambda s, actor, w: services.ballot_void(ballot=s["ballot"], reason="x", actor=actor)),
     "paper_serials_issue": (
-        "clerk",
+        "resident",
         lambda s, actor, w: services.paper_serials_issue(vote=s["voting"], serials=["S9"], actor=actor),
     ),
     "paper_serial_void": (
         "clerk",
         lambda s, actor, w: services.paper_serial_void(vote=s["voting"], serial="S2", reason="x", actor=actor),
     ),
-    "voting_codes_issue": ("clerk", lambda s, actor, w: services.voting_codes_issue(vote=s["voting"], actor=actor)),
+    "voting_codes_issue": ("resident", lambda s, actor, w: services.voting_codes_issue(vote=s["voting"], actor=actor)),
     "ballot_box_seal": (
         "resident",
         lambda s, actor, w: services.ballot_box_seal(vote=s["voting"], label="箱2", channel="central", actor=actor),
@@ -161,6 +161,7 @@ CALLS = {
         ),
     ),
     "vote_export": ("secretary_a", lambda s, actor, w: services.vote_export(vote=s["voting"], actor=actor)),
+    "tallies_recover": ("secretary_a", lambda s, actor, w: services.tallies_recover(actor=actor)),
 }
 
 # Services that take no actor: the platform runs them (a task, the beat), and no person may.

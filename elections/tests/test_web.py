@@ -44,9 +44,13 @@ def test_logged_in_owner_votes_in_an_election(client, estate, ten_owners, cast):
     assert sorted(Ballot.objects.get(vote=vote).approve) == sorted(ids)
 
 
-def test_anonymous_visitor_without_a_code_cannot_see_the_ballot(client, estate, ten_owners):
+def test_anonymous_visitor_without_a_code_is_sent_to_log_in_and_back(client, estate, ten_owners):
     vote = open_resolution(estate)
-    assert client.get(f"/votes/{vote.pk}/").status_code == 403
+    response = client.get(f"/votes/{vote.pk}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/login/?next=/votes/{vote.pk}/"
+    assert client.post(f"/votes/{vote.pk}/cast/", {"choice": "for"}).status_code == 403
+    assert not Ballot.objects.filter(vote=vote).exists()
 
 
 def test_clerk_enters_paper_ballots_serial_first(client, estate, ten_owners, cast):
@@ -111,5 +115,14 @@ def test_secretary_prints_voting_codes_once(client, estate, ten_owners, cast):
     assert VotingCode.objects.filter(vote=vote).count() == 10
     again = client.post(f"/votes/{vote.pk}/codes/")
     assert again.context["sheets"] == [] and VotingCode.objects.filter(vote=vote).count() == 10
-    client.force_login(cast["clerk"])
+    client.force_login(cast["resident"])
     assert client.get(f"/votes/{vote.pk}/codes/").status_code == 404
+
+
+def test_the_clerk_issues_the_voting_code_slips_from_the_desk(client, estate, ten_owners, cast):
+    vote = open_resolution(estate)
+    client.force_login(cast["clerk"])
+    assert client.get(f"/votes/{vote.pk}/codes/").status_code == 200
+    slips = client.post(f"/votes/{vote.pk}/codes/").context["sheets"]
+    assert sum(len(sheet["slips"]) for sheet in slips) == 10
+    assert VotingCode.objects.filter(vote=vote).count() == 10
