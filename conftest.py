@@ -6,6 +6,7 @@ The cast, one user per role (like healthchecks' alice, bob and charlie):
 ``clerk`` (estate A), ``resident`` (estate A), and ``admin`` (superuser).
 """
 
+import contextlib
 import os
 import socket
 
@@ -179,12 +180,12 @@ def subprocess_env(settings):
     }
 
 
-@pytest.fixture
-def celery_worker_process(settings, _services):
-    """A real Celery worker in its own process, consuming from Redis and writing to the test database.
+@contextlib.contextmanager
+def celery_worker(settings, label: str = "", env: dict | None = None):
+    """Start a real Celery worker in its own process (consuming from Redis, writing to the test database),
+    wait until it answers a ping, and stop it afterwards; yield the ``subprocess.Popen``.
 
-    Use it with ``@pytest.mark.worker`` and ``@pytest.mark.django_db(transaction=True)`` so that
-    the worker sees committed rows.
+    ``label`` tells apart several workers of one test (one killed, another started after it).
     """
     import subprocess
     import sys
@@ -193,15 +194,14 @@ def celery_worker_process(settings, _services):
 
     from config.celery import app
 
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        _missing("a worker process needs PostgreSQL to share the test database")
-    database_url = (
-        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    )
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": settings.REDIS_URL, "CELERY_TASK_ALWAYS_EAGER": "0"}
-    app.control.purge()
-    name = f"pytest-{os.getpid()}@localhost"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _subprocess_database_url(settings),
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        **(env or {}),
+    }
+    name = f"pytest-{os.getpid()}{label}@localhost"
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-n", name, "-l", "warning"],
         cwd=Path(__file__).parent,
@@ -209,6 +209,7 @@ def celery_worker_process(settings, _services):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    process.name = name
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -218,10 +219,25 @@ def celery_worker_process(settings, _services):
                 break
         else:
             pytest.fail("the worker did not answer a ping within 60 s")
-        yield name
+        yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture
+def celery_worker_process(settings, _services):
+    """A real Celery worker in its own process, consuming from Redis and writing to the test database.
+
+    Use it with ``@pytest.mark.worker`` and ``@pytest.mark.django_db(transaction=True)`` so that
+    the worker sees committed rows.
+    """
+    from config.celery import app
+
+    app.control.purge()
+    with celery_worker(settings) as process:
+        yield process.name

@@ -375,6 +375,9 @@ GONGZHI = {
     "PARKING_COUNTS_FOR_AREA": env.bool("GONGZHI_PARKING_COUNTS_FOR_AREA", default=True),
     # A register import still running after this long has lost its worker (100,000 units take seconds).
     "IMPORT_STALL_MINUTES": 120,
+    # A tally still running after this long has lost its worker (80,000 ballots count in seconds), and a
+    # tally pending this long lost its message (the broker was down): the beat job sends it again.
+    "TALLY_STALL_MINUTES": 10,
     # Owners' votes (DOMAIN.md §4–§5): notice and objection periods, one extension's limit,
     # the committee's size bounds (odd); the filing deadline is COMMITTEE_FILING_DAYS.
     # The notice period runs from the day the vote entered notice (or a recorded earlier posting);

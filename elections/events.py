@@ -16,6 +16,7 @@ class ElectionsEvent(models.TextChoices):
     ELECTION_TIE_SETTLE = "election.tie_settle", _("按议事规则确定同票当选人")
     ELECTION_BY_ELECTION = "election.by_election", _("组织补选")
     VOTE_TALLY = "vote.tally", _("计票")
+    VOTE_TALLY_RECOVER = "vote.tally_recover", _("重新发起中断的计票")
     VOTE_EXPORT = "vote.export", _("导出投票记录")
     PREPARATORY_GROUP_RECORD = "preparatory_group.record", _("登记筹备组")
     CANDIDATE_NOMINATE = "candidate.nominate", _("推荐候选人")

@@ -107,6 +107,9 @@ class Vote(models.Model):
     roll_total_owners = models.PositiveIntegerField(_("总人数"), null=True, blank=True)
 
     tally_state = models.CharField(_("计票状态"), max_length=8, choices=TallyState.choices, default=TallyState.IDLE)
+    # When the tally became pending or running (the platform's clock): the recovery job
+    # (``services.tallies_recover``) sends again a tally left too long in either state.
+    tally_since = models.DateTimeField(_("计票状态起始时间"), null=True, blank=True, editable=False)
     objection_ends = models.DateField(_("异议期截止"), null=True, blank=True)
     result_date = models.DateField(_("结果产生日期"), null=True, blank=True)
     filing_due = models.DateField(_("备案期限"), null=True, blank=True)

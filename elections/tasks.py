@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from elections import services
+from governance.scoping import SYSTEM
 
 
 @shared_task(acks_late=True)
@@ -16,3 +17,9 @@ def vote_tally_task(vote_id: int) -> int | None:
 def close_due_votes() -> list[int]:
     """Close every vote whose voting time has ended; each close enqueues its tally (the beat job)."""
     return services.close_due_votes()
+
+
+@shared_task
+def recover_tallies() -> list[int]:
+    """Send again the tallies left pending or running too long (a killed worker, a lost message; beat)."""
+    return services.tallies_recover(actor=SYSTEM)

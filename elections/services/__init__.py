@@ -33,7 +33,14 @@ from elections.services.follow_ups import (
     election_tie_settle,
 )
 from elections.services.proxies import proxy_decide, proxy_mandate_open, proxy_register
-from elections.services.tally import close_due_votes, result_hash, vote_export, vote_recount, vote_tally
+from elections.services.tally import (
+    close_due_votes,
+    result_hash,
+    tallies_recover,
+    vote_export,
+    vote_recount,
+    vote_tally,
+)
 from elections.services.votes import vote_close, vote_create, vote_extend, vote_notice_post, vote_transition
 
 __all__ = [
@@ -62,6 +69,7 @@ __all__ = [
     "proxy_mandate_open",
     "proxy_register",
     "result_hash",
+    "tallies_recover",
     "vote_close",
     "vote_create",
     "vote_export",

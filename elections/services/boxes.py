@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, Conflict
+from core.queueing import enqueue_on_commit
 from elections import chain
 from elections.chain import text, timestamp
 from elections.events import ElectionsEvent
@@ -89,7 +90,7 @@ def ballot_box_finish(*, box: BallotBox, actor, now: datetime.datetime | None = 
         # elections.tasks imports this package: importing it at the top would be circular.
         from elections.tasks import vote_tally_task
 
-        transaction.on_commit(lambda: vote_tally_task.delay(vote.pk))
+        enqueue_on_commit(vote_tally_task, vote.pk)
     return box
 
 

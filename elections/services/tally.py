@@ -5,20 +5,23 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.hashing import digest
+from core.queueing import enqueue_on_commit
 from elections import selectors
 from elections.events import ElectionsEvent
 from elections.models import BallotBox, TallyState, Vote, VoteResult, VoteStatus, VoteStep
+from elections.services.boxes import boxes_pending
 from elections.services.links import chain_tip
 from elections.services.roll import settle_at_close
 from elections.services.votes import vote_close
 from elections.signals import vote_decided
 from governance.audit import apply_changes, audit_record
-from governance.scoping import SYSTEM, Action, require
+from governance.rules import rule
+from governance.scoping import SYSTEM, Action, require, require_unrestricted
 
 
 def result_hash(data: dict) -> str:
@@ -37,12 +40,14 @@ def vote_tally(*, vote_id: int) -> VoteResult | None:
         # Paper ballots from a sealed box are still being entered: finishing the last box enqueues the tally.
         return None
     claimed = Vote.objects.filter(pk=vote_id, status=VoteStatus.COUNTING, tally_state=TallyState.PENDING).update(
-        tally_state=TallyState.RUNNING
+        tally_state=TallyState.RUNNING, tally_since=timezone.now()
     )
     if not claimed:
         return None
     try:
         with transaction.atomic():
+            # The lock is held until the result is stored: tallies_recover skips a vote whose row a
+            # live tally holds, so a slow tally is never sent twice.
             vote = Vote.objects.select_for_update().get(pk=vote_id)
             settle_at_close(vote=vote, now=timezone.now())
             data = selectors.tally(vote)
@@ -91,6 +96,50 @@ def vote_tally(*, vote_id: int) -> VoteResult | None:
     except Exception:
         Vote.objects.filter(pk=vote_id, tally_state=TallyState.RUNNING).update(tally_state=TallyState.PENDING)
         raise
+
+
+def tallies_recover(*, actor, now: datetime.datetime | None = None) -> list[int]:
+    """Send again every tally left pending or running too long (``TALLY_STALL_MINUTES``); return the votes.
+
+    A tally is claimed (``running``) in its own statement, then counted in one transaction. A
+    worker killed in between leaves the claim and nothing else (its transaction rolled back):
+    the vote goes back to ``pending``, unless a live tally still holds its row (``SKIP LOCKED``),
+    and the tally is sent again. A tally ``pending`` that long lost its message (the broker was
+    down when the vote closed): it is sent again. The count is a pure function of the frozen
+    roll and the ballots, so the retried tally gives the same result. Idempotent: a recovered
+    vote's clock restarts, and a vote counted meanwhile is left alone. The beat job runs this
+    as ``SYSTEM`` every five minutes; each recovery is audited.
+    """
+    # elections.tasks imports this package: importing it at the top would be circular.
+    from elections.tasks import vote_tally_task
+
+    # Every estate's votes at once: the platform (or a superuser) only.
+    require_unrestricted(actor, _("只有平台或超级管理员能恢复中断的计票。"))
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(minutes=rule("TALLY_STALL_MINUTES"))
+    stale = (Q(tally_since__lt=cutoff) | Q(tally_since__isnull=True)) & Q(status=VoteStatus.COUNTING)
+    stalled = Q(tally_state=TallyState.RUNNING) | Q(tally_state=TallyState.PENDING)
+    recovered = []
+    for vote_id in Vote.objects.filter(stale & stalled).order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            vote = Vote.objects.select_for_update(skip_locked=True).filter(stale & stalled, pk=vote_id).first()
+            if vote is None or (vote.tally_state == TallyState.PENDING and boxes_pending(vote)):
+                continue  # counted meanwhile, a live tally holds it, or its boxes are still being entered
+            previous = vote.tally_state
+            changes = apply_changes(vote, {"tally_state": TallyState.PENDING, "tally_since": now})
+            vote.save(update_fields=list(changes))
+            audit_record(
+                actor=actor,
+                action=ElectionsEvent.VOTE_TALLY_RECOVER,
+                obj=vote,
+                place=vote.estate,
+                summary=f"{previous} → {TallyState.PENDING}",
+                data={"was": previous},
+                changes=changes,
+            )
+            enqueue_on_commit(vote_tally_task, vote.pk)
+            recovered.append(vote.pk)
+    return recovered
 
 
 def vote_recount(*, vote: Vote) -> tuple[dict, bool]:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
+from core.queueing import enqueue_on_commit
 from core.uploads import check_upload
 from elections import selectors
 from elections.committee_size import committee_size_refusal
@@ -258,6 +259,7 @@ def vote_transition(
         values.update(freeze_roll(vote=vote, now=now))
     elif to == VoteStatus.COUNTING:
         values["tally_state"] = TallyState.PENDING
+        values["tally_since"] = timezone.now()
     elif to == VoteStatus.PRELIMINARY:
         result_date = timezone.localdate(now)
         values["result_date"] = result_date
@@ -288,7 +290,8 @@ def vote_transition(
         # elections.tasks imports this package: importing it at the top would be circular.
         from elections.tasks import vote_tally_task
 
-        transaction.on_commit(lambda: vote_tally_task.delay(vote.pk))
+        # Sent softly: with the broker down the close stands, and tallies_recover sends it later.
+        enqueue_on_commit(vote_tally_task, vote.pk)
     if to == VoteStatus.FILED and vote.is_election:
         # The committee: the elected, the tie's winners, and the by-elections' elected, in seat order.
         elected = committee_members(vote) or []
