@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +32,8 @@ from elections.models import (
     RefusedBallot,
     RollEntry,
     RollOwner,
+    RollSplit,
+    RollUnit,
     TallyState,
     Vote,
     VoteStatus,
@@ -44,19 +47,19 @@ from elections.services.proxies import accepted_proxy, is_accepted_proxy_in
 from elections.services.roll import held_units, owner_entry, roll_units_of_owner, settle_transfers, unit_entry
 from governance.audit import apply_changes, audit_record
 from governance.scoping import SYSTEM, Action, acting_user, can, require
-from residents.models import Owner, OwnerKind
+from residents.models import Owner, OwnerKind, Ownership
 
 
 def _resolve_entry(
-    vote: Vote, *, owner_id, unit_id, voting_code: str | None, client: str, day, now
+    vote: Vote, *, owner_id, unit_id, code_holder: RollEntry | None, day, now
 ) -> tuple[RollEntry, int | None, dict]:
     """Find the counted owner a ballot is for (by voting code, unit, or owner) and the units it holds now.
 
     Transfers since the roll froze are recorded first (``roll.settle_transfers``): a buyer's
     ballot covers the units they acquired, the seller's the units still held.
     """
-    if voting_code:
-        entry = code_entry(code=voting_code, client=client, vote=vote).entry
+    if code_holder is not None:
+        entry = code_holder
     elif unit_id is not None:
         settle_transfers(vote=vote, unit_ids=[unit_id], day=day, now=now)
         entry = unit_entry(vote, unit_id)
@@ -83,6 +86,48 @@ def _resolve_entry(
             _("该业主（%(key)s）已不再持有本次投票名册上的房屋。") % {"key": entry.key}, code="not_on_roll"
         )
     return entry, owner_id, held
+
+
+def _entry_if_settled(
+    vote: Vote, *, owner_id, unit_id, code_holder: RollEntry | None, day
+) -> tuple[RollEntry, dict] | None:
+    """Find the ballot's counted owner and its units without the vote's lock, when no transfer can move them.
+
+    The common case: the entry is on the frozen roll, took part in no split, and none of its units
+    (nor the owner's, for a ballot by owner) has an ownership that started or ended since the day
+    the roll froze. ``settle_transfers`` would then record nothing, and the units are the frozen
+    ones. Any doubt returns None, and the ballot takes the path under the lock (``_resolve_entry``).
+    """
+    if code_holder is not None:
+        entry = code_holder
+    elif unit_id is not None:
+        entry = unit_entry(vote, unit_id)
+    elif owner_id is not None:
+        entry = owner_entry(vote, owner_id)
+    else:
+        return None
+    if entry is None or entry.is_developer or not entry.frozen:
+        return None
+    if _split_touches(vote, entry):
+        return None
+    held = dict(RollUnit.objects.filter(vote=vote, entry=entry).values_list("unit_id", "area"))
+    units = set(held)
+    if not held or (unit_id is not None and code_holder is None and unit_id not in units):
+        return None
+    if owner_id is not None and code_holder is None and unit_id is None:
+        units |= set(roll_units_of_owner(vote, owner_id, day))
+        if not units <= set(held):
+            return None
+    frozen_day = timezone.localdate(vote.roll_frozen_at)
+    if Ownership.objects.filter(unit_id__in=units).filter(Q(start__gte=frozen_day) | Q(end__gte=frozen_day)).exists():
+        return None
+    return entry, held
+
+
+def _lock_for_cast(vote: Vote, channel: str, now) -> bool:
+    """Lock the vote's row (its ballots are appended one at a time) and check its window again; return ``late``."""
+    locked = Vote.objects.select_for_update().only("status", "opens_at", "closes_at", "tally_state").get(pk=vote.pk)
+    return _check_window(locked, channel, now)
 
 
 def _check_proxy(vote: Vote, entry: RollEntry, channel: str, actor, *, voting_code, proxy_id, name) -> Proxy | None:
@@ -230,116 +275,173 @@ def _check_window(vote: Vote, channel: str, now) -> bool:
     )
 
 
-def _cast(
-    *,
-    vote,
-    channel,
-    actor,
-    owner_id,
-    unit_id,
-    approve,
-    choice,
-    proxy_id,
-    proxy_name,
-    paper_serial,
-    box,
-    spoiled,
-    write_in,
-    reference,
-    voting_code,
-    client,
-    now,
-    context,
-) -> Ballot:
-    # Lock the vote row: ballots of one vote are appended one at a time, so the hash chain
-    # has one order and the duplicate check below sees every committed ballot. The unique
-    # constraint on (vote, entry) stays the last word.
-    vote = Vote.objects.select_for_update().get(pk=vote.pk)
-    late = _check_window(vote, channel, now)
-    # Ownership as it stood when the ballot was cast: at the latest when voting closed.
-    day = timezone.localdate(min(now, vote.closes_at - datetime.timedelta(microseconds=1)))
-    _check_channel(vote, channel, actor, voting_code=voting_code, reference=reference, paper_serial=paper_serial)
-    online_self = channel == Channel.ONLINE and not voting_code
-    if online_self and owner_id is None and unit_id is None:
-        owner_id = Owner.objects.filter(person__user=actor).values_list("pk", flat=True).first()
-        if owner_id is None:
-            raise NotPermitted(_("您的账号未关联业主身份，请使用投票码或到现场投票。"))
-    entry, owner_id, held = _resolve_entry(
-        vote, owner_id=owner_id, unit_id=unit_id, voting_code=voting_code, client=client, day=day, now=now
+def _split_touches(vote: Vote, entry: RollEntry) -> bool:
+    """Whether a split moved units off or onto ``entry`` (its units are then no longer the frozen ones)."""
+    return RollSplit.objects.filter(vote=vote).filter(Q(source=entry) | Q(target=entry)).exists()
+
+
+def _check_ballot(vote: Vote, resolved: tuple, *, channel, actor, ballot: dict, late: bool) -> dict:
+    """Every check of the ballot once its counted owner is known: proxy, content, paper, a second ballot.
+
+    ``resolved`` is (entry, owner id, units held); returns what the chain link and the row need.
+    """
+    entry, owner_id, held = resolved
+    proxy = _check_proxy(
+        vote,
+        entry,
+        channel,
+        actor,
+        voting_code=ballot["voting_code"],
+        proxy_id=ballot["proxy_id"],
+        name=ballot["proxy_name"],
     )
-    context["entry"] = entry
-    proxy = _check_proxy(vote, entry, channel, actor, voting_code=voting_code, proxy_id=proxy_id, name=proxy_name)
-    approved, choice, valid, invalid_reason = _check_content(vote, channel, approve, choice, spoiled, write_in)
-    serial, box = _check_paper(vote, channel, paper_serial, box, late)
+    approved, choice, valid, invalid_reason = _check_content(
+        vote, channel, ballot["approve"], ballot["choice"], ballot["spoiled"], ballot["write_in"]
+    )
+    serial, box_row = _check_paper(vote, channel, ballot["paper_serial"], ballot["box"], late)
     if Ballot.objects.filter(vote=vote, entry=entry, voided=False).exists():
         raise BallotRefused(
             _("该业主（%(key)s）已经投过票，每位业主只能投一票。") % {"key": entry.key}, code="duplicate"
         )
+    return {
+        "entry": entry,
+        "owner_id": owner_id,
+        "area_cents": sum(cents(area) for area in held.values()),
+        "proxy": proxy,
+        "approved": approved,
+        "choice": choice,
+        "valid": valid,
+        "invalid_reason": invalid_reason,
+        "serial": serial,
+        "box": box_row,
+    }
 
-    area_cents = sum(cents(area) for area in held.values())
-    last, prev = chain_tip(vote)
+
+def _cast(*, vote, channel, actor, owner_id, unit_id, ballot: dict, client, now, context) -> Ballot:
+    """Check and append one ballot; ``ballot`` holds what was entered (see ``ballot_cast``).
+
+    Everything that decides whether and how the ballot is cast is read before the vote's row is
+    locked; the lock, which gives the vote's hash chain its one order, is held only to append the
+    link: the chain's tip, the ballot, its published head and the audit row (issue 13: it was held
+    through some twenty queries per ballot). What can change meanwhile is checked again under the
+    lock: the vote's state and window, a split moving units off or onto the entry (another
+    ballot's settled transfer), and a paper ballot's serial and box (entered or finished
+    meanwhile); the unique constraint on (vote, entry) stays the last word on a second ballot. A
+    ballot whose units may have changed hands since the roll froze takes the lock first, as
+    before: settling the transfers appends links of its own.
+    """
+    vote = Vote.objects.select_related("estate").get(pk=vote.pk)
+    voting_code = ballot["voting_code"]
+    late = _check_window(vote, channel, now)
+    # Ownership as it stood when the ballot was cast: at the latest when voting closed.
+    day = timezone.localdate(min(now, vote.closes_at - datetime.timedelta(microseconds=1)))
+    _check_channel(
+        vote,
+        channel,
+        actor,
+        voting_code=voting_code,
+        reference=ballot["reference"],
+        paper_serial=ballot["paper_serial"],
+    )
+    if channel == Channel.ONLINE and not voting_code and owner_id is None and unit_id is None:
+        owner_id = Owner.objects.filter(person__user=actor).values_list("pk", flat=True).first()
+        if owner_id is None:
+            raise NotPermitted(_("您的账号未关联业主身份，请使用投票码或到现场投票。"))
+    code_holder = code_entry(code=voting_code, client=client, vote=vote).entry if voting_code else None
+    where = {"owner_id": owner_id, "unit_id": unit_id, "code_holder": code_holder, "day": day}
+    settled = _entry_if_settled(vote, **where)
+    if settled is None:
+        late = _lock_for_cast(vote, channel, now)
+        resolved = _resolve_entry(vote, **where, now=now)
+    else:
+        resolved = (settled[0], owner_id, settled[1])
+    context["entry"] = resolved[0]
+    checked = _check_ballot(vote, resolved, channel=channel, actor=actor, ballot=ballot, late=late)
+    if settled is not None:
+        late = _lock_for_cast(vote, channel, now)
+        if _split_touches(vote, resolved[0]):
+            # Another ballot's transfer moved units off or onto this owner meanwhile: resolve under the lock.
+            resolved = _resolve_entry(vote, **where, now=now)
+            context["entry"] = resolved[0]
+            checked = _check_ballot(vote, resolved, channel=channel, actor=actor, ballot=ballot, late=late)
+        elif channel in PAPER_CHANNELS:
+            # The serial entered, or the box finished, by another clerk meanwhile; or voting closed.
+            checked["serial"], checked["box"] = _check_paper(vote, channel, ballot["paper_serial"], ballot["box"], late)
+    if voting_code:
+        VotingCode.objects.filter(vote=vote, entry=checked["entry"]).update(used_at=now)
+    return _append(
+        vote, channel=channel, actor=actor, checked=checked, reference=ballot["reference"], late=late, now=now
+    )
+
+
+def _append(vote: Vote, *, channel, actor, checked: dict, reference: str, late: bool, now) -> Ballot:
+    """Append the checked ballot to the vote's chain (the caller holds the vote's lock)."""
+    entry, proxy, box_row = checked["entry"], checked["proxy"], checked["box"]
     receipt = secrets.token_hex(6).upper()
     r_hash = receipt_hash(receipt)
+    last, prev = chain_tip(vote)
     seq = last + 1
     body = ballot_body(
         vote_id=vote.pk,
         seq=seq,
         key=entry.key,
         channel=channel,
-        choice=choice,
-        approve=approve_text(approved),
-        valid=valid,
-        invalid_reason=invalid_reason,
-        area=area_text(area_cents),
+        choice=checked["choice"],
+        approve=approve_text(checked["approved"]),
+        valid=checked["valid"],
+        invalid_reason=checked["invalid_reason"],
+        area=area_text(checked["area_cents"]),
         proxy=text(proxy.name if proxy else ""),
         proxy_id=proxy.pk if proxy else None,
-        paper_serial=text(serial),
-        box=text(box.label if box else ""),
+        paper_serial=text(checked["serial"]),
+        box=text(box_row.label if box_row else ""),
         reference=text(reference),
         cast_at=timestamp(now),
         receipt_hash=r_hash,
     )
     digest = link_hash(body, prev)
-    try:
-        with transaction.atomic():
-            ballot = Ballot.objects.create(
-                vote=vote,
-                seq=seq,
-                entry=entry,
-                channel=channel,
-                choice=choice,
-                approve=approved,
-                valid=valid,
-                invalid_reason=invalid_reason,
-                area_cents=area_cents,
-                cast_by_owner_id=owner_id,
-                proxy=proxy,
-                proxy_name=proxy.name if proxy else "",
-                paper_serial=serial,
-                box=box,
-                reference=reference.strip(),
-                entered_by=acting_user(actor),
-                cast_at=now,
-                receipt_hash=r_hash,
-                prev_hash=prev,
-                hash=digest,
-            )
-    except IntegrityError as exc:
-        raise BallotRefused(_("该业主已经投过票，每位业主只能投一票。"), code="duplicate") from exc
+    # A second live ballot of the entry breaks the unique constraint: ``ballot_cast`` refuses it as a duplicate.
+    ballot = Ballot.objects.create(
+        vote=vote,
+        seq=seq,
+        entry=entry,
+        channel=channel,
+        choice=checked["choice"],
+        approve=checked["approved"],
+        valid=checked["valid"],
+        invalid_reason=checked["invalid_reason"],
+        area_cents=checked["area_cents"],
+        cast_by_owner_id=checked["owner_id"],
+        proxy=proxy,
+        proxy_name=proxy.name if proxy else "",
+        paper_serial=checked["serial"],
+        box=box_row,
+        reference=reference.strip(),
+        entered_by=acting_user(actor),
+        cast_at=now,
+        receipt_hash=r_hash,
+        prev_hash=prev,
+        hash=digest,
+    )
     publish_head(vote, seq, digest, now)
-    if valid and approved:
-        BallotApproval.objects.bulk_create(BallotApproval(ballot=ballot, candidate_id=c) for c in approved)
-    if voting_code:
-        VotingCode.objects.filter(vote=vote, entry=entry).update(used_at=now)
+    if checked["valid"] and checked["approved"]:
+        BallotApproval.objects.bulk_create(BallotApproval(ballot=ballot, candidate_id=c) for c in checked["approved"])
     audit_record(
         actor=actor,
         action=ElectionsEvent.BALLOT_CAST,
         obj=ballot,
         place=vote.estate,
-        data={"channel": channel, "seq": seq, "valid": valid, "late": late, "hash": digest},
+        data={"channel": channel, "seq": seq, "valid": checked["valid"], "late": late, "hash": digest},
     )
     ballot.receipt = receipt
     return ballot
+
+
+def _is_second_ballot(exc: IntegrityError) -> bool:
+    """Whether ``exc`` is the (vote, entry) unique constraint refusing a second live ballot."""
+    diag = getattr(exc.__cause__, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return name is None or name == "ballot_one_live_per_owner"  # SQLite names no constraint
 
 
 def ballot_cast(
@@ -374,28 +476,35 @@ def ballot_cast(
     now = now or timezone.now()
     context: dict = {}
     try:
-        with transaction.atomic():
-            return _cast(
-                vote=vote,
-                channel=channel,
-                actor=actor,
-                owner_id=owner_id,
-                unit_id=unit_id,
-                approve=list(approve or []),
-                choice=choice or "",
-                proxy_id=proxy_id,
-                proxy_name=proxy_name or "",
-                paper_serial=paper_serial or "",
-                box=box or "",
-                spoiled=bool(spoiled),
-                write_in=bool(write_in),
-                reference=reference or "",
-                voting_code=voting_code,
-                # The platform entering codes itself (the demo, an import) guesses nothing: not counted.
-                client=client or (None if actor is SYSTEM else f"user:{getattr(actor, 'pk', None)}"),
-                now=now,
-                context=context,
-            )
+        try:
+            with transaction.atomic():
+                return _cast(
+                    vote=vote,
+                    channel=channel,
+                    actor=actor,
+                    owner_id=owner_id,
+                    unit_id=unit_id,
+                    ballot={
+                        "approve": list(approve or []),
+                        "choice": choice or "",
+                        "proxy_id": proxy_id,
+                        "proxy_name": proxy_name or "",
+                        "paper_serial": paper_serial or "",
+                        "box": box or "",
+                        "spoiled": bool(spoiled),
+                        "write_in": bool(write_in),
+                        "reference": reference or "",
+                        "voting_code": voting_code,
+                    },
+                    # The platform entering codes itself (the demo, an import) guesses nothing: not counted.
+                    client=client or (None if actor is SYSTEM else f"user:{getattr(actor, 'pk', None)}"),
+                    now=now,
+                    context=context,
+                )
+        except IntegrityError as exc:
+            if not _is_second_ballot(exc):
+                raise
+            raise BallotRefused(_("该业主已经投过票，每位业主只能投一票。"), code="duplicate") from exc
     except (NotPermitted, TooManyAttempts):
         raise
     except ApplicationError as exc:

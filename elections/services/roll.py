@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from core.bulk import copy_rows, reserve_ids
 from elections import chain
 from elections.chain import roll_digest, roll_entry_row, text, timestamp, units_text
 from elections.models import Ballot, Candidate, RollEntry, RollOwner, RollSplit, RollSplitUnit, RollUnit, Vote
@@ -26,13 +28,30 @@ def _freeze_party_membership(vote: Vote) -> None:
             Candidate.objects.filter(pk=pk).update(is_party_member=now_member)
 
 
-def freeze_roll(*, vote: Vote, now: datetime.datetime) -> dict:
-    """Store the voting roll as it stands now; every count of this vote reads only this snapshot.
+def _store_roll(vote: Vote, roll) -> None:
+    """Write the roll's entries, their units and their owners.
 
-    Called by ``vote_transition`` (under the vote's lock) as voting opens; returns the
-    vote's fields it sets, for the transition to save and audit.
+    On PostgreSQL with ``COPY`` (the entries' ids taken from their sequence first, so that units and
+    owners can point at them): 100,000 units in about a second, where ``bulk_create`` of the three row
+    kinds took 15 s (issue 13). Elsewhere ``bulk_create``.
     """
-    roll = voting_roll(vote.estate, on=timezone.localdate(now))
+    area_of = roll.unit_areas
+    if connection.vendor == "postgresql":
+        ids = reserve_ids(RollEntry, len(roll.entries))
+        pairs = list(zip(ids, roll.entries, strict=True))
+        copy_rows(
+            RollEntry,
+            ["id", "vote_id", "key", "area", "is_developer"],
+            ((pk, vote.pk, e.key, e.area, e.is_developer) for pk, e in pairs),
+        )
+        copy_rows(
+            RollUnit,
+            ["vote_id", "entry_id", "unit_id", "area"],
+            ((vote.pk, pk, u, area_of[u]) for pk, e in pairs for u in e.unit_ids),
+        )
+        owners = ((vote.pk, pk, o) for pk, e in pairs for o in e.owner_ids)
+        copy_rows(RollOwner, ["vote_id", "entry_id", "owner_id"], owners)
+        return
     entries = RollEntry.objects.bulk_create(
         [RollEntry(vote=vote, key=e.key, area=e.area, is_developer=e.is_developer) for e in roll.entries],
         batch_size=5000,
@@ -41,7 +60,6 @@ def freeze_roll(*, vote: Vote, now: datetime.datetime) -> dict:
         ids = dict(RollEntry.objects.filter(vote=vote).values_list("key", "pk"))
         for entry in entries:
             entry.pk = ids[entry.key]
-    area_of = dict(PropertyUnit.objects.filter(estate=vote.estate).values_list("pk", "area"))
     RollUnit.objects.bulk_create(
         [
             RollUnit(vote=vote, entry_id=entry.pk, unit_id=u, area=area_of[u])
@@ -58,6 +76,17 @@ def freeze_roll(*, vote: Vote, now: datetime.datetime) -> dict:
         ],
         batch_size=5000,
     )
+
+
+def freeze_roll(*, vote: Vote, now: datetime.datetime) -> dict:
+    """Store the voting roll as it stands now; every count of this vote reads only this snapshot.
+
+    Called by ``vote_transition`` (under the vote's lock) as voting opens; returns the
+    vote's fields it sets, for the transition to save and audit.
+    """
+    roll = voting_roll(vote.estate, on=timezone.localdate(now))
+    area_of = roll.unit_areas
+    _store_roll(vote, roll)
     _freeze_party_membership(vote)
     digest = roll_digest(
         roll_entry_row(
