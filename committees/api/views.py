@@ -42,13 +42,6 @@ from governance.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet, S
 from governance.models import Place, PlaceKind, Post
 from governance.scoping import Action
 
-
-class ServiceChecksRights:
-    """The write services check who may act: object writes are theirs to refuse, not the permission class's."""
-
-    service_checks_rights = True
-
-
 READ_AND_CREATE = ["get", "post", "head", "options"]
 READ_CREATE_PATCH = ["get", "post", "patch", "head", "options"]
 
@@ -62,7 +55,7 @@ class CommitteeFilter(filters.FilterSet):
         fields = ["estate", "status"]
 
 
-class OwnersCommitteeViewSet(ServiceChecksRights, ScopedModelViewSet):
+class OwnersCommitteeViewSet(ScopedModelViewSet):
     """Owners' committees: term, members (posts), filing, party branch, and the computed summary."""
 
     queryset = (
@@ -146,7 +139,7 @@ class OwnersCommitteeViewSet(ServiceChecksRights, ScopedModelViewSet):
         return Response(s.EstateNameSerializer(estates, many=True).data)
 
 
-class SupervisionGroupViewSet(ServiceChecksRights, ScopedModelViewSet):
+class SupervisionGroupViewSet(ScopedModelViewSet):
     """Owners' supervision groups (事务监督组) and their members."""
 
     queryset = SupervisionGroup.objects.all().prefetch_related("members").order_by("estate_id", "-term_start")
@@ -179,7 +172,7 @@ class MeetingFilter(filters.FilterSet):
         fields = ["estate", "kind"]
 
 
-class MeetingViewSet(ServiceChecksRights, ScopedModelViewSet):
+class MeetingViewSet(ScopedModelViewSet):
     """Meetings with agenda, attendance, minutes, decisions and attachments; residents see published minutes."""
 
     queryset = Meeting.objects.prefetch_related("attendees", "decisions", "attachments").order_by("-held_at", "-pk")
@@ -266,7 +259,7 @@ class MeetingViewSet(ServiceChecksRights, ScopedModelViewSet):
 # Property companies ---------------------------------------------------------------------
 
 
-class PropertyCompanyViewSet(ServiceChecksRights, ScopedModelViewSet):
+class PropertyCompanyViewSet(ScopedModelViewSet):
     """Property companies: visible where they are registered and wherever they serve an estate."""
 
     queryset = PropertyCompany.objects.order_by("name")
@@ -293,7 +286,7 @@ class PropertyCompanyViewSet(ServiceChecksRights, ScopedModelViewSet):
         )
 
 
-class ServiceContractViewSet(ServiceChecksRights, ScopedModelViewSet):
+class ServiceContractViewSet(ScopedModelViewSet):
     """Service contracts between estates and property companies, with performance notes."""
 
     queryset = ServiceContract.objects.all().select_related("company").prefetch_related("performance_notes")
@@ -319,7 +312,7 @@ class ServiceContractViewSet(ServiceChecksRights, ScopedModelViewSet):
 # Projects -------------------------------------------------------------------------------
 
 
-class ProjectViewSet(ServiceChecksRights, ScopedModelViewSet):
+class ProjectViewSet(ScopedModelViewSet):
     """Projects (renovations): plan, start, milestones, acceptance; the expert team of party members; savings."""
 
     queryset = (
@@ -421,7 +414,7 @@ class ProjectViewSet(ServiceChecksRights, ScopedModelViewSet):
 # Ledger ---------------------------------------------------------------------------------
 
 
-class AccountViewSet(ServiceChecksRights, ScopedReadOnlyViewSet):
+class AccountViewSet(ScopedReadOnlyViewSet):
     """The chart of accounts of each estate's public-revenue ledger, with balances."""
 
     queryset = Account.objects.all().order_by("estate_id", "code")
@@ -465,9 +458,7 @@ class TransactionFilter(filters.FilterSet):
         fields = ["estate"]
 
 
-class LedgerTransactionViewSet(
-    ServiceChecksRights, ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
-):
+class LedgerTransactionViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Ledger entries: list, read, post income and reverse. There is no update and no delete.
 
     Money leaves the ledger only as the payment of an approved spending request
@@ -552,7 +543,7 @@ class SpendingFilter(filters.FilterSet):
         fields = ["estate", "status", "split_flagged", "purpose"]
 
 
-class SpendingRequestViewSet(ServiceChecksRights, ScopedModelViewSet):
+class SpendingRequestViewSet(ScopedModelViewSet):
     """Spending requests with their approvals; ``approve`` and ``pay`` call one service each."""
 
     queryset = (
@@ -621,7 +612,7 @@ class SpendingRequestViewSet(ServiceChecksRights, ScopedModelViewSet):
 # Statements -----------------------------------------------------------------------------
 
 
-class StatementViewSet(ServiceChecksRights, ScopedReadOnlyViewSet):
+class StatementViewSet(ScopedReadOnlyViewSet):
     """Published statements (frozen), a preview of any period, and PDF / XLSX downloads."""
 
     queryset = Statement.objects.all().order_by("estate_id", "-period_start")

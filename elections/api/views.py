@@ -86,8 +86,6 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     filterset_class = VoteFilter
     read_action = Action.VIEW_PUBLIC
     ordering_fields = ["opens_at", "closes_at", "id"]
-    # Every write is decided by its service (a resident may cast, a clerk may enter, staff run the vote).
-    service_checks_rights = True
 
     def also_visible(self, user):
         """A proxy from outside the estate sees the votes in which their mandate was accepted."""

@@ -57,8 +57,6 @@ class OrganizationFilter(filters.FilterSet):
 class TreeViewSet(ScopedModelViewSet):
     """List, read, create, update, move and delete nodes of a tree, and walk it."""
 
-    service_checks_rights = True
-
     read_action = Action.VIEW_PUBLIC
     update_serializer_class = None
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -234,8 +232,6 @@ class PersonFilter(filters.FilterSet):
 class PersonViewSet(ScopedModelViewSet):
     """People, with ID and phone numbers masked; ``reveal`` shows them whole, and is logged."""
 
-    service_checks_rights = True
-
     queryset = Person.objects.all()
     serializer_class = PersonSerializer
     filterset_class = PersonFilter
@@ -272,8 +268,6 @@ class PostFilter(filters.FilterSet):
 class PostViewSet(ScopedModelViewSet):
     """Posts held by people in party organizations and the other bodies of estates and communities."""
 
-    service_checks_rights = True
-
     queryset = Post.objects.all().select_related("person")
     serializer_class = PostSerializer
     filterset_class = PostFilter
@@ -294,8 +288,6 @@ class PostViewSet(ScopedModelViewSet):
 
 class UserViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Logins: a user sees themself and the users holding roles inside their granting scope."""
-
-    service_checks_rights = True
 
     serializer_class = UserSerializer
     queryset = User.objects.prefetch_related(
@@ -335,8 +327,6 @@ class RoleAssignmentViewSet(
 
     Grants and withdrawals follow ``services.role_refusal``.
     """
-
-    service_checks_rights = True
 
     queryset = RoleAssignment.objects.select_related("user", "granted_by").order_by("pk")
     serializer_class = RoleAssignmentSerializer

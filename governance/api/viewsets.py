@@ -18,19 +18,13 @@ from django.db.models import Q
 from django.http import Http404
 from rest_framework import viewsets
 
-from governance.scoping import EVERYWHERE, Action, require, scope_filter
+from governance.scoping import EVERYWHERE, Action, scope_filter
 
 
 class ScopedViewSetMixin:
     """Filter the declared queryset to what the user may read."""
 
     read_action = Action.VIEW
-    # Transitional: the write services check rights themselves; these go once every view leaves it to them.
-    write_action = Action.CHANGE
-    object_write_action = None
-    # Set by views whose write services check rights themselves (``ScopedPermission`` then
-    # leaves object writes to them): every governance view, and the others as they convert.
-    service_checks_rights = False
     public_filter: Q | None = None
     scope_path: str | None = None
     distinct = False
@@ -54,10 +48,6 @@ class ScopedViewSetMixin:
         if extra is not None:
             q |= extra
         return q
-
-    def require(self, action: str, place) -> None:
-        """Transitional: refuse with 403 unless the user may do ``action`` at ``place``."""
-        require(self.request.user, action, place)
 
     def get_object_for(self, action: str):
         """The view's object, answering 404 unless the user may also do ``action`` where it is (a stronger read)."""

@@ -66,11 +66,6 @@ def _subtree(field: str):
     return method
 
 
-class OversightViewSetMixin:
-    # The write services check rights themselves: object writes are not pre-judged by the permission class.
-    service_checks_rights = True
-
-
 def _date_param(request, name: str, default: datetime.date | None = None) -> datetime.date:
     value = request.query_params.get(name)
     if not value:
@@ -98,7 +93,7 @@ class ObligationFilter(filters.FilterSet):
         fields = ["estate", "kind", "state"]
 
 
-class ObligationViewSet(OversightViewSetMixin, ScopedReadOnlyViewSet):
+class ObligationViewSet(ScopedReadOnlyViewSet):
     """The four musts' obligations, raised by events; each with its evidence. Met by evidence, or waived."""
 
     queryset = (
@@ -223,7 +218,7 @@ class CommissionersView(PlaceFiguresView):
 # Party and owners' supervision ------------------------------------------------------------
 
 
-class InterventionOpinionViewSet(OversightViewSetMixin, ScopedModelViewSet):
+class InterventionOpinionViewSet(ScopedModelViewSet):
     """The discipline committee's early-intervention opinions (提前介入)."""
 
     queryset = InterventionOpinion.objects.select_related("estate", "reviewer").order_by("-created_at", "-pk")
@@ -245,7 +240,7 @@ class InterventionOpinionViewSet(OversightViewSetMixin, ScopedModelViewSet):
 # Legal oversight -------------------------------------------------------------------------
 
 
-class RevenueRulesViewSet(OversightViewSetMixin, ScopedModelViewSet):
+class RevenueRulesViewSet(ScopedModelViewSet):
     """Each estate's public-revenue management rules; published to the estate's owners."""
 
     queryset = RevenueRules.objects.order_by("estate_id", "-adopted_on", "-pk")
@@ -268,7 +263,7 @@ class RevenueRulesViewSet(OversightViewSetMixin, ScopedModelViewSet):
         )
 
 
-class AuditViewSet(OversightViewSetMixin, ScopedModelViewSet):
+class AuditViewSet(ScopedModelViewSet):
     """Audits of estates' public revenue: plan, report, follow-up actions, publication, closing."""
 
     queryset = Audit.objects.select_related("estate").prefetch_related("actions").order_by("-period_start", "-pk")
@@ -329,7 +324,7 @@ class AuditViewSet(OversightViewSetMixin, ScopedModelViewSet):
         return self._done(services.audit_close(audit=audit, actor=request.user, **body.validated_data))
 
 
-class AuditActionViewSet(OversightViewSetMixin, ScopedReadOnlyViewSet):
+class AuditActionViewSet(ScopedReadOnlyViewSet):
     """Follow-up actions of audits."""
 
     queryset = AuditAction.objects.order_by("due_on", "pk")
@@ -364,7 +359,7 @@ class PetitionFilter(filters.FilterSet):
         fields = ["category", "channel", "status"]
 
 
-class PetitionViewSet(OversightViewSetMixin, ScopedModelViewSet):
+class PetitionViewSet(ScopedModelViewSet):
     """Petitions (信访); petitioners are masked, ``reveal`` shows them to those allowed (audited)."""
 
     queryset = Petition.objects.select_related("place").order_by("-received_on", "-pk")
@@ -433,7 +428,7 @@ class PetitionViewSet(OversightViewSetMixin, ScopedModelViewSet):
 # Self-management -------------------------------------------------------------------------
 
 
-class BuildingHeadViewSet(OversightViewSetMixin, ScopedModelViewSet):
+class BuildingHeadViewSet(ScopedModelViewSet):
     """Building heads (楼栋长) of self-managed estates; shown to the estate's residents."""
 
     queryset = BuildingHead.objects.select_related("person", "building").order_by("building_id", "-start")
@@ -449,7 +444,7 @@ class BuildingHeadViewSet(OversightViewSetMixin, ScopedModelViewSet):
         )
 
 
-class VolunteerViewSet(OversightViewSetMixin, ScopedModelViewSet):
+class VolunteerViewSet(ScopedModelViewSet):
     """Volunteers of self-managed estates with their skills; in-service party members linked."""
 
     queryset = (
@@ -472,7 +467,7 @@ class VolunteerViewSet(OversightViewSetMixin, ScopedModelViewSet):
         )
 
 
-class DutyRosterViewSet(OversightViewSetMixin, ScopedModelViewSet):
+class DutyRosterViewSet(ScopedModelViewSet):
     """Duty rosters (cleaning, parking order) of self-managed estates; shown to the estate's residents."""
 
     queryset = DutyRoster.objects.order_by("estate_id", "kind", "pk")
@@ -485,7 +480,7 @@ class DutyRosterViewSet(OversightViewSetMixin, ScopedModelViewSet):
         serializer.instance = services.duty_roster_create(actor=self.request.user, **serializer.validated_data)
 
 
-class DutyShiftViewSet(OversightViewSetMixin, ScopedModelViewSet):
+class DutyShiftViewSet(ScopedModelViewSet):
     """Who is on duty when; each shift recorded as done (with a photo) or missed."""
 
     queryset = DutyShift.objects.select_related("volunteer__person", "record").order_by("roster_id", "date")
@@ -512,7 +507,7 @@ class DutyShiftViewSet(OversightViewSetMixin, ScopedModelViewSet):
 # Funds and commissioners -----------------------------------------------------------------
 
 
-class FundAllocationViewSet(OversightViewSetMixin, ScopedModelViewSet):
+class FundAllocationViewSet(ScopedModelViewSet):
     """Community funds sent down to estates, each posted on the estate's ledger; shown to its owners."""
 
     queryset = FundAllocation.objects.select_related("posting").order_by("-allocated_on", "-pk")
@@ -535,7 +530,7 @@ class FundAllocationViewSet(OversightViewSetMixin, ScopedModelViewSet):
         )
 
 
-class CommissionerViewSet(OversightViewSetMixin, ScopedModelViewSet):
+class CommissionerViewSet(ScopedModelViewSet):
     """The property-management commissioner (物业管理专员) posts of estates."""
 
     queryset = (
@@ -558,7 +553,7 @@ class CommissionerViewSet(OversightViewSetMixin, ScopedModelViewSet):
 # Reports ---------------------------------------------------------------------------------
 
 
-class ReportViewSet(OversightViewSetMixin, ScopedModelViewSet):
+class ReportViewSet(ScopedModelViewSet):
     """The district's reports: asked for here (202), built in the background with progress, then downloaded."""
 
     queryset = Report.objects.select_related("created_by").order_by("-created_at", "-pk")

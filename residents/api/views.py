@@ -61,7 +61,6 @@ class PropertyUnitViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     serializer_class = s.PropertyUnitSerializer
     filterset_class = UnitFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
-    service_checks_rights = True
 
     def also_visible(self, user):
         if getattr(user, "person_id", None) is None:
@@ -119,7 +118,6 @@ class OwnerViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     serializer_class = s.OwnerSerializer
     filterset_class = OwnerFilter
     http_method_names = ["get", "post", "head", "options"]
-    service_checks_rights = True
 
     def also_visible(self, user):
         person_id = getattr(user, "person_id", None)
@@ -190,7 +188,6 @@ class ResidentViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Read
     queryset = Resident.objects.select_related("person").order_by("unit_id", "start", "pk")
     serializer_class = s.ResidentSerializer
     filterset_class = ResidentFilter
-    service_checks_rights = True
 
     def also_visible(self, user):
         person_id = getattr(user, "person_id", None)
@@ -236,7 +233,6 @@ class PartyMemberViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     serializer_class = s.PartyMemberSerializer
     filterset_class = PartyMemberFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
-    service_checks_rights = True
 
     def also_visible(self, user):
         person_id = getattr(user, "person_id", None)
@@ -286,7 +282,6 @@ class ImportJobViewSet(ScopedReadOnlyViewSet, mixins.CreateModelMixin):
     queryset = ImportJob.objects.order_by("-created_at", "-pk")
     serializer_class = s.ImportJobSerializer
     filterset_fields = ["estate", "state"]
-    service_checks_rights = True
 
     def perform_create(self, serializer):
         data = serializer.validated_data
