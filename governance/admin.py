@@ -4,7 +4,8 @@ Rights are the services' to check. The admin only scopes what a staff user sees 
 querysets and the choices of foreign keys) and turns a refusal into a message on the form.
 """
 
-from django import http
+from django import forms, http
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
@@ -16,7 +17,18 @@ from mptt.admin import DraggableMPTTAdmin
 
 from core.errors import ApplicationError
 from governance import selectors, services
-from governance.models import AuditEvent, CoverageSnapshot, Organization, Person, Place, Post, RoleAssignment, User
+from governance.models import (
+    AuditEvent,
+    CoverageSnapshot,
+    DistrictRule,
+    Organization,
+    Person,
+    Place,
+    Post,
+    RoleAssignment,
+    User,
+)
+from governance.rules import rule_refusal
 from governance.scoping import Action
 
 
@@ -355,6 +367,37 @@ class RoleAssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+
+@admin.register(DistrictRule)
+class DistrictRuleAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """A district's own value of a configurable rule (``governance.rules``), set within the law by ``rule_set``."""
+
+    list_display = ("district", "key", "value", "updated_at")
+    list_filter = ("key",)
+    list_select_related = ("district",)
+    fields = ("district", "key", "value")
+    refusal_field = "value"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "key":
+            return forms.ChoiceField(label=db_field.verbose_name, choices=[(k, k) for k in settings.GONGZHI])
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A rule's row keeps its district and key; only its value changes.
+        return ("district", "key") if obj else ()
+
+    def refusal(self, request, obj, data):
+        key = obj.key if obj else data.get("key")
+        return rule_refusal(key, data.get("value")) if key and "value" in data else None
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = services.rule_set(district=obj.district, key=obj.key, value=obj.value, actor=request.user).pk
+
+    def has_delete_permission(self, request, obj=None):
+        # Going back to the default is setting the default's value: the change stays in the audit trail.
+        return False
 
 
 @admin.register(AuditEvent)

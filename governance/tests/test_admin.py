@@ -161,3 +161,30 @@ def test_a_person_renamed_in_the_admin_is_audited_with_old_and_new_name(admin_cl
     event = AuditEvent.objects.get(action="person.update", object_id=str(person.pk))
     assert event.data["changes"] == {"name": {"old": "张三", "new": "张三丰"}}
     assert event.actor == cast["secretary_a"]
+
+
+def test_a_superuser_sets_a_districts_own_rule_in_the_admin_and_it_is_audited(admin_client_for, cast, world):
+    from governance.models import DistrictRule
+    from governance.rules import rule
+
+    response = admin_client_for(cast["admin"]).post(
+        "/admin/governance/districtrule/add/",
+        {"district": world["district"].pk, "key": "VOTE_NOTICE_DAYS", "value": "20"},
+    )
+    assert response.status_code == 302
+    assert rule("VOTE_NOTICE_DAYS", world["estate_a"]) == 20
+    assert DistrictRule.objects.get(key="VOTE_NOTICE_DAYS").district == world["district"]
+    assert AuditEvent.objects.filter(action="rule.set", summary="VOTE_NOTICE_DAYS").exists()
+
+
+def test_the_admin_refuses_a_district_rule_below_the_law_and_writes_nothing(admin_client_for, cast, world):
+    from governance.models import DistrictRule
+
+    response = admin_client_for(cast["admin"]).post(
+        "/admin/governance/districtrule/add/",
+        {"district": world["district"].pk, "key": "VOTE_NOTICE_DAYS", "value": "10"},
+    )
+    assert response.status_code == 200
+    assert "法定范围" in response.content.decode()
+    assert not DistrictRule.objects.exists()
+    assert not AuditEvent.objects.filter(summary="VOTE_NOTICE_DAYS").exists()
