@@ -40,6 +40,7 @@ from elections.models import (
     VotingCode,
 )
 from elections.rights import require_enter_ballots
+from elections.selectors import unit_labels
 from elections.services.codes import TooManyAttempts, code_entry
 from elections.services.common import BallotRefused, lock
 from elections.services.links import append_link, chain_tip, publish_head
@@ -83,7 +84,7 @@ def _resolve_entry(
     held = held_units(vote, entry)
     if not held:
         raise BallotRefused(
-            _("该业主（%(key)s）已不再持有本次投票名册上的房屋。") % {"key": entry.key}, code="not_on_roll"
+            _("该业主已不再持有本次投票名册上的房屋（房屋已转让）。"), code="not_on_roll"
         )
     return entry, owner_id, held
 
@@ -128,6 +129,11 @@ def _lock_for_cast(vote: Vote, channel: str, now) -> bool:
     """Lock the vote's row (its ballots are appended one at a time) and check its window again; return ``late``."""
     locked = Vote.objects.select_for_update().only("status", "opens_at", "closes_at", "tally_state").get(pk=vote.pk)
     return _check_window(locked, channel, now)
+
+
+def _units_named(vote: Vote, entry: RollEntry) -> str:
+    """The units a roll entry holds, as notices write them (``1栋-1单元-101``): a refusal names no internal key."""
+    return "、".join(unit_labels(vote, [entry.pk]).get(entry.pk, [])) or _("该房屋")
 
 
 def _check_proxy(vote: Vote, entry: RollEntry, channel: str, actor, *, voting_code, proxy_id, name) -> Proxy | None:
@@ -301,7 +307,8 @@ def _check_ballot(vote: Vote, resolved: tuple, *, channel, actor, ballot: dict, 
     serial, box_row = _check_paper(vote, channel, ballot["paper_serial"], ballot["box"], late)
     if Ballot.objects.filter(vote=vote, entry=entry, voided=False).exists():
         raise BallotRefused(
-            _("该业主（%(key)s）已经投过票，每位业主只能投一票。") % {"key": entry.key}, code="duplicate"
+            _("%(units)s 的业主已经投过票，每位业主只能投一票。") % {"units": _units_named(vote, entry)},
+            code="duplicate",
         )
     return {
         "entry": entry,

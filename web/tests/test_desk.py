@@ -97,7 +97,10 @@ def test_a_second_ballot_for_the_same_unit_names_the_unit_not_a_key(cast, login,
     _issue(client, vote)
     _enter(client, vote, "A0001", units[0])
     page = _enter(client, vote, "A0002", units[0]).content.decode()
-    assert 'id="id_e-unit_error"' in page
+    error = page.split('id="id_e-unit_error"', 1)[1].split("</", 1)[0]
+    assert f"{units[0]} 的业主已经投过票" in error
+    key = Ballot.objects.get(vote=vote).entry.key
+    assert f"（{key}）" not in page
     assert Ballot.objects.filter(vote=vote).count() == 1
 
 
