@@ -32,6 +32,11 @@ urlpatterns = [
     path("", include("web.urls")),
     path("", include("governance.urls")),
 ]
+# Errors raised before any view (no route, a refused request, a crash): JSON under /api/, pages elsewhere.
+handler400 = "core.api.bad_request"
+handler404 = "core.api.not_found"
+handler500 = "core.api.server_error"
+
 # Uploaded files (vouchers, meeting attachments, register files) are never served from
 # /media/, not even in development: each is sent by a view that checks who may see it
 # (committees/files.py), handing the bytes to nginx or Apache in production.

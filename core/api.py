@@ -2,8 +2,9 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -56,3 +57,32 @@ def exception_handler(exc, context):
     elif isinstance(response.data, dict) and "detail" in response.data:
         response.data = {"detail": str(response.data["detail"]), "code": getattr(exc, "default_code", "error")}
     return response
+
+
+API_PREFIX = "/api/"
+
+
+def not_found(request, exception):
+    """A URL that no route matches: under ``/api/`` the API's error format, elsewhere the page (``404.html``).
+
+    A path id the router cannot take (``/api/v1/places/1.5/``) never reaches a view; a program must still get
+    JSON it can read, not the site's HTML page.
+    """
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": _("未找到，或不在您的管辖范围内。"), "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request, exception):
+    """A request Django refuses before any view (a body over the size limit, a suspicious header): JSON under
+    ``/api/``, the page elsewhere."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": _("请求无效。"), "code": "bad_request"}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request):
+    """An unexpected error: JSON under ``/api/`` (no traceback, no page), the page elsewhere."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": _("服务器内部错误，请稍后再试。"), "code": "server_error"}, status=500)
+    return defaults.server_error(request)

@@ -1,0 +1,63 @@
+"""The OpenAPI schema's description of the API's errors, added to every operation.
+
+Every error the API answers has one shape (``core.api.exception_handler``): ``{"detail", "code"}``, plus
+``fields`` for invalid input and whatever a refusal adds (``extra``). Which statuses an operation can answer
+follows from what it takes and does, so the schema says it once here rather than on each view:
+
+- 400: the operation takes input (a body or query parameters);
+- 401 and 403: every operation (a missing or wrong token; a right the user lacks);
+- 404: the operation names an object in its path (out of scope answers like missing), or pages a list;
+- 409: the operation writes (the record's state refuses it).
+
+A view may still declare an error of its own (``extend_schema(responses={429: ...})``); it is kept.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework import serializers
+
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The API's one error body."""
+
+    detail = serializers.CharField(help_text=_("给人看的说明：错在哪里、怎样改正。"))
+    code = serializers.CharField(help_text=_("给程序用的稳定代码（invalid、conflict、not_found 等）。"))
+    fields = serializers.DictField(required=False, help_text=_("输入无效时：各字段的错误信息，按字段名。"))
+
+
+ERRORS = {
+    "400": _("请求数据无效。"),
+    "401": _("未登录或令牌无效。"),
+    "403": _("无权执行此操作。"),
+    "404": _("未找到，或不在您的管辖范围内。"),
+    "409": _("与记录的当前状态冲突。"),
+}
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's schema, with the error responses each operation can give."""
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        parameters = operation.get("parameters", [])
+        takes_input = "requestBody" in operation or any(p.get("in") == "query" for p in parameters)
+        names_object = any(p.get("in") == "path" for p in parameters)
+        pages = any(p.get("in") == "query" and p.get("name") == "page" for p in parameters)
+        codes = ["401", "403"]
+        if takes_input:
+            codes.append("400")
+        if names_object or pages:
+            codes.append("404")
+        if self.method in WRITES:
+            codes.append("409")
+        responses = operation.setdefault("responses", {})
+        for code in sorted(codes):
+            if code not in responses:
+                response = self._get_response_for_code(ErrorSerializer, code, media_types=["application/json"])
+                response["description"] = str(ERRORS[code])
+                responses[code] = response
+        return operation
