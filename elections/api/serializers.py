@@ -190,7 +190,8 @@ class ProxyReferenceField(serializers.Field):
     the service accepts only a proxy registered with its mandate and accepted by staff.
     """
 
-    default_error_messages = {"invalid": _('受托人须为已登记委托的编号，或 {"id": 编号} / {"name": 姓名}。')}
+    # Braces doubled: DRF formats the message (``fail`` → ``str.format``).
+    default_error_messages = {"invalid": _('受托人须为已登记委托的编号，或 {{"id": 编号}} / {{"name": 姓名}}。')}
 
     def to_internal_value(self, data):
         if isinstance(data, bool):
