@@ -10,8 +10,13 @@ follows from what it takes and does, so the schema says it once here rather than
 - 409: the operation writes (the record's state refuses it).
 
 A view may still declare an error of its own (``extend_schema(responses={429: ...})``); it is kept.
+
+It also says what read-only fields really hold: DRF drops ``allow_blank`` from a read-only field, so a
+model's optional choice (``blank=True``, stored as ``""``) was declared as its choices only, and every
+answer holding ``""`` contradicted the schema.
 """
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import serializers
@@ -36,8 +41,29 @@ ERRORS = {
 }
 
 
+def _blank_in_model(field) -> bool:
+    """Whether a serializer field reads a model field that may hold ``""`` (``blank=True``)."""
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or not field.source or "." in field.source:
+        return False
+    try:
+        return model._meta.get_field(field.source).blank
+    except FieldDoesNotExist:
+        return False
+
+
 class AutoSchema(SpectacularAutoSchema):
     """drf-spectacular's schema, with the error responses each operation can give."""
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        if (
+            isinstance(field, serializers.ChoiceField)
+            and field.read_only
+            and not field.allow_blank
+            and _blank_in_model(field)
+        ):
+            field.allow_blank = True  # a read-only field validates nothing: only the schema reads this
+        return super()._map_serializer_field(field, direction, bypass_extensions)
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
