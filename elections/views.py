@@ -5,10 +5,14 @@ Every write calls ``elections.services``; refusals are shown as the service word
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,7 +24,17 @@ from core.crypto import keyed_hash
 from core.errors import ApplicationError
 from elections import selectors, services
 from elections.chain import receipt_hash
-from elections.models import Candidate, Channel, Choice, TallyState, Vote, VoteStatus, VotingCode
+from elections.models import (
+    Candidate,
+    Channel,
+    Choice,
+    RollSplitUnit,
+    RollUnit,
+    TallyState,
+    Vote,
+    VoteStatus,
+    VotingCode,
+)
 from elections.rights import may_enter_ballots
 from elections.services.codes import normalized
 from elections.services.proxies import is_accepted_proxy_in
@@ -281,15 +295,44 @@ def paper_entry(request, pk: int):
     )
 
 
+ROLL_PAGE = 100  # roll entries per page of the notice: an estate's roll runs to thousands
+
+
+def _units_matching(vote: Vote, query: str):
+    """The estate's units a search names: ``101`` (a room or a building), ``3栋``, ``3栋-101``, ``3栋-2单元-101``."""
+    parts = [p.strip() for p in query.replace("－", "-").split("-") if p.strip()]
+    units = PropertyUnit.objects.filter(estate=vote.estate)
+    if len(parts) <= 1:
+        word = parts[0] if parts else ""
+        return units.filter(Q(room=word) | Q(building__name=word) | Q(building__name=f"{word}栋"))
+    building = Q(building__name=parts[0]) | Q(building__name=f"{parts[0]}栋")
+    units = units.filter(building, room=parts[-1])
+    return units.filter(stairway=parts[1].removesuffix("单元")) if len(parts) == 3 else units
+
+
 def roll_notice(request, pk: int):
-    """The frozen roll as a public notice: unit numbers and areas of each counted owner, never names."""
+    """The frozen roll as a public notice: unit numbers and areas of each counted owner, never names.
+
+    Paged, and searched by unit number: the entries that held a matching unit when the roll froze
+    or hold it now (a buyer's entry after a transfer). A fixed number of queries per page.
+    """
     vote = _visible_vote(request, pk)
-    labels = selectors.unit_labels(vote)
+    query = request.GET.get("q", "").strip()[:60]
+    rows = vote.roll.order_by("pk")
+    if query:
+        units = _units_matching(vote, query).values("pk")
+        rows = rows.filter(
+            Q(pk__in=RollUnit.objects.filter(vote=vote, unit__in=units).values("entry_id"))
+            | Q(pk__in=RollSplitUnit.objects.filter(vote=vote, unit__in=units).values("split__target_id"))
+        )
+    page = Paginator(rows.values_list("id", "key", "area", "is_developer"), ROLL_PAGE).get_page(request.GET.get("page"))
+    labels = selectors.unit_labels(vote, [row[0] for row in page])
     entries = [
         {"key": key, "area": area, "developer": dev, "units": labels.get(entry_id, [])}
-        for entry_id, key, area, dev in vote.roll.order_by("pk").values_list("id", "key", "area", "is_developer")
+        for entry_id, key, area, dev in page
     ]
-    return render(request, "elections/roll.html", {"vote": vote, "entries": entries})
+    context = {"vote": vote, "entries": entries, "page": page, "q": query}
+    return render(request, "elections/roll.html", {**context, "pager_query": urlencode({"q": query}) if query else ""})
 
 
 @login_required

@@ -107,6 +107,38 @@ def test_roll_notice_names_units_and_areas_never_owners(
     assert not any(owner.person.name in page for _u, owner in ten_owners)
 
 
+def test_the_roll_notice_finds_an_owner_by_the_unit_number(client, estate, ten_owners, cast):
+    vote = open_resolution(estate)
+    client.force_login(cast["resident"])
+    wanted = ten_owners[3][0]
+    for query in (wanted.label, wanted.room, f" {wanted.label.replace('-', '－')} "):
+        page = client.get(f"/votes/{vote.pk}/roll/", {"q": query}).content.decode()
+        shown = [unit.label for unit, _o in ten_owners if f"<td>{unit.label}</td>" in page]
+        assert shown == [wanted.label], query
+
+
+def test_the_roll_notice_says_when_no_unit_matches(client, estate, ten_owners, cast):
+    vote = open_resolution(estate)
+    client.force_login(cast["resident"])
+    page = client.get(f"/votes/{vote.pk}/roll/", {"q": "99栋-9999"}).content.decode()
+    assert "名册上没有房号“99栋-9999”。" in page
+    assert not any(f"<td>{unit.label}</td>" in page for unit, _o in ten_owners)
+
+
+def test_a_long_roll_is_paged_in_a_fixed_number_of_queries(
+    client, estate, ten_owners, cast, monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr("elections.views.ROLL_PAGE", 4)
+    vote = open_resolution(estate)
+    client.force_login(cast["resident"])
+    with django_assert_max_num_queries(12):
+        last = client.get(f"/votes/{vote.pk}/roll/", {"page": 3}).content.decode()
+    first = client.get(f"/votes/{vote.pk}/roll/").content.decode()
+    assert sum(f"<td>{unit.label}</td>" in first for unit, _o in ten_owners) == 4
+    assert sum(f"<td>{unit.label}</td>" in last for unit, _o in ten_owners) == 2
+    assert "第 1 / 3 页，共 10 条" in first
+
+
 def test_secretary_prints_voting_codes_once(client, estate, ten_owners, cast):
     vote = open_resolution(estate)
     client.force_login(cast["secretary_a"])
