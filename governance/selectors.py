@@ -16,6 +16,86 @@ from governance.scoping import EVERYWHERE, Action, scope_filter, subtree_q
 ABOVE_ESTATE = (PlaceKind.DISTRICT, PlaceKind.STREET, PlaceKind.TOWN, PlaceKind.COMMUNITY)
 
 
+COVERAGE_PARTS = (
+    "general_branch",
+    "buildings",
+    "buildings_covered",
+    "estates_all_buildings_covered",
+    "owners_committee",
+    "self_managed",
+)
+
+
+def _coverage_facts(place: Place) -> dict:
+    """The per-estate facts coverage is made of, each read in one query over the subtree."""
+    in_tree = subtree_q(place)
+    per_estate = Place.objects.filter(in_tree, kind=PlaceKind.BUILDING).order_by().values("estate_id")
+    return {
+        "branch_estates": set(
+            Organization.objects.filter(subtree_q(place, "place__"), kind=OrgKind.ESTATE_GENERAL_BRANCH).values_list(
+                "place_id", flat=True
+            )
+        ),
+        "buildings": dict(per_estate.annotate(n=Count("id")).values_list("estate_id", "n")),
+        "covered": dict(
+            per_estate.filter(building_groups__isnull=False)
+            .annotate(n=Count("id", distinct=True))
+            .values_list("estate_id", "n")
+        ),
+        # An estate has an owners' committee when the committees layer holds a current committee record
+        # for it (committees.OwnersCommittee): the one count of committees everywhere, the committee
+        # list's and the reports' too (issue 12 item 6). A committee post alone is not a committee. The
+        # record is read through its relation to the place, so that this layer imports nothing above it.
+        "committee_estates": set(
+            Place.objects.filter(in_tree, kind=PlaceKind.ESTATE, owners_committees__status="current")
+            .values_list("pk", flat=True)
+            .distinct()
+        ),
+    }
+
+
+def _estate_coverage(node: dict, facts: dict) -> dict:
+    """One estate's coverage entry: covered or not, what is missing, and its parts."""
+    estate_id = node["id"]
+    n_buildings = facts["buildings"].get(estate_id, 0)
+    n_covered = facts["covered"].get(estate_id, 0)
+    has_branch = estate_id in facts["branch_estates"]
+    all_covered = n_buildings > 0 and n_covered == n_buildings
+    has_committee = estate_id in facts["committee_estates"]
+    self_managed = node["self_managed"]
+    is_covered = has_branch and all_covered and (has_committee or self_managed)
+    checks = (
+        ("general_branch", has_branch),
+        ("building_groups", all_covered),
+        ("owners_committee", has_committee or self_managed),
+    )
+    return {
+        "estates": 1,
+        "covered_estates": int(is_covered),
+        "covered": is_covered,
+        "missing": [name for name, ok in checks if not ok],
+        "parts": {
+            "general_branch": int(has_branch),
+            "buildings": n_buildings,
+            "buildings_covered": n_covered,
+            "estates_all_buildings_covered": int(all_covered),
+            "owners_committee": int(has_committee),
+            "self_managed": int(self_managed),
+        },
+    }
+
+
+def _roll_up(entry: dict) -> None:
+    """Add each child's counts to its parent's, depth first, and compute every node's share."""
+    for child in entry.get("children", ()):
+        _roll_up(child)
+        entry["estates"] += child["estates"]
+        entry["covered_estates"] += child["covered_estates"]
+        for key, value in child["parts"].items():
+            entry["parts"][key] += value
+    entry["share"] = percent(entry["covered_estates"], entry["estates"])
+
+
 def coverage(place: Place) -> dict:
     """Return the coverage of ``place`` (DOMAIN.md §3), per estate and rolled up its subtree.
 
@@ -25,108 +105,28 @@ def coverage(place: Place) -> dict:
     """
     if place.kind in (PlaceKind.COMPLEX, PlaceKind.BUILDING):
         place = place.estate
-    nodes = list(
+    nodes = (
         Place.objects.filter(subtree_q(place), kind__in=(*ABOVE_ESTATE, PlaceKind.ESTATE))
         .order_by("lft")
         .values("id", "name", "kind", "lft", "rght", "parent_id", "self_managed")
     )
-    in_tree = subtree_q(place)
-    branch_estates = set(
-        Organization.objects.filter(subtree_q(place, "place__"), kind=OrgKind.ESTATE_GENERAL_BRANCH).values_list(
-            "place_id", flat=True
-        )
-    )
-    buildings = dict(
-        Place.objects.filter(in_tree, kind=PlaceKind.BUILDING)
-        .order_by()
-        .values("estate_id")
-        .annotate(n=Count("id"))
-        .values_list("estate_id", "n")
-    )
-    covered = dict(
-        Place.objects.filter(in_tree, kind=PlaceKind.BUILDING, building_groups__isnull=False)
-        .order_by()
-        .values("estate_id")
-        .annotate(n=Count("id", distinct=True))
-        .values_list("estate_id", "n")
-    )
-    # An estate has an owners' committee when the committees layer holds a current committee record
-    # for it (committees.OwnersCommittee): the one count of committees everywhere, the committee
-    # list's and the reports' too (issue 12 item 6). A committee post alone is not a committee. The
-    # record is read through its relation to the place, so that this layer imports nothing above it.
-    committee_estates = set(
-        Place.objects.filter(in_tree, kind=PlaceKind.ESTATE, owners_committees__status="current")
-        .values_list("pk", flat=True)
-        .distinct()
-    )
-
+    facts = _coverage_facts(place)
     by_id: dict[int, dict] = {}
     roots: list[dict] = []
     for node in nodes:
-        entry = {
-            "place": {"id": node["id"], "name": node["name"], "kind": node["kind"]},
-            "estates": 0,
-            "covered_estates": 0,
-            "parts": {
-                "general_branch": 0,
-                "buildings": 0,
-                "buildings_covered": 0,
-                "estates_all_buildings_covered": 0,
-                "owners_committee": 0,
-                "self_managed": 0,
-            },
-        }
+        entry = {"place": {"id": node["id"], "name": node["name"], "kind": node["kind"]}}
         if node["kind"] == PlaceKind.ESTATE:
-            estate_id = node["id"]
-            n_buildings = buildings.get(estate_id, 0)
-            n_covered = covered.get(estate_id, 0)
-            has_branch = estate_id in branch_estates
-            all_covered = n_buildings > 0 and n_covered == n_buildings
-            has_committee = estate_id in committee_estates
-            self_managed = node["self_managed"]
-            is_covered = has_branch and all_covered and (has_committee or self_managed)
-            entry.update(
-                estates=1,
-                covered_estates=int(is_covered),
-                covered=is_covered,
-                missing=[
-                    name
-                    for name, ok in (
-                        ("general_branch", has_branch),
-                        ("building_groups", all_covered),
-                        ("owners_committee", has_committee or self_managed),
-                    )
-                    if not ok
-                ],
-                parts={
-                    "general_branch": int(has_branch),
-                    "buildings": n_buildings,
-                    "buildings_covered": n_covered,
-                    "estates_all_buildings_covered": int(all_covered),
-                    "owners_committee": int(has_committee),
-                    "self_managed": int(self_managed),
-                },
-            )
+            entry.update(_estate_coverage(node, facts))
         else:
-            entry["children"] = []
+            entry.update(estates=0, covered_estates=0, parts=dict.fromkeys(COVERAGE_PARTS, 0), children=[])
         by_id[node["id"]] = entry
         parent = by_id.get(node["parent_id"])
         if parent is not None and "children" in parent:
             parent["children"].append(entry)
         else:
             roots.append(entry)
-
-    def roll_up(entry: dict) -> None:
-        for child in entry.get("children", ()):
-            roll_up(child)
-            entry["estates"] += child["estates"]
-            entry["covered_estates"] += child["covered_estates"]
-            for key, value in child["parts"].items():
-                entry["parts"][key] += value
-        entry["share"] = percent(entry["covered_estates"], entry["estates"])
-
     for root in roots:
-        roll_up(root)
+        _roll_up(root)
     result = roots[0]
     result["computed_at"] = timezone.now().isoformat()
     return result

@@ -81,6 +81,80 @@ def _failed_ledgers(place: Place) -> dict[int, str]:
     return dict(LedgerCheckRecord.objects.filter(pk__in=latest, ok=False).values_list("estate_id", "problem"))
 
 
+def _petition_reason(observed: int, base: int, limits: dict) -> dict | None:
+    """The petitions-rise reason, when the estate's recent petitions pass its control limit."""
+    window = limits["window"]
+    test = petitions_rise(
+        observed,
+        base,
+        window_days=window,
+        baseline_days=limits["baseline"],
+        alpha=limits["alpha"],
+        min_count=limits["min_count"],
+        rate_floor=limits["floor"],
+    )
+    if not test.flagged:
+        return None
+    return {
+        "code": "petitions_rise",
+        "message": _(
+            "近%(window)d天物业类信访%(n)d件，超出本小区基线（每%(window)d天约%(rate)s件）的控制上限%(limit)d件。"
+        )
+        % {"window": window, "n": observed, "rate": test.expected, "limit": test.limit},
+        "observed": observed,
+        "expected": str(test.expected),
+        "limit": test.limit,
+    }
+
+
+def _committee_reason(estate: Place, term_end: datetime.date, members: int, today, seats_min: int) -> dict | None:
+    """A lapsed term, or a current committee below the lawful size for its estate."""
+    if term_end < today:
+        return {
+            "code": "committee_lapsed",
+            "message": _("业委会任期已于%(day)s届满，尚未换届。") % {"day": term_end},
+            "term_end": term_end.isoformat(),
+        }
+    # A lapsed committee's posts have ended with its term: its size says nothing more. The small-estate
+    # rule only lowers the minimum, so only a committee below the districts' minimum needs its bounds.
+    if members < seats_min:
+        low, _high = committee_size_bounds(estate)
+        if members < low:
+            return {
+                "code": "committee_below_size",
+                "message": _("业委会现有委员%(n)d名，少于法定最低%(low)d名。") % {"n": members, "low": low},
+                "members": members,
+                "minimum": low,
+            }
+    return None
+
+
+def _estate_reasons(estate: Place, facts: dict, limits: dict, today: datetime.date) -> list[dict]:
+    """Every reason to flag one estate, in a fixed order."""
+    reasons = [_petition_reason(*facts["petitions"].get(estate.pk, (0, 0)), limits)]
+    if estate.pk in facts["overdue"]:
+        n, oldest = facts["overdue"][estate.pk]
+        reasons.append(
+            {
+                "code": "obligations_overdue",
+                "message": _("%(n)d项四必义务逾期，最早期限%(oldest)s。") % {"n": n, "oldest": oldest},
+                "count": n,
+                "oldest": oldest.isoformat(),
+            }
+        )
+    if estate.pk in facts["committees"]:
+        term_end, members = facts["committees"][estate.pk]
+        reasons.append(_committee_reason(estate, term_end, members, today, limits["seats_min"]))
+    if estate.pk in facts["ledgers"]:
+        reasons.append(
+            {
+                "code": "ledger_failed",
+                "message": _("公共收益账簿最近一次校验未通过：%(problem)s") % {"problem": facts["ledgers"][estate.pk]},
+            }
+        )
+    return [reason for reason in reasons if reason]
+
+
 def early_warning(place: Place, *, today: datetime.date | None = None, include_all: bool = False) -> list[dict]:
     """The flagged estates under ``place``, most reasons first, each with its reasons.
 
@@ -89,81 +163,24 @@ def early_warning(place: Place, *, today: datetime.date | None = None, include_a
     the districts' minimum (to apply the small-estate rule, which only lowers it).
     """
     today = today or timezone.localdate()
-    window, baseline = rule("EARLY_WARNING_WINDOW_DAYS", place), rule("EARLY_WARNING_BASELINE_DAYS", place)
-    alpha, min_count = rule("EARLY_WARNING_ALPHA", place), rule("EARLY_WARNING_MIN_PETITIONS", place)
-    floor, seats_min = rule("EARLY_WARNING_RATE_FLOOR", place), rule("COMMITTEE_SEATS_MIN", place)
-    estates = list(
-        Place.objects.filter(subtree_q(place), kind=PlaceKind.ESTATE).select_related("parent").order_by("lft")
-    )
-    petitions = _petition_counts(place, today, window, baseline)
-    overdue = _overdue(place, today)
-    committees = _committees(place, today)
-    ledgers = _failed_ledgers(place)
+    limits = {
+        "window": rule("EARLY_WARNING_WINDOW_DAYS", place),
+        "baseline": rule("EARLY_WARNING_BASELINE_DAYS", place),
+        "alpha": rule("EARLY_WARNING_ALPHA", place),
+        "min_count": rule("EARLY_WARNING_MIN_PETITIONS", place),
+        "floor": rule("EARLY_WARNING_RATE_FLOOR", place),
+        "seats_min": rule("COMMITTEE_SEATS_MIN", place),
+    }
+    estates = Place.objects.filter(subtree_q(place), kind=PlaceKind.ESTATE).select_related("parent").order_by("lft")
+    facts = {
+        "petitions": _petition_counts(place, today, limits["window"], limits["baseline"]),
+        "overdue": _overdue(place, today),
+        "committees": _committees(place, today),
+        "ledgers": _failed_ledgers(place),
+    }
     result = []
     for estate in estates:
-        reasons = []
-        observed, base = petitions.get(estate.pk, (0, 0))
-        test = petitions_rise(
-            observed,
-            base,
-            window_days=window,
-            baseline_days=baseline,
-            alpha=alpha,
-            min_count=min_count,
-            rate_floor=floor,
-        )
-        if test.flagged:
-            reasons.append(
-                {
-                    "code": "petitions_rise",
-                    "message": _(
-                        "近%(window)d天物业类信访%(n)d件，超出本小区基线（每%(window)d天约%(rate)s件）的控制上限%(limit)d件。"
-                    )
-                    % {"window": window, "n": observed, "rate": test.expected, "limit": test.limit},
-                    "observed": observed,
-                    "expected": str(test.expected),
-                    "limit": test.limit,
-                }
-            )
-        if estate.pk in overdue:
-            n, oldest = overdue[estate.pk]
-            reasons.append(
-                {
-                    "code": "obligations_overdue",
-                    "message": _("%(n)d项四必义务逾期，最早期限%(oldest)s。") % {"n": n, "oldest": oldest},
-                    "count": n,
-                    "oldest": oldest.isoformat(),
-                }
-            )
-        if estate.pk in committees:
-            term_end, members = committees[estate.pk]
-            if term_end < today:
-                reasons.append(
-                    {
-                        "code": "committee_lapsed",
-                        "message": _("业委会任期已于%(day)s届满，尚未换届。") % {"day": term_end},
-                        "term_end": term_end.isoformat(),
-                    }
-                )
-            # A lapsed committee's posts have ended with its term: its size says nothing more.
-            elif members < seats_min:
-                low, _high = committee_size_bounds(estate)
-                if members < low:
-                    reasons.append(
-                        {
-                            "code": "committee_below_size",
-                            "message": _("业委会现有委员%(n)d名，少于法定最低%(low)d名。") % {"n": members, "low": low},
-                            "members": members,
-                            "minimum": low,
-                        }
-                    )
-        if estate.pk in ledgers:
-            reasons.append(
-                {
-                    "code": "ledger_failed",
-                    "message": _("公共收益账簿最近一次校验未通过：%(problem)s") % {"problem": ledgers[estate.pk]},
-                }
-            )
+        reasons = _estate_reasons(estate, facts, limits, today)
         if reasons or include_all:
             result.append(
                 {

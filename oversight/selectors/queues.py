@@ -36,6 +36,56 @@ def _opinions(field: str, ids: list[int]) -> dict[int, dict]:
     return {row[field]: {"opinions": row["n"], "last_opinion_at": row["last"]} for row in rows}
 
 
+def _spending_items(pending: list, done: dict) -> tuple[list[dict], list[dict]]:
+    """The pending spending requests waiting on the discipline stage, and those waiting on the supervision group."""
+    opinions = _opinions("spending_request", [r.pk for r in pending])
+    discipline, supervision = [], []
+    for request in pending:
+        waiting = [s for s in request.required_stages() if s not in done[request.pk]]
+        item = {
+            "type": "spending_request",
+            "id": request.pk,
+            "estate": {"id": request.estate_id, "name": request.estate.name},
+            "title": f"{request.payee} · {request.purpose.name}",
+            "amount": str(request.approval_basis),
+            "since": request.requested_on.isoformat(),
+            "waiting_on": [str(s) for s in waiting],
+            "next": str(waiting[0]) if waiting else None,
+        }
+        if Stage.DISCIPLINE in waiting:
+            discipline.append({**item, **opinions.get(request.pk, {"opinions": 0, "last_opinion_at": None})})
+        if Stage.SUPERVISION in waiting:
+            supervision.append(item)
+    return discipline, supervision
+
+
+def _vote_item(vote: Vote) -> dict:
+    return {
+        "type": "vote",
+        "id": vote.pk,
+        "estate": {"id": vote.estate_id, "name": vote.estate.name},
+        "title": vote.title,
+        "amount": None,
+        "since": timezone.localtime(vote.opens_at).date().isoformat(),
+        "closes": timezone.localtime(vote.closes_at).date().isoformat(),
+        "waiting_on": ["owners"],
+        "next": "owners",
+    }
+
+
+def _project_item(project: Project) -> dict:
+    return {
+        "type": "project",
+        "id": project.pk,
+        "estate": {"id": project.estate_id, "name": project.estate.name},
+        "title": project.title,
+        "amount": str(project.budget),
+        "since": (project.actual_start or project.planned_start or project.created_at.date()).isoformat(),
+        "waiting_on": ["acceptance"],
+        "next": "acceptance",
+    }
+
+
 def supervision_queues(place: Place, *, today: datetime.date | None = None) -> dict:
     """The matters waiting on the street discipline committee and on the owners' supervision groups under ``place``.
 
@@ -68,55 +118,10 @@ def supervision_queues(place: Place, *, today: datetime.date | None = None) -> d
         .select_related("estate")
         .order_by("closes_at", "pk")
     )
-    spending_opinions = _opinions("spending_request", [r.pk for r in pending])
+    discipline, supervision = _spending_items(pending, done)
+    no_opinion = {"opinions": 0, "last_opinion_at": None}
     vote_opinions = _opinions("vote", [v.pk for v in votes])
+    discipline += [{**_vote_item(vote), **vote_opinions.get(vote.pk, no_opinion)} for vote in votes]
     project_opinions = _opinions("project", [p.pk for p in projects])
-
-    discipline, supervision = [], []
-    for request in pending:
-        stages = request.required_stages()
-        waiting = [s for s in stages if s not in done[request.pk]]
-        item = {
-            "type": "spending_request",
-            "id": request.pk,
-            "estate": {"id": request.estate_id, "name": request.estate.name},
-            "title": f"{request.payee} · {request.purpose.name}",
-            "amount": str(request.approval_basis),
-            "since": request.requested_on.isoformat(),
-            "waiting_on": [str(s) for s in waiting],
-            "next": str(waiting[0]) if waiting else None,
-        }
-        if Stage.DISCIPLINE in waiting:
-            discipline.append({**item, **spending_opinions.get(request.pk, {"opinions": 0, "last_opinion_at": None})})
-        if Stage.SUPERVISION in waiting:
-            supervision.append(item)
-    for vote in votes:
-        discipline.append(
-            {
-                "type": "vote",
-                "id": vote.pk,
-                "estate": {"id": vote.estate_id, "name": vote.estate.name},
-                "title": vote.title,
-                "amount": None,
-                "since": timezone.localtime(vote.opens_at).date().isoformat(),
-                "closes": timezone.localtime(vote.closes_at).date().isoformat(),
-                "waiting_on": ["owners"],
-                "next": "owners",
-                **vote_opinions.get(vote.pk, {"opinions": 0, "last_opinion_at": None}),
-            }
-        )
-    for project in projects:
-        discipline.append(
-            {
-                "type": "project",
-                "id": project.pk,
-                "estate": {"id": project.estate_id, "name": project.estate.name},
-                "title": project.title,
-                "amount": str(project.budget),
-                "since": (project.actual_start or project.planned_start or project.created_at.date()).isoformat(),
-                "waiting_on": ["acceptance"],
-                "next": "acceptance",
-                **project_opinions.get(project.pk, {"opinions": 0, "last_opinion_at": None}),
-            }
-        )
+    discipline += [{**_project_item(project), **project_opinions.get(project.pk, no_opinion)} for project in projects]
     return {"place": {"id": place.pk, "name": place.name}, "discipline": discipline, "supervision_group": supervision}
