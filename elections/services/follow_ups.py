@@ -87,13 +87,13 @@ def committee_refusal(vote: Vote) -> tuple[str, str] | None:
     if members is None:
         return (
             "tie_unresolved",
-            _("最后名额出现同票，须先以决选或业主大会议事规则确定的方式产生当选人（DOMAIN.md §5.4）。"),
+            _("最后名额出现同票，须先以决选或业主大会议事规则确定的方式产生当选人。"),
         )
     refusal = committee_size_refusal(len(members), vote.estate)
     if refusal:
         return (
             "committee_size",
-            refusal + _("请先补选空缺名额（DOMAIN.md §5.4），补选结果确定后再公告和备案。"),
+            refusal + _("请先补选空缺名额，补选结果确定后再公告和备案。"),
         )
     return None
 
