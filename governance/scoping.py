@@ -64,7 +64,7 @@ Range = tuple[int, int, int]  # tree_id, lft, rght of a place whose subtree is i
 def _assignments(user: User) -> list[tuple[str, int, int, int, int]]:
     cached = getattr(user, "_gongzhi_assignments", None)
     if cached is None:
-        from governance.models import RoleAssignment
+        from governance.models import RoleAssignment  # governance.models imports this module
 
         cached = list(
             RoleAssignment.objects.filter(user_id=user.pk).values_list(
