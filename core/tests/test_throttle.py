@@ -56,3 +56,17 @@ def test_the_database_cache_counts_too_in_the_table_migrate_creates(settings):
     create_cache_table()  # what the post_migrate hook does
     results = [throttle.hit("code:client:9", limit=2, window=60) for _ in range(3)]
     assert results == [True, True, False]
+
+
+def test_an_attempt_is_let_through_uncounted_when_the_cache_cannot_be_reached(settings, caplog):
+    from core.tests.liveserver import free_port
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+        }
+    }
+    assert throttle.hit("voting-code:client:10.0.0.1", limit=1, window=60) is True
+    assert throttle.hit("voting-code:client:10.0.0.1", limit=1, window=60) is True
+    assert "cache unreachable" in caplog.text
