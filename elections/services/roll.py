@@ -6,7 +6,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from core.bulk import copy_rows, reserve_ids
@@ -300,10 +300,15 @@ def settle_at_close(*, vote: Vote, now: datetime.datetime) -> list[RollSplit]:
         .filter(Q(start__gte=frozen_day, start__lte=day) | Q(end__gte=frozen_day, end__lte=day))
         .values_list("unit_id", flat=True)
     )
-    # A unit delivered during the vote leaves the developer's entry without a dated ownership change.
+    # A unit delivered during the vote leaves the developer's entry without a dated ownership change:
+    # only a delivered unit of the developer's entry that someone other than a developer holds on
+    # ``day`` can move (``_holders``), so only those are settled, not the developer's whole stock
+    # (5,000 units of a 100,000-unit estate took a second at every close, issue 13).
+    developer_entries = list(RollEntry.objects.filter(vote=vote, is_developer=True).values_list("pk", flat=True))
+    others_hold = Ownership.objects.active_on(day).filter(unit=OuterRef("unit_id"), owner__is_developer=False)
     changed |= set(
-        RollUnit.objects.filter(vote=vote, entry__is_developer=True, unit__delivered=True).values_list(
-            "unit_id", flat=True
-        )
+        RollUnit.objects.filter(vote=vote, entry_id__in=developer_entries, unit__delivered=True)
+        .filter(Exists(others_hold))
+        .values_list("unit_id", flat=True)
     )
     return settle_transfers(vote=vote, unit_ids=changed, day=day, now=now)
