@@ -59,6 +59,23 @@ def exception_handler(exc, context):
     return response
 
 
+def query_id(request, name: str, *, required: bool = True) -> int | None:
+    """An object's id named in the query string (``?estate=12``).
+
+    Missing (when required) or not a whole number answers 400 naming the parameter, before any lookup: the
+    database would otherwise refuse the value and the request would end in a 500.
+    """
+    value = request.query_params.get(name, "").strip()
+    if not value:
+        if required:
+            raise ApplicationError(_("请提供参数 %(name)s（编号）。") % {"name": name}, code="required")
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ApplicationError(_("参数 %(name)s 应为整数编号。") % {"name": name}, code="invalid") from exc
+
+
 API_PREFIX = "/api/"
 
 

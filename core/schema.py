@@ -19,6 +19,7 @@ answer holding ``""`` contradicted the schema.
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -30,6 +31,16 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text=_("给人看的说明：错在哪里、怎样改正。"))
     code = serializers.CharField(help_text=_("给程序用的稳定代码（invalid、conflict、not_found 等）。"))
     fields = serializers.DictField(required=False, help_text=_("输入无效时：各字段的错误信息，按字段名。"))
+
+
+def error_response(code: int | str) -> OpenApiResponse:
+    """The error body for a status the rules above do not foresee, for a view's own ``extend_schema``: a read
+    naming its object in the query (``?estate=``) answers 404; a read of what does not exist yet answers 409."""
+    return OpenApiResponse(ErrorSerializer, description=ERRORS[str(code)])
+
+
+# A list of free-form objects, for a figure whose answer is a list (``OpenApiTypes.OBJECT`` says one object).
+LIST_OF_OBJECTS = {"type": "array", "items": {"type": "object", "additionalProperties": {}}}
 
 
 ERRORS = {

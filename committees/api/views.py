@@ -37,6 +37,8 @@ from committees.models import (
     SupervisionGroup,
 )
 from committees.rules import RuleMemo
+from core.api import query_id
+from core.schema import error_response
 from elections.models import Vote
 from governance.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
 from governance.models import Place, PlaceKind, Post
@@ -123,7 +125,7 @@ class OwnersCommitteeViewSet(ScopedModelViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("place", int, description="the place whose estates to list")],
-        responses=s.EstateNameSerializer(many=True),
+        responses={200: s.EstateNameSerializer(many=True), 404: error_response(404)},
     )
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def lapsed(self, request):
@@ -131,7 +133,7 @@ class OwnersCommitteeViewSet(ScopedModelViewSet):
         places = Place.objects.restrict(request.user, Action.VIEW).filter(
             kind__in=("district", "street", "town", "community", "estate")
         )
-        place_id = request.query_params.get("place")
+        place_id = query_id(request, "place", required=False)
         place = get_object_or_404(places, pk=place_id) if place_id else places.order_by("level", "tree_id").first()
         if place is None:
             return Response([])
@@ -402,9 +404,7 @@ class ProjectViewSet(ScopedModelViewSet):
     def expert_candidates(self, request):
         """Party members of an estate (``?estate=``) with the given skills (``?skill=engineer&skill=lawyer``)."""
         estate = get_object_or_404(
-            Place.objects.restrict(request.user, Action.VIEW),
-            pk=request.query_params.get("estate"),
-            kind=PlaceKind.ESTATE,
+            Place.objects.restrict(request.user, Action.VIEW), pk=query_id(request, "estate"), kind=PlaceKind.ESTATE
         )
         members = selectors.expert_candidates(estate, request.query_params.getlist("skill"))
         page = self.paginate_queryset(members)
@@ -520,15 +520,13 @@ class LedgerTransactionViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, view
 
     @extend_schema(
         parameters=[OpenApiParameter("estate", int, required=True)],
-        responses=s.LedgerCheckSerializer,
+        responses={200: s.LedgerCheckSerializer, 404: error_response(404)},
     )
     @action(detail=False, methods=["get"], filter_backends=[])
     def verify(self, request):
         """Check one estate's ledger (``?estate=``): the hash chain and every published statement; recorded."""
         estate = get_object_or_404(
-            Place.objects.restrict(request.user, Action.VIEW),
-            pk=request.query_params.get("estate"),
-            kind=PlaceKind.ESTATE,
+            Place.objects.restrict(request.user, Action.VIEW), pk=query_id(request, "estate"), kind=PlaceKind.ESTATE
         )
         result = services.ledger_check(estate=estate, actor=request.user)
         return Response(s.LedgerCheckSerializer(result).data)

@@ -15,6 +15,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from core.clientip import client_ip
 from core.errors import Conflict
+from core.schema import error_response
 from elections import selectors, services
 from elections.api.serializers import (
     BallotBoxSealSerializer,
@@ -361,7 +362,7 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         sheets = selectors.voting_code_sheets(vote, issued)
         return Response(VotingCodeSheetSerializer(sheets, many=True).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 409: error_response(409)})
     @action(detail=True, methods=["get"])
     def result(self, request, pk=None):
         """The vote's result once counted; while voting (again, after an extension) only the turnout so far."""

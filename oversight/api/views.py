@@ -24,7 +24,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import query_id
 from core.errors import ApplicationError
+from core.schema import LIST_OF_OBJECTS, error_response
 from governance.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet
 from governance.models import Place, PlaceKind, Post, PostKind
 from governance.scoping import Action, subtree_q
@@ -159,7 +161,7 @@ class ComplianceView(PlaceFiguresView):
 class EarlyWarningView(PlaceFiguresView):
     @extend_schema(
         parameters=[OpenApiParameter("all", OpenApiTypes.BOOL, description="list every estate, flagged first")],
-        responses=OpenApiTypes.OBJECT,
+        responses={200: LIST_OF_OBJECTS},
     )
     def get(self, request, pk):
         """The flagged estates under the place, each with its reasons (with ``all=1``: every estate, flagged first)."""
@@ -209,7 +211,7 @@ class DutyGapsView(PlaceFiguresView):
 class CommissionersView(PlaceFiguresView):
     read_action = Action.VIEW_PUBLIC
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={200: LIST_OF_OBJECTS})
     def get(self, request, pk):
         """Each estate under the place with its property-management commissioner (物业管理专员)."""
         return Response(selectors.commissioners(self.place(request, pk)))
@@ -359,6 +361,13 @@ class PetitionFilter(filters.FilterSet):
         fields = ["category", "channel", "status"]
 
 
+# The petitions export's formats and what each is answered as.
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
 class PetitionViewSet(ScopedModelViewSet):
     """Petitions (信访); petitioners are masked, ``reveal`` shows them to those allowed (audited)."""
 
@@ -397,30 +406,27 @@ class PetitionViewSet(ScopedModelViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("place", OpenApiTypes.INT),
+            OpenApiParameter("place", OpenApiTypes.INT, required=True),
             OpenApiParameter("year", OpenApiTypes.INT),
             # Not ``format``: DRF reads that query parameter to choose a renderer.
-            OpenApiParameter("file_type", OpenApiTypes.STR, enum=["csv", "xlsx"]),
+            OpenApiParameter("file_type", OpenApiTypes.STR, enum=list(EXPORT_TYPES)),
         ],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={
+            **{(200, content_type): OpenApiTypes.BINARY for content_type in EXPORT_TYPES.values()},
+            404: error_response(404),
+        },
     )
     @action(detail=False, methods=["get"])
     def export(self, request):
         """A year's petitions under a place as CSV or XLSX, petitioners masked (the export is recorded)."""
-        place = get_object_or_404(
-            Place.objects.restrict(request.user, Action.VIEW), pk=request.query_params.get("place")
-        )
+        place = get_object_or_404(Place.objects.restrict(request.user, Action.VIEW), pk=query_id(request, "place"))
         try:
             year = int(request.query_params.get("year") or timezone.localdate().year)
         except ValueError as exc:
             raise ApplicationError(_("年份无效。"), code="bad_year") from exc
         fmt = request.query_params.get("file_type", "xlsx")
         content, _count = services.petitions_export(place=place, year=year, format=fmt, actor=request.user)
-        types = {
-            "csv": "text/csv; charset=utf-8",
-            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        }
-        response = HttpResponse(content, content_type=types[fmt])
+        response = HttpResponse(content, content_type=EXPORT_TYPES[fmt])
         response["Content-Disposition"] = f'attachment; filename="petitions-{place.pk}-{year}.{fmt}"'
         return response
 
