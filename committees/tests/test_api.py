@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from committees import services
-from committees.models import LedgerTransaction, MeetingKind, Stage, Statement
+from committees.models import Decision, LedgerTransaction, MeetingKind, Stage, Statement
 from committees.tests.factories import aware, committee, income, voucher
 from governance.models import AuditEvent
 from governance.scoping import SYSTEM
@@ -81,6 +81,7 @@ def test_an_unbalanced_entry_is_refused_by_the_api(api, cast, estate, ledger):
         format="multipart",
     )
     assert response.status_code == 400 and response.json()["code"] == "unbalanced"
+    assert not LedgerTransaction.objects.filter(memo="错").exists()
 
 
 def test_a_resident_cannot_read_or_post_ledger_entries(api, cast, estate, ledger, entries):
@@ -219,6 +220,8 @@ def test_a_committee_decision_is_counted_through_the_api(api, cast, estate):
         format="json",
     )
     assert response.status_code == 201 and response.json()["passed"] is False
+    stored = Decision.objects.get(pk=response.json()["id"])
+    assert (stored.votes_for, stored.votes_against, stored.passed) == (3, 1, False)
 
 
 # Spending -------------------------------------------------------------------------------
@@ -351,6 +354,8 @@ def test_a_committee_member_publishes_a_statement(api, cast, estate, entries):
         format="json",
     )
     assert response.status_code == 201 and response.json()["figures"]["closing_balance"] == "1500.00"
+    stored = Statement.objects.get(pk=response.json()["id"])
+    assert stored.estate == estate and stored.period_end == datetime.date(2026, 3, 31)
 
 
 def test_the_statement_downloads_as_pdf_and_xlsx(api, cast, statement):

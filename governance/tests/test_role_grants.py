@@ -95,6 +95,7 @@ def test_a_secretary_may_grant_to_a_new_login_whose_person_lives_in_their_commun
     newcomer = UserFactory(username="newcomer", person=PersonFactory(place=world["estate_a"]))
     response = grant(api, cast["secretary_a"], newcomer, "clerk", world["estate_a"])
     assert response.status_code == 201
+    assert RoleAssignment.objects.filter(user=newcomer, role="clerk", place=world["estate_a"]).exists()
 
 
 def test_nobody_but_a_superuser_changes_a_superusers_roles(cast, world):
@@ -118,6 +119,8 @@ def test_a_superuser_cannot_change_their_own_roles_either(api, cast, world):
 def test_a_superuser_grants_an_auditor_role(api, cast, world):
     response = grant(api, cast["admin"], cast["resident"], "district_auditor", world["district"])
     assert response.status_code == 201
+    stored = RoleAssignment.objects.get(user=cast["resident"], role="district_auditor")
+    assert stored.granted_by == cast["admin"]
 
 
 def test_a_secretary_cannot_withdraw_their_own_role(api, cast, world):

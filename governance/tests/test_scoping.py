@@ -50,6 +50,8 @@ def test_an_auditor_cannot_write_anything(api, cast, world):
     before = list(Place.objects.order_by("pk").values())
     client = api.as_user(cast["auditor"])
     assert client.patch(f"/api/v1/places/{world['estate_a'].pk}/", {"name": "x"}, format="json").status_code == 403
+    world["estate_a"].refresh_from_db()
+    assert world["estate_a"].name != "x"
     assert Place.objects.get(pk=world["estate_a"].pk).name == "南方上格林"
     created = client.post(
         "/api/v1/places/", {"kind": "building", "name": "9栋", "parent": world["estate_a"].pk}, format="json"
@@ -69,6 +71,8 @@ def test_a_discipline_reviewer_reads_their_street_but_cannot_change_it(api, cast
     assert client.get(f"/api/v1/places/{world['estate_a'].pk}/").status_code == 200
     assert client.get(f"/api/v1/places/{world['estate_b'].pk}/").status_code == 404
     assert client.patch(f"/api/v1/places/{world['estate_a'].pk}/", {"name": "x"}, format="json").status_code == 403
+    world["estate_a"].refresh_from_db()
+    assert world["estate_a"].name != "x"
 
 
 def test_street_staff_change_places_of_their_street(api, cast, world):
