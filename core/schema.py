@@ -19,6 +19,7 @@ answer holding ``""`` contradicted the schema.
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -37,6 +38,24 @@ def error_response(code: int | str) -> OpenApiResponse:
     """The error body for a status the rules above do not foresee, for a view's own ``extend_schema``: a read
     naming its object in the query (``?estate=``) answers 404; a read of what does not exist yet answers 409."""
     return OpenApiResponse(ErrorSerializer, description=ERRORS[str(code)])
+
+
+# What a stored file is answered as, by the kinds core.uploads recognises (and csv for reports).
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv",
+}
+
+
+def file_responses(*kinds: str) -> dict:
+    """A download's 200 answers, one per file type it may hold (named by its extension when stored); a name
+    without a known extension is sent as ``application/octet-stream``."""
+    types = [MEDIA_TYPES[kind] for kind in kinds] + ["application/octet-stream"]
+    return {(200, media_type): OpenApiTypes.BINARY for media_type in types}
 
 
 # A list of free-form objects, for a figure whose answer is a list (``OpenApiTypes.OBJECT`` says one object).

@@ -38,7 +38,8 @@ from committees.models import (
 )
 from committees.rules import RuleMemo
 from core.api import query_id
-from core.schema import error_response
+from core.schema import error_response, file_responses
+from core.uploads import DOCUMENTS
 from elections.models import Vote
 from governance.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
 from governance.models import Place, PlaceKind, Post
@@ -245,7 +246,7 @@ class MeetingViewSet(ScopedModelViewSet):
         attachment = services.meeting_attach(meeting=meeting, actor=request.user, **body.validated_data)
         return Response(s.AttachmentSerializer(attachment, context=self.get_serializer_context()).data, status=201)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses=file_responses(*sorted(DOCUMENTS)))
     @action(
         detail=True,
         methods=["get"],
@@ -509,7 +510,7 @@ class LedgerTransactionViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, view
         tx = services.transaction_reverse(transaction=original, actor=request.user, **body.validated_data)
         return Response(self._read(tx), status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses=file_responses(*sorted(DOCUMENTS)))
     @action(detail=True, methods=["get"])
     def voucher(self, request, pk=None):
         """Download the entry's voucher (receipt or contract): only for those who may read the ledger; recorded."""

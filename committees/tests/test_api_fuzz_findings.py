@@ -1,5 +1,7 @@
 """Answers the schema-driven fuzz test (core/tests/test_api_fuzz.py) found wrong, each fixed and kept fixed."""
 
+import datetime
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -24,3 +26,20 @@ def test_the_ledger_check_without_its_estate_answers_400_asking_for_it(api, cast
     response = api.as_user(cast["admin"]).get("/api/v1/ledger/transactions/verify/")
     assert response.status_code == 400
     assert response.json()["detail"] == "请提供参数 estate（编号）。"
+
+
+def test_a_voucher_is_answered_as_one_of_the_file_types_the_schema_declares(api, cast, world):
+    from django.test import Client
+
+    from committees import services
+    from committees.tests.factories import income
+    from governance.scoping import SYSTEM
+
+    services.ledger_open(estate=world["estate_a"], actor=SYSTEM)
+    tx = income(world["estate_a"], "100.00", datetime.date(2026, 1, 5))
+    response = api.as_user(cast["admin"]).get(f"/api/v1/ledger/transactions/{tx.pk}/voucher/")
+    schema = Client().get("/api/schema/", {"format": "json"}).json()
+    declared = schema["paths"]["/api/v1/ledger/transactions/{id}/voucher/"]["get"]["responses"]["200"]["content"]
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert "application/pdf" in declared

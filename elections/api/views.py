@@ -15,7 +15,8 @@ from rest_framework.viewsets import GenericViewSet
 
 from core.clientip import client_ip
 from core.errors import Conflict
-from core.schema import error_response
+from core.schema import error_response, file_responses
+from core.uploads import DEFAULTS as UPLOAD_LIMITS
 from elections import selectors, services
 from elections.api.serializers import (
     BallotBoxSealSerializer,
@@ -307,7 +308,7 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         proxy = services.proxy_decide(proxy=proxy, actor=request.user, **serializer.validated_data)
         return Response(ProxySerializer(proxy).data)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses=file_responses(*sorted(UPLOAD_LIMITS["mandate"].types)))
     @action(detail=True, methods=["get"], url_path=r"proxies/(?P<proxy_id>\d+)/mandate")
     def proxy_mandate(self, request, pk=None, proxy_id=None):
         """The written mandate as uploaded (staff and auditors; the reading is recorded)."""

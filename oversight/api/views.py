@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 
 from core.api import query_id
 from core.errors import ApplicationError
-from core.schema import LIST_OF_OBJECTS, error_response
+from core.schema import LIST_OF_OBJECTS, error_response, file_responses
 from governance.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet
 from governance.models import Place, PlaceKind, Post, PostKind
 from governance.scoping import Action, subtree_q
@@ -574,7 +574,7 @@ class ReportViewSet(ScopedModelViewSet):
         report.refresh_from_db()
         return Response(self.get_serializer(report).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses=file_responses("csv", "xlsx", "pdf"))
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         """The report's file (CSV, XLSX or PDF); the download is recorded."""
