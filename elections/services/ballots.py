@@ -83,9 +83,7 @@ def _resolve_entry(
     settle_transfers(vote=vote, unit_ids=list(held_units(vote, entry)), day=day, now=now)
     held = held_units(vote, entry)
     if not held:
-        raise BallotRefused(
-            _("该业主已不再持有本次投票名册上的房屋（房屋已转让）。"), code="not_on_roll"
-        )
+        raise BallotRefused(_("该业主已不再持有本次投票名册上的房屋（房屋已转让）。"), code="not_on_roll")
     return entry, owner_id, held
 
 
@@ -354,7 +352,13 @@ def _cast(*, vote, channel, actor, owner_id, unit_id, ballot: dict, client, now,
         owner_id = Owner.objects.filter(person__user=actor).values_list("pk", flat=True).first()
         if owner_id is None:
             raise NotPermitted(_("您的账号未关联业主身份，请使用投票码或到现场投票。"))
-    code_holder = code_entry(code=voting_code, client=client, vote=vote).entry if voting_code else None
+    code_holder = None
+    if voting_code:
+        code = code_entry(code=voting_code, client=client, vote=vote)
+        # Before the vote's lock, everywhere (nothing else writes a code's row): one lock order, and a
+        # second ballot with the same code waits here until the first commits, then finds it cast.
+        VotingCode.objects.filter(pk=code.pk).update(used_at=now)
+        code_holder = code.entry
     where = {"owner_id": owner_id, "unit_id": unit_id, "code_holder": code_holder, "day": day}
     settled = _entry_if_settled(vote, **where)
     if settled is None:
@@ -374,8 +378,6 @@ def _cast(*, vote, channel, actor, owner_id, unit_id, ballot: dict, client, now,
         elif channel in PAPER_CHANNELS:
             # The serial entered, or the box finished, by another clerk meanwhile; or voting closed.
             checked["serial"], checked["box"] = _check_paper(vote, channel, ballot["paper_serial"], ballot["box"], late)
-    if voting_code:
-        VotingCode.objects.filter(vote=vote, entry=checked["entry"]).update(used_at=now)
     return _append(
         vote, channel=channel, actor=actor, checked=checked, reference=ballot["reference"], late=late, now=now
     )
