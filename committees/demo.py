@@ -1,4 +1,4 @@
-"""Demo data of the committees layer for the reference estate 南方上格林 (DOMAIN.md §8).
+"""Demo data of the committees layer for the reference estate 南方上格林 (docs/domain.md §8).
 
 The current owners' committee (9 members, 6 of them party members, chaired by the general
 branch secretary aged 73: 一肩挑), its supervision group, the property company with its

@@ -369,19 +369,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
 
-# Domain settings a district may change (DOMAIN.md marks them "configurable").
+# Domain settings a district may change (docs/domain.md marks them "configurable").
 GONGZHI = {
-    # Whether parking spaces with their own title count toward voting area (DOMAIN.md §4).
+    # Whether parking spaces with their own title count toward voting area (docs/domain.md §4).
     "PARKING_COUNTS_FOR_AREA": env.bool("GONGZHI_PARKING_COUNTS_FOR_AREA", default=True),
     # A register import still running after this long has lost its worker (100,000 units take seconds).
     "IMPORT_STALL_MINUTES": 120,
     # A tally still running after this long has lost its worker (80,000 ballots count in seconds), and a
     # tally pending this long lost its message (the broker was down): the beat job sends it again.
     "TALLY_STALL_MINUTES": 10,
-    # Owners' votes (DOMAIN.md §4–§5): notice and objection periods, one extension's limit,
+    # Owners' votes (docs/domain.md §4–§5): notice and objection periods, one extension's limit,
     # the committee's size bounds (odd); the filing deadline is COMMITTEE_FILING_DAYS.
     # The notice period runs from the day the vote entered notice (or a recorded earlier posting);
-    # assembly materials are posted at least 15 days before the vote (DOMAIN.md §5.2, the law's floor).
+    # assembly materials are posted at least 15 days before the vote (docs/domain.md §5.2, the law's floor).
     "VOTE_NOTICE_DAYS": 15,
     "VOTE_OBJECTION_DAYS": 7,
     "VOTE_EXTENSION_MAX_DAYS": 15,
@@ -395,7 +395,7 @@ GONGZHI = {
     # A district may allow a committee of 3 for estates of at most this many households.
     "COMMITTEE_SMALL_ESTATE_THREE": False,
     "COMMITTEE_SMALL_ESTATE_HOUSEHOLDS": 100,
-    # Owners' committees and the public-revenue ledger (DOMAIN.md §5–§7), amounts in yuan.
+    # Owners' committees and the public-revenue ledger (docs/domain.md §5–§7), amounts in yuan.
     "COMMITTEE_TERM_YEARS": 5,
     "COMMITTEE_FILING_DAYS": 30,
     "PARTY_MEMBER_SHARE_TARGET": (1, 2),
@@ -404,7 +404,7 @@ GONGZHI = {
     "SPENDING_DISCIPLINE_THRESHOLD": "50000.00",
     "SPLIT_PURCHASE_WINDOW_DAYS": 30,
     "LARGE_ITEM_THRESHOLD": "10000.00",
-    # Oversight (DOMAIN.md §6; oversight/, docs/oversight.md). The four musts: days after a meeting or an
+    # Oversight (docs/domain.md §6; oversight/, docs/oversight.md). The four musts: days after a meeting or an
     # assembly's close to record the party organization's attendance; days to give the opinion on a major
     # spending request (above MAJOR_SPENDING_THRESHOLD) before it is decided; days between supervision visits
     # of a running major project, and days after its start or acceptance to record them; the spot-check

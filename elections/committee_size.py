@@ -1,4 +1,4 @@
-"""How many members an owners' committee may have (DOMAIN.md §5.4): the one rule elections and committees share.
+"""How many members an owners' committee may have (docs/domain.md §5.4): the one rule elections and committees share.
 
 A committee has 5 to 11 members, an odd number. A district may allow 3 for estates of at
 most 100 households (``COMMITTEE_SMALL_ESTATE_THREE`` and ``COMMITTEE_SMALL_ESTATE_HOUSEHOLDS``).

@@ -1,4 +1,4 @@
-"""Demo data of the voting engine for 南方上格林 (DOMAIN.md §8).
+"""Demo data of the voting engine for 南方上格林 (docs/domain.md §8).
 
 - A filed owners' committee election from June 2023 (its result day is the committees
   demo's term start): 10 candidates for 9 seats, ballots through all five channels,
@@ -159,7 +159,7 @@ def _past_ballots(vote: Vote, candidates: list[int], secretary: User, clerk: Use
 
 
 def _past_election(estate: Place, secretary: User, clerk: User) -> Vote:
-    """The filed 2023 election (DOMAIN.md §8): nominated, reviewed, noticed, voted on every channel, filed."""
+    """The filed 2023 election (docs/domain.md §8): nominated, reviewed, noticed, voted on every channel, filed."""
     vote = services.vote_create(
         estate=estate,
         kind=VoteKind.COMMITTEE_ELECTION,

@@ -1,4 +1,4 @@
-"""The counting rules of DOMAIN.md §4 as exact integer arithmetic, and the shape of a result.
+"""The counting rules of docs/domain.md §4 as exact integer arithmetic, and the shape of a result.
 
 Areas enter as ``Decimal`` and are compared in hundredths of a square metre, as integers,
 by cross-multiplying: never a float, never a division.
@@ -69,7 +69,7 @@ def decide(
     counts: Counts,
     roll_changes: list[dict] | None = None,
 ) -> dict:
-    """Apply DOMAIN.md §4 (and §5.4 for seats) to aggregated counts and return the result's data.
+    """Apply docs/domain.md §4 (and §5.4 for seats) to aggregated counts and return the result's data.
 
     ``candidates`` are the eligible candidates as ``{"id", "is_party_member"}``. Among
     passing candidates the most-approved win: by approving owners, then approving area;

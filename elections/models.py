@@ -1,4 +1,4 @@
-"""Owners' votes: committee elections and assembly resolutions (DOMAIN.md §4 and §5).
+"""Owners' votes: committee elections and assembly resolutions (docs/domain.md §4 and §5).
 
 A ``Vote`` moves through its states by ``elections.services.vote_transition``; the roll is
 frozen into ``RollEntry`` rows when voting opens, ballots are appended to a hash chain,
@@ -50,7 +50,7 @@ class Threshold(models.TextChoices):
 
 
 class FollowUp(models.TextChoices):
-    """Why an election follows another (DOMAIN.md §5.4): a tie for the last seat, or seats left empty."""
+    """Why an election follows another (docs/domain.md §5.4): a tie for the last seat, or seats left empty."""
 
     RUNOFF = "runoff", _("决选（同票候选人）")
     BY_ELECTION = "by_election", _("补选（空缺名额）")
@@ -253,7 +253,7 @@ class TieMethod(models.TextChoices):
 
 
 class TieSettlement(AppendOnlyModel):
-    """How a tie for the last seats of an election was settled (DOMAIN.md §5.4: reported, never broken silently).
+    """How a tie for the last seats of an election was settled (docs/domain.md §5.4: reported, never broken silently).
 
     By a run-off among the tied candidates (a new vote following this one, whose elected fill
     the tied seats once it is final), or by the method the estate's rules of procedure name,
@@ -396,7 +396,7 @@ class RollSplit(AppendOnlyModel):
 
     Recorded when a ballot of either side is cast (or when the tally runs), and only while the
     entry giving up the units has no live ballot: a ballot already cast by the previous owner
-    stands (DOMAIN.md §4). ``new_owner`` says that the target entry was created for the buyer,
+    stands (docs/domain.md §4). ``new_owner`` says that the target entry was created for the buyer,
     who becomes one more counted owner.
     """
 
@@ -450,7 +450,7 @@ class Choice(models.TextChoices):
 
 
 class InvalidReason(models.TextChoices):
-    """Why a ballot that takes part approves nothing (DOMAIN.md §4: it still counts as taking part)."""
+    """Why a ballot that takes part approves nothing (docs/domain.md §4: it still counts as taking part)."""
 
     OVER_SEATS = "over_seats", _("所选人数超过应选名额")
     NOT_CANDIDATE = "not_candidate", _("选了非候选人")
@@ -481,7 +481,7 @@ class Ballot(AppendOnlyModel):
     cast_by_owner = models.ForeignKey(
         "residents.Owner", verbose_name=_("投票业主"), on_delete=models.PROTECT, null=True, related_name="+"
     )
-    # The registered, accepted proxy who cast it (DOMAIN.md §5.3: a proxy holds a written mandate).
+    # The registered, accepted proxy who cast it (docs/domain.md §5.3: a proxy holds a written mandate).
     proxy = models.ForeignKey(
         "Proxy", verbose_name=_("受托人"), on_delete=models.PROTECT, null=True, blank=True, related_name="ballots"
     )

@@ -150,7 +150,7 @@ def eligible_candidates(vote: Vote) -> list[dict]:
 
 
 def tally(vote: Vote) -> dict:
-    """Count ``vote`` from its frozen roll, the splits since, and its live ballots (DOMAIN.md §4)."""
+    """Count ``vote`` from its frozen roll, the splits since, and its live ballots (docs/domain.md §4)."""
     return decide(
         kind=vote.kind,
         threshold=vote.threshold,

@@ -1,4 +1,4 @@
-"""Demo data of the governance layer: Jiangbei district and the Nanfang Shanggelin estate (DOMAIN.md §8).
+"""Demo data of the governance layer: Jiangbei district and the Nanfang Shanggelin estate (docs/domain.md §8).
 
 Idempotent: every object is looked up by its natural key before it is created.
 """
@@ -107,7 +107,7 @@ def load(*, stdout) -> None:
         for name, community in communities.items()
     }
 
-    # The reference estate, exactly as DOMAIN.md §8 gives it.
+    # The reference estate, exactly as docs/domain.md §8 gives it.
     community = communities["南桥苑社区"]
     estate = ensure_place(PlaceKind.ESTATE, REFERENCE_ESTATE, community)
     general = ensure_org(OrgKind.ESTATE_GENERAL_BRANCH, "南方上格林小区党总支", estate, committees["南桥苑社区"])

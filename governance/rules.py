@@ -18,13 +18,13 @@ from governance.models import DistrictRule, Place
 
 # (lowest, highest) the law allows, for the rules it bounds; ``None`` leaves a side open.
 LAW_BOUNDS: dict[str, tuple[Any, Any]] = {
-    # DOMAIN.md §5.2: assembly materials are posted at least 15 days before the vote.
+    # docs/domain.md §5.2: assembly materials are posted at least 15 days before the vote.
     "VOTE_NOTICE_DAYS": (15, None),
     "VOTE_OBJECTION_DAYS": (1, None),
-    # DOMAIN.md §5.4: 5 to 11 members; 3 only where a district allows it for small estates.
+    # docs/domain.md §5.4: 5 to 11 members; 3 only where a district allows it for small estates.
     "COMMITTEE_SEATS_MIN": (5, 11),
     "COMMITTEE_SEATS_MAX": (5, 11),
-    # DOMAIN.md §5.6: a term is at most five years; filing within 30 days.
+    # docs/domain.md §5.6: a term is at most five years; filing within 30 days.
     "COMMITTEE_TERM_YEARS": (1, 5),
     "COMMITTEE_FILING_DAYS": (1, 30),
 }

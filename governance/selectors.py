@@ -97,7 +97,7 @@ def _roll_up(entry: dict) -> None:
 
 
 def coverage(place: Place) -> dict:
-    """Return the coverage of ``place`` (DOMAIN.md §3), per estate and rolled up its subtree.
+    """Return the coverage of ``place`` (docs/domain.md §3), per estate and rolled up its subtree.
 
     An estate is covered when it has a general branch, every building is covered by a
     building group, and it has an owners' committee (a current committee record) or a recorded

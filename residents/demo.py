@@ -1,4 +1,4 @@
-"""Demo data of the register: the reference estate 南方上格林 (DOMAIN.md §8).
+"""Demo data of the register: the reference estate 南方上格林 (docs/domain.md §8).
 
 480 flats in 26 buildings plus shops and parking spaces, with varied areas and area
 sources; the developer still holding unsold units and a few undelivered ones; buyers of

@@ -1,6 +1,6 @@
 """The register: property units, their owners over time, residents and party members.
 
-Every count of DOMAIN.md §4 reads this register through ``residents.selectors.voting_roll``.
+Every count of docs/domain.md §4 reads this register through ``residents.selectors.voting_roll``.
 """
 
 from decimal import Decimal, InvalidOperation
@@ -135,7 +135,7 @@ class PropertyUnit(models.Model):
         return unit_label(self.building.name, self.stairway, self.room)
 
     def apply_area_precedence(self) -> None:
-        """Set ``area`` and ``area_source`` from the best source present (DOMAIN.md §4)."""
+        """Set ``area`` and ``area_source`` from the best source present (docs/domain.md §4)."""
         for source in AREA_PRECEDENCE:
             value = getattr(self, f"{source}_area")
             if value is not None:

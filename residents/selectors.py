@@ -30,7 +30,7 @@ DEVELOPER_KEY = "developer"
 
 @dataclass(frozen=True)
 class RollEntry:
-    """One counted owner (DOMAIN.md §4): the units it holds, their owners, and the area it counts with.
+    """One counted owner (docs/domain.md §4): the units it holds, their owners, and the area it counts with.
 
     ``key`` is stable for the same register: ``developer`` for the developer's unsold and
     undelivered units together, otherwise ``u<lowest unit id>``.

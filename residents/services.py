@@ -88,7 +88,7 @@ def _unit_value(name: str, value):
 
 
 def _apply_areas(unit: PropertyUnit) -> None:
-    """Set the counted area from the best source present (DOMAIN.md §4)."""
+    """Set the counted area from the best source present (docs/domain.md §4)."""
     try:
         unit.apply_area_precedence()
     except ValueError:
@@ -130,7 +130,7 @@ def unit_create(
     contract_area: Decimal | None = None,
     delivered: bool = True,
 ) -> PropertyUnit:
-    """Register an exclusive unit (专有部分) in a building; its counted area follows DOMAIN.md §4."""
+    """Register an exclusive unit (专有部分) in a building; its counted area follows docs/domain.md §4."""
     _require_change(actor, building)
     _check_building(building)
     unit = PropertyUnit(

@@ -195,7 +195,7 @@ def votes_in_progress(place: Place) -> list[dict]:
                 "total_area": vote.roll_total_area,
                 "owner_share": percent(owners, total_owners),
                 "area_share": percent(cents, total_cents),
-                # DOMAIN.md §4: at least two thirds of the area and of the owners take part.
+                # docs/domain.md §4: at least two thirds of the area and of the owners take part.
                 "quorum_met": total_owners > 0 and 3 * owners >= 2 * total_owners and 3 * cents >= 2 * total_cents,
             }
         )

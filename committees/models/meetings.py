@@ -67,7 +67,7 @@ class Meeting(models.Model):
 
 
 class Decision(models.Model):
-    """A decision taken at a meeting; on a committee meeting it is counted by DOMAIN.md §5.7.
+    """A decision taken at a meeting; on a committee meeting it is counted by docs/domain.md §5.7.
 
     A decision on one of the matters of Civil Code Art. 278 is major; so is any decision its
     meeting marks as major (the community party organization must take part: 必参与).

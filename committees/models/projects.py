@@ -14,7 +14,7 @@ class Project(models.Model):
     """A renovation or works project of an estate, such as replacing the fire main.
 
     A project whose budget reaches the configured threshold is *major*: the community party
-    organization must supervise it through its life (四必, DOMAIN.md §6). Its life: registered
+    organization must supervise it through its life (四必, docs/domain.md §6). Its life: registered
     (planned dates and budget), started (``actual_start``), milestones reached, and accepted
     on completion (``accepted_on``, with the finish date and the actual cost).
     """

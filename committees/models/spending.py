@@ -1,4 +1,4 @@
-"""Spending of public revenue and its approvals (DOMAIN.md §6, §7)."""
+"""Spending of public revenue and its approvals (docs/domain.md §6, §7)."""
 
 from decimal import Decimal
 

@@ -160,7 +160,7 @@ def meeting_attach(*, meeting: Meeting, title: str, file, actor) -> MeetingAttac
 
 
 def committee_meeting_outcome(*, members_total: int, members_present: int, votes_for: int) -> tuple[bool, bool]:
-    """Return (quorate, passed) for a committee meeting (DOMAIN.md §5.7).
+    """Return (quorate, passed) for a committee meeting (docs/domain.md §5.7).
 
     More than half of the members must attend; a decision needs at least half of *all*
     members: 7 members, 4 present, 3 in favour fails.

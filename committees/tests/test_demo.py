@@ -1,4 +1,4 @@
-"""The demo reproduces the reference estate (DOMAIN.md §8) and loads idempotently."""
+"""The demo reproduces the reference estate (docs/domain.md §8) and loads idempotently."""
 
 import io
 from decimal import Decimal

@@ -25,12 +25,12 @@ from governance.scoping import Action, acting_user, require
 from residents.models import Owner, OwnerKind, Ownership
 from residents.selectors import party_member_person_ids
 
-# DOMAIN.md §5.1: in Jiangbei these bodies also send members.
+# docs/domain.md §5.1: in Jiangbei these bodies also send members.
 JIANGBEI_BODIES = (GroupBody.PARTY, GroupBody.PROPERTY_CENTRE, GroupBody.POLICE)
 
 
 def preparatory_group_refusal(members: list[dict]) -> str | None:
-    """Say which rule of DOMAIN.md §5.1 a group breaks, or return None if it keeps them all."""
+    """Say which rule of docs/domain.md §5.1 a group breaks, or return None if it keeps them all."""
     n = len(members)
     bodies = [m.get("body") for m in members]
     if any(b not in GroupBody.values for b in bodies):

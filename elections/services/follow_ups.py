@@ -1,4 +1,4 @@
-"""Completing an election's committee (DOMAIN.md §5.4): a tie settled, empty seats filled, before it is filed.
+"""Completing an election's committee (docs/domain.md §5.4): a tie settled, empty seats filled, before it is filed.
 
 A committee has 5 to 11 members, an odd number (``elections.committee_size``, the one rule).
 An election whose count leaves a tie for the last seats, or fewer members than a lawful

@@ -1,6 +1,6 @@
 """Proxies (委托投票): registered with the written mandate, accepted by staff who run the vote, then cast.
 
-DOMAIN.md §5.3: paper and proxy ballots are signed; a proxy holds a written mandate and votes
+docs/domain.md §5.3: paper and proxy ballots are signed; a proxy holds a written mandate and votes
 as instructed. Nobody casts another owner's ballot by typing a name: the mandate is uploaded
 and kept, staff accept it, and only then may that proxy cast that owner's ballot, online (as
 the user named) or on paper (by the name registered). One proxy represents at most

@@ -131,7 +131,7 @@ def candidate_link_fields(candidate: Candidate) -> dict:
 
 # Units that change hands during the vote ---------------------------------------------------------
 #
-# DOMAIN.md §4: if a unit changes hands during the vote, a ballot already cast by the previous
+# docs/domain.md §4: if a unit changes hands during the vote, a ballot already cast by the previous
 # owner stands; otherwise the new owner may vote. The roll frozen at opening is never changed:
 # a transfer is recorded as a split (a link of the chain) that moves the units from the
 # seller's entry to the buyer's, when a ballot of either side is cast or when the tally runs,

@@ -43,7 +43,7 @@ def notice_days(estate: Place) -> int:
 
 
 def _check_seats(seats: int | None, estate: Place) -> int:
-    """Refuse a number of seats that no lawful committee of ``estate`` could have (DOMAIN.md §5.4)."""
+    """Refuse a number of seats that no lawful committee of ``estate`` could have (docs/domain.md §5.4)."""
     if seats is None:
         raise ApplicationError(_("选举须指明应选名额。"), code="seats_invalid")
     refusal = committee_size_refusal(seats, estate)

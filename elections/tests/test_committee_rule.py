@@ -1,4 +1,4 @@
-"""A committee that breaks DOMAIN.md §5.4 is never filed (issue 9 item 10): a tie for the last seat is
+"""A committee that breaks docs/domain.md §5.4 is never filed (issue 9 item 10): a tie for the last seat is
 settled by a run-off or the rules of procedure; empty seats are filled by a by-election."""
 
 import datetime

@@ -1,4 +1,4 @@
-"""DOMAIN.md §4 at its boundaries, on the example base: 300 owners, 30,000 m² (areas in hundredths)."""
+"""docs/domain.md §4 at its boundaries, on the example base: 300 owners, 30,000 m² (areas in hundredths)."""
 
 from elections.law import Counts, decide, passes, quorum_met
 

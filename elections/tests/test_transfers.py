@@ -1,4 +1,4 @@
-"""Units that change hands during the vote (issue 9 items 1 and 2, DOMAIN.md §4).
+"""Units that change hands during the vote (issue 9 items 1 and 2, docs/domain.md §4).
 
 A ballot already cast by the previous owner stands; otherwise the new owner votes for the
 units they acquired, with those units' area, and the seller for the units still held. Only

@@ -152,7 +152,7 @@ class PlaceViewSet(TreeViewSet):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def coverage(self, request, pk=None):
-        """Coverage of the place's subtree (DOMAIN.md §3), per estate and rolled up (a building: its estate's)."""
+        """Coverage of the place's subtree (docs/domain.md §3), per estate and rolled up (a building: its estate's)."""
         place = self.get_object()
         if place.kind in (PlaceKind.COMPLEX, PlaceKind.BUILDING) and not (
             Place.objects.restrict(request.user, self.read_action).filter(pk=place.estate_id).exists()

@@ -22,7 +22,7 @@ class OrgFunction(models.TextChoices):
 
 
 class Organization(TreeNode):
-    """A party organization, attached to the place it serves (DOMAIN.md §3)."""
+    """A party organization, attached to the place it serves (docs/domain.md §3)."""
 
     ALLOWED_PARENTS = {
         OrgKind.COMMUNITY_COMMITTEE: (None,),

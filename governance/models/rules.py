@@ -6,7 +6,7 @@ from .trees import ScopedQuerySet
 
 
 class DistrictRule(models.Model):
-    """A district's own value for one configurable rule (DOMAIN.md marks them "configurable")."""
+    """A district's own value for one configurable rule (docs/domain.md marks them "configurable")."""
 
     district = models.ForeignKey(
         Place, verbose_name=_("区"), on_delete=models.CASCADE, related_name="rules", limit_choices_to={"level": 0}

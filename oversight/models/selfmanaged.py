@@ -1,4 +1,4 @@
-"""Self-management of old, street-side and abandoned estates (自治管理, DOMAIN.md §7).
+"""Self-management of old, street-side and abandoned estates (自治管理, docs/domain.md §7).
 
 The community leads; building heads (楼栋长) coordinate; residents and volunteers take turns on
 duty rosters (cleaning, parking order), and each turn is recorded as done or missed.

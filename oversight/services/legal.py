@@ -166,7 +166,7 @@ def audit_report(*, audit: Audit, findings: str, reported_on: datetime.date, act
 
 @transaction.atomic
 def audit_publish(*, audit: Audit, actor) -> Audit:
-    """Post the audit's report to the estate's owners (DOMAIN.md §7: posted for 30 days)."""
+    """Post the audit's report to the estate's owners (docs/domain.md §7: posted for 30 days)."""
     require(actor, Action.CHANGE, audit.estate.parent, message=AUDIT_RIGHT)
     audit = _locked(audit)
     if audit.state == AuditState.PLANNED:

@@ -314,7 +314,7 @@ class PlaceReportView(APIView):
 
 
 class VotingRollView(PlaceReportView):
-    """The voting roll of an estate on a day (DOMAIN.md §4): each counted owner with its units, area and owners."""
+    """The voting roll of an estate on a day (docs/domain.md §4): each counted owner with its units, area and owners."""
 
     allowed_actions = (Action.VIEW, Action.ENTER_BALLOT, Action.RUN_VOTE)
     place_kinds = (PlaceKind.ESTATE,)

@@ -1,4 +1,4 @@
-"""The demo register reproduces the reference estate's figures (DOMAIN.md §8) and loads idempotently."""
+"""The demo register reproduces the reference estate's figures (docs/domain.md §8) and loads idempotently."""
 
 import datetime
 import io

@@ -1,4 +1,4 @@
-"""The voting roll (DOMAIN.md §4): one counted owner per unit, merged by common owners, the developer as one."""
+"""The voting roll (docs/domain.md §4): one counted owner per unit, merged by common owners, the developer as one."""
 
 import datetime
 from decimal import Decimal
