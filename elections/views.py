@@ -124,6 +124,7 @@ def vote_page(request, pk: int):
             "vote": vote,
             "candidates": _candidates(vote),
             "may_vote": may_vote,
+            "voted_all": bool(voters) and all(v["voted"] for v in voters),
             "voters": voters,
             "unit_label": unit_label,
             "choices": Choice.choices,

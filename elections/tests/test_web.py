@@ -44,6 +44,23 @@ def test_logged_in_owner_votes_in_an_election(client, estate, ten_owners, cast):
     assert sorted(Ballot.objects.get(vote=vote).approve) == sorted(ids)
 
 
+def test_an_owner_who_has_voted_sees_it_on_the_vote_page_and_no_ballot(client, estate, ten_owners):
+    from governance.models import Role, RoleAssignment
+    from governance.tests.factories import UserFactory
+
+    unit, owner = ten_owners[0]
+    user = UserFactory(person=owner.person)
+    RoleAssignment.objects.create(user=user, role=Role.RESIDENT, place=estate)
+    vote = open_resolution(estate)
+    client.force_login(user)
+    assert 'id="ballot"' in client.get(f"/votes/{vote.pk}/").content.decode()
+    client.post(f"/votes/{vote.pk}/cast/", {"owner": owner.pk, "choice": "for"})
+    page = client.get(f"/votes/{vote.pk}/").content.decode()
+    assert 'id="voted"' in page and "您已投票" in page and unit.label in page
+    assert 'id="ballot"' not in page
+    assert Ballot.objects.filter(vote=vote).count() == 1
+
+
 def test_anonymous_visitor_without_a_code_is_sent_to_log_in_and_back(client, estate, ten_owners):
     vote = open_resolution(estate)
     response = client.get(f"/votes/{vote.pk}/")

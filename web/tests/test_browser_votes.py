@@ -101,6 +101,10 @@ def test_the_owner_votes_on_a_phone_sees_it_is_done_and_checks_the_receipt(scree
     receipt = s.page.locator("#receipt").inner_text().strip()
     assert len(receipt) == 12
     s.shot("receipt")
+    s.go(f"/votes/{vote.pk}/")  # the vote's page, opened again, says it is done
+    expect(s.page.locator("#voted")).to_contain_text("您已投票")
+    expect(s.page.locator("#ballot")).to_have_count(0)
+    s.shot("vote-done")
     s.go("/mine/")
     expect(s.page.locator(f"#vote-{vote.pk} ~ p.big")).to_have_text("✓ 您已投票")
     s.shot("voted")

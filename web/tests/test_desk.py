@@ -2,7 +2,7 @@
 
 import pytest
 
-from elections.models import Ballot, BallotBox, BallotVoid, PaperSerial
+from elections.models import Ballot, BallotBox, BallotVoid, PaperSerial, RollEntry, VotingCode
 from elections.tests.factories import open_election, open_resolution, register
 from governance.models import Place, Role, RoleAssignment
 from governance.tests.factories import UserFactory
@@ -48,6 +48,14 @@ def test_the_clerk_issues_serials_by_range_and_prints_them(cast, login, vote):
     assert "A0001" in printed and "A0010" in printed
 
 
+def test_the_clerk_prints_a_voting_code_slip_for_every_counted_owner_from_the_desk(cast, login, vote):
+    client = login(cast["clerk"])
+    assert f'href="/votes/{vote.pk}/codes/"' in client.get(f"/desk/{vote.pk}/").content.decode()
+    sheets = client.post(f"/votes/{vote.pk}/codes/").context["sheets"]
+    assert sum(len(sheet["slips"]) for sheet in sheets) == RollEntry.objects.filter(vote=vote).count() == 6
+    assert VotingCode.objects.filter(vote=vote).count() == 6
+
+
 def test_a_range_issued_twice_is_refused_by_its_field_and_nothing_is_issued_again(cast, login, vote):
     client = login(cast["clerk"])
     _issue(client, vote)
@@ -90,6 +98,7 @@ def test_a_unit_typed_wrong_is_named_by_the_unit_field(cast, login, vote):
     page = _enter(client, vote, "A0001", "9栋-909")
     assert page.status_code == 400
     assert 'id="id_e-unit_error"' in page.content.decode() and "9栋-909" in page.content.decode()
+    assert not Ballot.objects.filter(vote=vote).exists()
 
 
 def test_a_second_ballot_for_the_same_unit_names_the_unit_not_a_key(cast, login, vote, units):
