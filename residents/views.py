@@ -6,13 +6,14 @@ import io
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ApplicationError
 from governance.models import Place, PlaceKind
-from governance.scoping import Action
+from governance.scoping import Action, scope_ranges
 from residents import services
 from residents.identifiers import make_resident_id
 from residents.importer import COLUMNS
@@ -66,8 +67,15 @@ class ImportForm(forms.Form):
         self.fields["estate"].queryset = Place.objects.restrict(user, Action.CHANGE).filter(kind=PlaceKind.ESTATE)
 
 
+def _require_change_somewhere(user) -> None:
+    """The register's pages are for whoever may change a register somewhere; the others get 403, not an empty form."""
+    if scope_ranges(user, Action.CHANGE) == []:
+        raise PermissionDenied
+
+
 @login_required
 def import_new(request):
+    _require_change_somewhere(request.user)
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -86,6 +94,7 @@ def import_new(request):
         request,
         "residents/import_new.html",
         {"form": form, "jobs": jobs, "uses": UnitUse.choices, "area_sources": AreaSource.choices},
+        status=400 if form.is_bound else 200,  # shown again after a refusal: 400, like every form (docs/web.md)
     )
 
 
@@ -112,6 +121,7 @@ def import_detail(request, pk: int):
 @login_required
 def import_template(request, file_type: str):
     """The register file to fill in: the header every import expects and one example line."""
+    _require_change_somewhere(request.user)
     if file_type == "xlsx":
         from openpyxl import Workbook  # openpyxl loads slowly: only when a workbook is written
 
