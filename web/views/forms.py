@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -52,6 +53,15 @@ def _refuse(form, exc: ApplicationError) -> None:
     form._refusal_status = exc.status
 
 
+def writable_estate(user, estate: Place) -> Place:
+    """A form that writes to ``estate``: 403 for a reader without ``change`` there (an auditor, a reviewer).
+
+    The service decides the write; this only keeps a form the reader could never submit from being shown."""
+    if not can(user, Action.CHANGE, estate):
+        raise PermissionDenied
+    return estate
+
+
 def _estate_crumbs(estate: Place, tab: str, tab_label: str, here: str) -> list[dict]:
     return [
         {"name": estate.name, "url": reverse("web:estate", args=[estate.pk])},
@@ -66,7 +76,7 @@ def _estate_crumbs(estate: Place, tab: str, tab_label: str, here: str) -> list[d
 @login_required
 def meeting_new(request, pk: int):
     """Schedule (or record) a meeting of the estate."""
-    estate = readable_estate(request.user, pk)
+    estate = writable_estate(request.user, readable_estate(request.user, pk))
     form = cf.MeetingForm(request.POST or None, initial={"kind": MeetingKind.COMMITTEE})
     if request.method == "POST" and form.is_valid():
         try:
@@ -104,7 +114,7 @@ def meeting_manage(request, pk: int):
     meeting = get_object_or_404(
         Meeting.objects.restrict(request.user, Action.VIEW).select_related("estate", "committee"), pk=pk
     )
-    estate = meeting.estate
+    estate = writable_estate(request.user, meeting.estate)
     people = _meeting_people(meeting)
     attending = [str(pk) for pk in meeting.attendees.values_list("pk", flat=True)]
     forms = {
@@ -200,7 +210,7 @@ def meeting_manage(request, pk: int):
 @login_required
 def income_new(request, pk: int):
     """Record public-revenue income with its voucher."""
-    estate = readable_estate(request.user, pk)
+    estate = writable_estate(request.user, readable_estate(request.user, pk))
     accounts = committee_selectors.ledger_accounts(estate)
     form = cf.IncomeForm(request.POST or None, request.FILES or None, accounts=accounts)
     if request.method == "POST" and form.is_valid():
@@ -244,6 +254,7 @@ def _readable_transaction(user, pk: int) -> LedgerTransaction:
 def transaction_reverse(request, pk: int):
     """Reverse a ledger entry with the reason (the entry stays; its mirror image is posted)."""
     tx = _readable_transaction(request.user, pk)
+    writable_estate(request.user, tx.estate)
     form = cf.ReverseForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -286,7 +297,7 @@ def voucher(request, pk: int):
 @login_required
 def statement_new(request, pk: int):
     """Publish the quarterly statement of public revenue (the previous quarter by default)."""
-    estate = readable_estate(request.user, pk)
+    estate = writable_estate(request.user, readable_estate(request.user, pk))
     form = cf.StatementForm(request.POST or None, initial=cf.previous_quarter_initial())
     preview = None
     if form.is_valid():
@@ -323,7 +334,7 @@ def statement_new(request, pk: int):
 @login_required
 def spending_new(request, pk: int):
     """File a spending request; the approvals it needs follow from its amount."""
-    estate = readable_estate(request.user, pk)
+    estate = writable_estate(request.user, readable_estate(request.user, pk))
     accounts = committee_selectors.ledger_accounts(estate)
     form = cf.SpendingForm(request.POST or None, accounts=accounts)
     if request.method == "POST" and form.is_valid():
@@ -496,7 +507,7 @@ def spending_detail(request, pk: int):
 @login_required
 def contract_new(request, pk: int):
     """Record the estate's service contract with a property company."""
-    estate = readable_estate(request.user, pk)
+    estate = writable_estate(request.user, readable_estate(request.user, pk))
     companies = list(
         PropertyCompany.objects.filter(
             subtree_q(estate.parent, "place__") if estate.parent_id else subtree_q(estate, "place__")
