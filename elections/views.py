@@ -317,7 +317,10 @@ def roll_notice(request, pk: int):
     Paged, and searched by unit number: the entries that held a matching unit when the roll froze
     or hold it now (a buyer's entry after a transfer). A fixed number of queries per page.
     """
-    vote = _visible_vote(request, pk)
+    try:
+        vote = _visible_vote(request, pk)
+    except PermissionDenied:
+        return redirect_to_login(request.get_full_path())  # like the vote's page: log in, then come back
     query = request.GET.get("q", "").strip()[:60]
     rows = vote.roll.order_by("pk")
     if query:
