@@ -106,6 +106,9 @@ class OwnersCommitteeSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["election", "status", "ended_on", "entered_by_hand"]
         extra_kwargs = {"term_end": {"required": False}}
+        # No "one current committee per estate" validator: recording the next committee ends the
+        # current one (committee_record), so the model's constraint holds without refusing the request.
+        validators = []
 
     @extend_schema_field(CommitteeSummarySerializer)
     def get_summary(self, committee) -> dict:
