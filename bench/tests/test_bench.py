@@ -42,8 +42,12 @@ def test_the_bench_writes_each_figure_with_its_floor_ratio_and_target(tmp_path):
     readme.regenerate(output, page)
     text = page.read_text()
     assert "old" not in text and text.endswith("after\n")
-    assert "| figure | platform | floor (same run, same data) | ratio | target | met |" in text
+    assert "| figure | platform | floor (same run, same data) | ratio | target | met | load |" in text
     assert text.count("| units list") == 3
+    # The load the shared machine was under is written beside each figure, and a missed target says why.
+    assert all(isinstance(f["extra"]["load_average"], float) for f in data["figures"])
+    missed = [f for f in data["figures"] if f["met"] is False and f["key"].startswith("scoped_list_")]
+    assert text.count("**no**: DRF's serializer") == len(missed)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,6 +9,7 @@ makes everything smaller (CI). ``manage.py bench_readme`` turns the JSON into RE
 
 from __future__ import annotations
 
+import os
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -61,8 +62,11 @@ class Command(BaseCommand):
                 produced = self.run_figure(
                     key, world=world, scale=scale, repeat=repeat, city_scale=min(scale, city_scale)
                 )
+                load = round(os.getloadavg()[0], 1)
                 for figure in produced:
-                    self.log(figure.line())
+                    # The machine may be shared: the load beside each figure says how busy it was.
+                    figure.extra.setdefault("load_average", load)
+                    self.log(figure.line() + f" (load {load})")
                 figures.extend(produced)
                 self.log(f"  ({key}: {time.perf_counter() - t:.1f} s)")
         if not no_write:
