@@ -102,9 +102,12 @@ def capacity(data: dict) -> str:
     lines = []
     if "ballot_intake" in f:
         rate = f["ballot_intake"]["platform"]
+        load = (f["ballot_intake"].get("extra") or {}).get("load_average")
         lines.append(
             f"- **Ballots**: {rate:,.0f} ballots/s through one 2-core host (4 gunicorn workers and PostgreSQL on the "
-            f"same cores), about {rate / 4:,.0f}/s per web process. A vote day on which a tenth of a ten-million-unit "
+            "same cores"
+            + (f", the machine shared with other work at load {load}" if load else "")
+            + f"), about {rate / 4:,.0f}/s per web process. A vote day on which a tenth of a ten-million-unit "
             f"city's owners vote within the same two hours needs {CITY_UNITS / 10 / 7200:,.0f} ballots/s: "
             f"{max(1, round(CITY_UNITS / 10 / 7200 / max(rate, 1) + 0.5))} such web host(s), or more web processes on "
             "a larger database host."
