@@ -60,8 +60,8 @@ def table(data: dict) -> str:
 GAPS = {
     "scoped_list_": "DRF's serializer and six fixed round trips against one query; constant in scope and page "
     "(docs/performance.md, “Scoped lists”)",
-    "page_": "the district's 200,000 units counted on every load (a parallel scan) and ~40 round trips, "
-    "slowed by the shared machine's load (docs/performance.md, “Pages”)",
+    "page_": "every unit of the place counted on each load (a district's 200,000: a parallel scan) and ~40 "
+    "round trips, slowed by the shared machine's load (docs/performance.md, “Pages”)",
     "register_import": "Fernet encryption and the matching of people the floor does not do "
     "(docs/performance.md, “Register import”)",
     "roll_freeze": "the database's own floor for these rows exceeds the limit on this machine; the platform is "
