@@ -6,6 +6,7 @@ surface. Its rows are ``(method, route)``: an API route as the OpenAPI schema na
 Its columns are the roles of ``tests.world.ROLES``, each answer a status code:
 
 - 200/201/202/204: done; 302: a page redirects (anonymous visitors to the login page, forms after success);
+  302x: a page refuses by sending the visitor elsewhere with a message (nothing written);
 - 400: refused for its content (including a related object the role may not see, which DRF
   reports as "does not exist"); 401: the API without a login; 403: seen but not permitted;
   404: out of the role's scope, like a missing object; 405: method not allowed; 409: the record's
@@ -15,12 +16,20 @@ Anonymous API clients get 401 (the token scheme is announced); anonymous page vi
 to the login page (302), except pages meant for them (the login page, the voting-code box).
 
 Every request runs on the same world (``tests/world.py``) inside a savepoint that is rolled back,
-so each role acts on the same state; a write answered with anything but 2xx (or a page's 302 after
-success) must leave every table exactly as it was (``fingerprint``). The world is built once per
-module inside a transaction that is rolled back at the end.
+so each role acts on the same state; a write answered with anything but 2xx (or a logged-in page's
+302) must leave every table exactly as it was: PostgreSQL's per-transaction write counters
+(``pg_stat_xact_user_tables``) name the tables a request touched, and those are compared row by
+row with the world's digest (``changed_tables``). The world is built once per module inside a
+transaction that is rolled back at the end; a test is one row, its twelve requests in a row.
 
 An API operation in the schema, or a page in the URL configuration, without a row here fails
-``test_every_route_has_a_row``: a new endpoint cannot land without someone deciding who may use it.
+``test_every_route_has_a_row``: a new endpoint cannot land without someone deciding who may use it
+(``test_an_endpoint_added_without_a_row_is_named`` shows it with a fake route and page).
+
+Each row was read against the rights it states (``docs/*.md``, ``governance.scoping``, the apps'
+``rights.py``, issue 10); a comment says why where the answer may surprise. ``test_record``
+(opt-in: ``MATRIX_RECORD=<file>``) writes today's answers in the table's format, to review a change;
+the table is never generated from it. The Django admin (``/admin/``) is left to the admin's own tests.
 """
 
 from __future__ import annotations
@@ -32,7 +41,6 @@ import json
 import os
 import re
 import types
-from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
@@ -50,7 +58,6 @@ from rest_framework.test import APIClient
 from governance.models import User
 from tests.world import ROLES, build, pdf, png
 
-D = Decimal
 # The world lives in a module-wide transaction (the fixture ``world``); each test's own savepoint nests in it.
 pytestmark = pytest.mark.django_db
 
@@ -523,10 +530,20 @@ def _multipart(**data):
 
 # Request bodies of the writes, built afresh for each request (uploaded files are read once).
 def _bodies(w) -> dict:
-    today, now = w["today"], w["now"]
-    later = now + datetime.timedelta(days=20)
+    return (
+        _governance_bodies(w)
+        | _register_bodies(w)
+        | _vote_bodies(w)
+        | _committee_bodies(w)
+        | _ledger_bodies(w)
+        | _oversight_bodies(w)
+    )
+
+
+def _governance_bodies(w) -> dict:
+    """The governance writes (places, organizations, people, posts, users, roles)."""
+    today = w["today"]
     a = w["estate_a"].pk
-    acc = w["accounts"]
     return {
         ("POST", "/api/v1/auth/token/"): _json(username="nobody", password="wrong-password-1"),
         ("POST", "/api/v1/places/"): _json(kind="building", name="9栋", parent=a),
@@ -552,6 +569,14 @@ def _bodies(w) -> dict:
         # Issue 10 item 3: each role grants itself the district auditor's role.
         ("POST", "/api/v1/role-assignments/#self"): "self-grant",
         ("DELETE", "/api/v1/role-assignments/{id}/"): None,
+    }
+
+
+def _register_bodies(w) -> dict:
+    """The register's writes."""
+    today = w["today"]
+    a = w["estate_a"].pk
+    return {
         ("POST", "/api/v1/units/"): _json(
             building=w["building_a2"].pk, stairway="1", room="901", registered_area="88.00"
         ),
@@ -574,6 +599,15 @@ def _bodies(w) -> dict:
         ("PATCH", "/api/v1/party-members/{id}/"): _json(workplace="某设计院"),
         ("POST", "/api/v1/party-members/{id}/participations/"): _json(date=_date(today), activity="义务巡逻"),
         ("POST", "/api/v1/register-imports/"): _multipart(estate=a, file=_register_file()),
+    }
+
+
+def _vote_bodies(w) -> dict:
+    """The votes' writes."""
+    today, now = w["today"], w["now"]
+    later = now + datetime.timedelta(days=20)
+    a = w["estate_a"].pk
+    return {
         ("POST", "/api/v1/votes/"): _json(
             estate=a,
             kind="resolution",
@@ -620,6 +654,14 @@ def _bodies(w) -> dict:
         ),
         ("POST", "/api/v1/votes/{id}/transition/"): _json(to="notice"),
         ("POST", "/api/v1/votes/{id}/voting-codes/"): None,
+    }
+
+
+def _committee_bodies(w) -> dict:
+    """The committees' writes (meetings, property, projects)."""
+    today, now = w["today"], w["now"]
+    a = w["estate_a"].pk
+    return {
         ("POST", "/api/v1/committees/"): _json(
             estate=a,
             term_start=_date(today),
@@ -652,6 +694,15 @@ def _bodies(w) -> dict:
         ("POST", "/api/v1/projects/{id}/milestones/"): _json(title="试压"),
         ("POST", "/api/v1/projects/{id}/reach-milestone/"): _json(milestone=w["milestone"].pk, reached_on=_date(today)),
         ("POST", "/api/v1/projects/{id}/start/"): _json(on=_date(today)),
+    }
+
+
+def _ledger_bodies(w) -> dict:
+    """The ledger's and spending's writes."""
+    today = w["today"]
+    a = w["estate_a"].pk
+    acc = w["accounts"]
+    return {
         ("POST", "/api/v1/ledger/accounts/open/"): _json(estate=w["estate_b"].pk),
         # Issue 10 item 2: a direct posting that takes money out of the bank without approvals.
         ("POST", "/api/v1/ledger/transactions/"): _multipart(
@@ -687,6 +738,14 @@ def _bodies(w) -> dict:
         ("POST", "/api/v1/statements/publish/"): _json(
             estate=a, period_start=_date(w["next_period"][0]), period_end=_date(w["next_period"][1])
         ),
+    }
+
+
+def _oversight_bodies(w) -> dict:
+    """The oversight writes."""
+    today = w["today"]
+    a = w["estate_a"].pk
+    return {
         ("POST", "/api/v1/obligations/{id}/evidence/"): _json(done_on=_date(today), people="陈静"),
         ("POST", "/api/v1/obligations/{id}/waive/"): _json(reason="会议取消"),
         ("POST", "/api/v1/intervention-opinions/"): _json(opinion="请补充比价", project=w["project"].pk),
@@ -756,9 +815,13 @@ def _petition_file():
 
 # The pages: each URL name's address in the world (a variant after ``#``), and the form posted to it.
 def _pages(w) -> dict:
-    today = w["today"]
+    """Every page's address in the world (a variant after ``#``), and the form posted to it (``None``: no POST)."""
+    return _lower_pages(w) | _web_pages(w)
+
+
+def _lower_pages(w) -> dict:
+    """The pages of the lower apps: login, language, API docs, place, register, votes, committees' public pages."""
     a, vote = w["estate_a"].pk, w["vote_voting"].pk
-    meeting = w["meeting_open"].pk
     return {
         "login": ("/login/", _form(username="resident_a", password="wrong-password-1")),
         "logout": ("/logout/", _form()),
@@ -789,6 +852,15 @@ def _pages(w) -> dict:
         "committees:statement-detail": (f"/committees/statements/{w['statement'].pk}/", None),
         "committees:statement-pdf": (f"/committees/statements/{w['statement'].pk}/pdf/", None),
         "committees:statement-xlsx": (f"/committees/statements/{w['statement'].pk}/xlsx/", None),
+    }
+
+
+def _web_pages(w) -> dict:
+    """The pages of web/: each role's workspace, lists, forms, the desk, reports and the audit trail."""
+    today = w["today"]
+    a, vote = w["estate_a"].pk, w["vote_voting"].pk
+    meeting = w["meeting_open"].pk
+    return {
         "web:favicon": ("/favicon.ico", None),
         "web:mine": ("/mine/", None),
         "web:desk": ("/desk/", None),
@@ -865,9 +937,9 @@ def _form(**data):
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Refusals that are themselves records: a refused ballot is logged (who tried what, and why), a failed login is
-# counted (django-axes), a page's refusal is a message kept in the visitor's session until shown. These tables may
-# change on a refused write; nothing else may.
-REFUSAL_RECORDS = {"elections_refusedballot", "axes_accessattempt", "axes_accessfailurelog", "django_session"}
+# counted (django-axes). These tables may change on a refused write; nothing else may. (Sessions, where a page
+# keeps its refusal's message, are signed cookies here: no table.)
+REFUSAL_RECORDS = {"elections_refusedballot", "axes_accessattempt", "axes_accessfailurelog"}
 
 
 @functools.cache
@@ -941,9 +1013,9 @@ def table_digests(tables=None) -> dict[str, str]:
         return dict(cursor.fetchall())
 
 
-def changed_tables(w, counts_before: dict[str, int]) -> list[str]:
-    """The tables whose rows differ from the world's, among those PostgreSQL saw written since ``counts_before``."""
-    touched = [t for t, n in _write_counts().items() if n != counts_before.get(t, 0) and t not in REFUSAL_RECORDS]
+def changed_tables(w, before: dict[str, int], after: dict[str, int]) -> list[str]:
+    """The tables whose rows differ from the world's, among those whose write counters moved from ``before``."""
+    touched = [t for t, n in after.items() if n != before.get(t, 0) and t not in REFUSAL_RECORDS]
     now = table_digests(touched)
     return sorted(t for t in touched if now[t] != w["baseline"].get(t))
 
@@ -1002,20 +1074,21 @@ def _rows(w) -> dict:
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The world, built once for the module inside a transaction rolled back at its end; a client per role."""
+    """The world, built once for the module inside a transaction rolled back at its end; a client per role.
+
+    Sessions live in signed cookies here: a request reads no session row, and the matrix makes thousands."""
     media = tmp_path_factory.mktemp("media")
-    with override_settings(MEDIA_ROOT=media), django_db_blocker.unblock():
+    signed = "django.contrib.sessions.backends.signed_cookies"
+    with override_settings(MEDIA_ROOT=media, SESSION_ENGINE=signed), django_db_blocker.unblock():
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
             w = build()
-            clients = {}
-            for role in ROLES:
-                client = APIClient()
+            w["clients"] = {role: APIClient() for role in ROLES}
+            for role, client in w["clients"].items():
                 if role != "anonymous":
                     client.force_login(w["users"][role])
-                clients[role] = client
-            w["clients"] = clients
+            w["cookies"] = {role: copy.deepcopy(client.cookies) for role, client in w["clients"].items()}
             w["baseline"] = table_digests()
             w["rows"] = _rows(w)
             yield w
@@ -1045,20 +1118,27 @@ def _body_for(w, role: str, make_body):
 
 
 def answers(w, method: str, path: str, make_body) -> list[tuple[int, list[str]]]:
-    """Each role's status code, and the tables its request changed (the write rolled back after each role)."""
+    """Each role's status code, and the tables its request changed (the write rolled back after each role).
+
+    The write counters survive a rolled-back savepoint, so one reading after each request serves as the
+    next request's starting point."""
     out = []
+    counts = _write_counts() if method in WRITE_METHODS else None
     for role in ROLES:
         cache.clear()  # attempt counters and throttles: every cell starts afresh
         client = w["clients"][role]
-        cookies = copy.deepcopy(client.cookies)  # a logout or a cycled session must not leak into the next row
         sid = transaction.savepoint()
         try:
-            counts = _write_counts() if method in WRITE_METHODS else None
-            code = _send(client, method, path, _body_for(w, role, make_body)).status_code
-            out.append((code, changed_tables(w, counts) if counts is not None else []))
+            response = _send(client, method, path, _body_for(w, role, make_body))
+            changed = []
+            if counts is not None:
+                after = _write_counts()
+                changed, counts = changed_tables(w, counts, after), after
+            out.append((response.status_code, changed))
         finally:
             transaction.savepoint_rollback(sid)
-            client.cookies = cookies
+        if response.cookies:  # a login, a logout, a cycled session: the next row acts as the role again
+            client.cookies = copy.deepcopy(w["cookies"][role])
     return out
 
 
@@ -1141,10 +1221,10 @@ def test_a_refused_write_that_left_a_row_behind_is_seen(world):
     sid = transaction.savepoint()
     User.objects.filter(pk=world["users"]["resident_a"].pk).update(first_name="x")
     try:
-        assert changed_tables(world, counts) == ["governance_user"]
+        assert changed_tables(world, counts, _write_counts()) == ["governance_user"]
     finally:
         transaction.savepoint_rollback(sid)
-    assert changed_tables(world, counts) == []
+    assert changed_tables(world, counts, _write_counts()) == []  # counted as written, but the rows are as before
 
 
 @pytest.mark.skipif(not os.environ.get("MATRIX_RECORD"), reason="opt-in: MATRIX_RECORD=<file> writes today's answers")

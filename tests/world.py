@@ -24,7 +24,7 @@ from governance.models import OrgKind, PlaceKind, PostBody, PostKind, RoleAssign
 from governance.scoping import SYSTEM
 from governance.tests.factories import PersonFactory, district_world, org, place
 from oversight import services as oversight
-from oversight.models import DutyKind, NoticeKind
+from oversight.models import DutyKind, NoticeKind, Obligation
 from residents import services as residents
 from residents.models import Owner, Ownership, PropertyUnit, Skill
 
@@ -83,33 +83,37 @@ def _owner(unit: PropertyUnit, person) -> Owner:
     return owner
 
 
-def _fresh(places: dict) -> dict:
-    for p in places.values():
-        p.refresh_from_db()
-    return places
+def _fresh(w: dict) -> None:
+    """Read the places again (tree writes move their neighbours' positions)."""
+    for key in w["places"]:
+        w[key].refresh_from_db()
 
 
 def build() -> dict:
     """Build the world; return every object the matrix names, by key."""
-    today = timezone.localdate()
-    now = timezone.now()
-    w: dict = {}
+    w: dict = {"today": timezone.localdate(), "now": timezone.now()}
     places = district_world()
     estate_s = place(PlaceKind.ESTATE, "自管小区", places["community_a"], self_managed=True)
-    building_s = place(PlaceKind.BUILDING, "1栋", estate_s)
-    places.update(estate_s=estate_s, building_s=building_s)
-    _fresh(places)
+    places.update(estate_s=estate_s, building_s=place(PlaceKind.BUILDING, "1栋", estate_s))
     w.update(places)
-    a, b = places["estate_a"], places["estate_b"]
+    w["places"] = sorted(places)
+    for step in (_cast, _party, _register, _votes, _committees, _ledger, _oversight, _self_management, _notices):
+        _fresh(w)
+        step(w)
+    _fresh(w)
+    return w
 
-    # The cast ------------------------------------------------------------------------------------------
+
+def _cast(w: dict) -> None:
+    """One user per role of the matrix, and two users whose roles the matrix grants and withdraws."""
+    a, b = w["estate_a"], w["estate_b"]
     users = {
         "admin": _user("admin", is_superuser=True, is_staff=True),
-        "auditor": _user("auditor", "district_auditor", places["district"]),
-        "reviewer": _user("reviewer", "discipline_reviewer", places["street_a"]),
-        "street": _user("street", "street_staff", places["street_a"]),
-        "secretary_a": _user("secretary_a", "community_secretary", places["community_a"], is_staff=True),
-        "secretary_b": _user("secretary_b", "community_secretary", places["community_b"], is_staff=True),
+        "auditor": _user("auditor", "district_auditor", w["district"]),
+        "reviewer": _user("reviewer", "discipline_reviewer", w["street_a"]),
+        "street": _user("street", "street_staff", w["street_a"]),
+        "secretary_a": _user("secretary_a", "community_secretary", w["community_a"], is_staff=True),
+        "secretary_b": _user("secretary_b", "community_secretary", w["community_b"], is_staff=True),
         "committee": _user("committee", "committee_member", a),
         "clerk": _user("clerk", "clerk", a),
         "resident_a": _user("resident_a", "resident", a),
@@ -123,9 +127,12 @@ def build() -> dict:
     w["newcomer"] = _user("newcomer")
     RoleAssignment.objects.create(user=w["newcomer"], role="resident", place=a)
 
-    # Party organizations and posts ------------------------------------------------------------------------
-    w["community_committee_a"] = org(OrgKind.COMMUNITY_COMMITTEE, "南桥苑社区党委", places["community_a"])
-    _fresh(places)
+
+def _party(w: dict) -> None:
+    """Party organizations, a post, a person with personal data."""
+    a, users = w["estate_a"], w["users"]
+    w["community_committee_a"] = org(OrgKind.COMMUNITY_COMMITTEE, "南桥苑社区党委", w["community_a"])
+    _fresh(w)
     w["branch_a"] = org(OrgKind.ESTATE_GENERAL_BRANCH, "南方上格林党总支", a, w["community_committee_a"])
     # A branch with no members and no children: what a DELETE may remove.
     w["branch_empty"] = org(OrgKind.RESIDENT_BRANCH, "第九党支部", a, w["branch_a"])
@@ -139,10 +146,13 @@ def build() -> dict:
     w["person"] = governance.person_create(
         name="王芳", place=a, id_number="500105196001010017", phone="13800138000", actor=SYSTEM
     )
-    _fresh(places)
+    _fresh(w)
 
-    # The register -------------------------------------------------------------------------------------------
-    b1, b3 = places["building_a1"], places["building_b1"]
+
+def _register(w: dict) -> None:
+    """Units, owners, a resident, a party member and a register import."""
+    a, users, today = w["estate_a"], w["users"], w["today"]
+    b1, b3 = w["building_a1"], w["building_b1"]
     w["unit_a"] = _unit(b1, "101")
     w["owner_a"] = _owner(w["unit_a"], users["resident_a"].person)
     w["ownership_a"] = Ownership.objects.get(owner=w["owner_a"])
@@ -152,7 +162,7 @@ def build() -> dict:
     w["owner_proxied"], w["owner_paper"], w["owner_candidate"] = others[:3]
     w["unit_b"] = _unit(b3, "101")
     w["owner_b"] = _owner(w["unit_b"], users["resident_b"].person)
-    _owner(_unit(places["building_s"], "101"), PersonFactory(place=estate_s))
+    _owner(_unit(w["building_s"], "101"), PersonFactory(place=w["estate_s"]))
     w["resident"] = residents.resident_move_in(
         unit=w["unit_a"],
         person=users["resident_a"].person,
@@ -175,9 +185,12 @@ def build() -> dict:
         actor=SYSTEM,
         run=False,
     )
-    _fresh(places)
+    _fresh(w)
 
-    # Votes: a draft, an election in nomination, a resolution in voting ---------------------------------------------
+
+def _votes(w: dict) -> None:
+    """Votes: a draft, an election in nomination, a resolution in voting."""
+    a = w["estate_a"]
     w["vote_draft"] = make_vote(a, title="更换物业")
     election = make_vote(a, kind=VoteKind.COMMITTEE_ELECTION, seats=5, title="第二届业委会选举")
     elections.preparatory_group_record(vote=election, members=VALID_GROUP, actor=SYSTEM)
@@ -196,9 +209,12 @@ def build() -> dict:
     )
     elections.paper_serials_issue(vote=voting, serials=["P-001", "P-002"], actor=SYSTEM)
     w["box"] = elections.ballot_box_seal(vote=voting, label="流动票箱1", channel=Channel.MOBILE_BOX, actor=SYSTEM)
-    _fresh(places)
+    _fresh(w)
 
-    # Committees: the committee, its meetings, the ledger, spending, a statement, property, a project -------------
+
+def _committees(w: dict) -> None:
+    """The committee, its meetings, a supervision group, property, a project."""
+    a, b, today = w["estate_a"], w["estate_b"], w["today"]
     members = [PersonFactory(place=a) for _ in range(5)]
     kinds = [PostKind.CHAIR] + [PostKind.MEMBER] * 4
     w["committee"] = committees.committee_record(
@@ -235,7 +251,7 @@ def build() -> dict:
     w["group"] = committees.supervision_group_create(
         estate=a, term_start=datetime.date(2024, 1, 1), members=[w["owner_supervisor"]], actor=SYSTEM
     )
-    w["company"] = committees.property_company_create(name="某物业公司", place=places["community_a"], actor=SYSTEM)
+    w["company"] = committees.property_company_create(name="某物业公司", place=w["community_a"], actor=SYSTEM)
     w["contract"] = committees.service_contract_create(
         estate=a,
         company=w["company"],
@@ -248,6 +264,12 @@ def build() -> dict:
     w["project"] = committees.project_create(estate=a, title="消防主管改造", budget=D("300000"), actor=SYSTEM)
     w["milestone"] = committees.project_milestone_add(project=w["project"], title="管道进场", actor=SYSTEM)
     committees.project_start(project=w["project"], on=month_ago, actor=SYSTEM)
+
+
+def _ledger(w: dict) -> None:
+    """The ledger, spending requests at each stage, a published statement."""
+    a, users, today = w["estate_a"], w["users"], w["today"]
+    month_ago = today - datetime.timedelta(days=40)
 
     def spend(amount: str, stages: tuple) -> object:
         request = committees.spending_request_create(
@@ -282,15 +304,15 @@ def build() -> dict:
         following,
         (following + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1),
     )
-    _fresh(places)
+    _fresh(w)
 
-    # Oversight: obligations, opinions, rules, an audit, a petition, self-management, funds, reports, notices --------
-    oversight.obligations_for_meeting(meeting=meeting, actor=SYSTEM)
-    w["obligation"] = meeting.obligations.order_by("pk").first() if hasattr(meeting, "obligations") else None
-    if w["obligation"] is None:
-        from oversight.models import Obligation
 
-        w["obligation"] = Obligation.objects.filter(estate=a).order_by("pk").first()
+def _oversight(w: dict) -> None:
+    """Obligations, an opinion, rules, an audit, a petition, self-management, funds, a report."""
+    a, users, today = w["estate_a"], w["users"], w["today"]
+    month_ago = today - datetime.timedelta(days=40)
+    oversight.obligations_for_meeting(meeting=w["meeting"], actor=SYSTEM)
+    w["obligation"] = Obligation.objects.filter(estate=a).order_by("pk").first()
     w["opinion"] = oversight.intervention_record(
         opinion="请公开比价", spending_request=w["spending_to_supervise"], actor=users["reviewer"]
     )
@@ -327,8 +349,14 @@ def build() -> dict:
         petitioner_contact="13900139000",
         actor=SYSTEM,
     )
+
+
+def _self_management(w: dict) -> None:
+    """The self-managed estate's building head, volunteer, roster and shift; funds sent down; a commissioner."""
+    a, today, estate_s = w["estate_a"], w["today"], w["estate_s"]
+    month_ago = today - datetime.timedelta(days=40)
     w["building_head"] = oversight.building_head_appoint(
-        building=places["building_s"], person=PersonFactory(place=estate_s), start=month_ago, actor=SYSTEM
+        building=w["building_s"], person=PersonFactory(place=estate_s), start=month_ago, actor=SYSTEM
     )
     w["volunteer"] = oversight.volunteer_enrol(estate=estate_s, person=PersonFactory(place=estate_s), actor=SYSTEM)
     w["roster"] = oversight.duty_roster_create(
@@ -342,7 +370,7 @@ def build() -> dict:
     )
     committees.ledger_open(estate=estate_s, actor=SYSTEM)
     w["fund"] = oversight.fund_allocate(
-        community=places["community_a"],
+        community=w["community_a"],
         estate=estate_s,
         amount=D("5000.00"),
         purpose="楼道照明",
@@ -350,15 +378,20 @@ def build() -> dict:
         allocated_on=month_ago,
         actor=SYSTEM,
     )
-    cadre = PersonFactory(name="陈静", place=places["community_a"])
+    cadre = PersonFactory(name="陈静", place=w["community_a"])
     governance.post_create(
-        person=cadre, kind=PostKind.STAFF, body=PostBody.COMMUNITY_STAFF, place=places["community_a"], actor=SYSTEM
+        person=cadre, kind=PostKind.STAFF, body=PostBody.COMMUNITY_STAFF, place=w["community_a"], actor=SYSTEM
     )
     w["cadre"] = cadre
     w["commissioner"] = oversight.commissioner_appoint(estate=a, person=cadre, actor=SYSTEM)
+
+
+def _notices(w: dict) -> None:
+    """A report asked for by the auditor, and a notice for every user."""
+    a, users, today = w["estate_a"], w["users"], w["today"]
     w["report"] = oversight.report_request(
         kind="overview",
-        place=places["district"],
+        place=w["district"],
         start=datetime.date(today.year, 1, 1),
         end=today,
         format="csv",
@@ -370,7 +403,3 @@ def build() -> dict:
         )[0]
         for role, user in users.items()
     }
-    _fresh(places)
-    w["today"] = today
-    w["now"] = now
-    return w
