@@ -9,6 +9,7 @@ building heads, duty rosters and commissioners); the auditor writes nothing.
 
 import datetime
 
+from django import forms
 from django.db.models import Prefetch, Q
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -78,6 +79,26 @@ def _date_param(request, name: str, default: datetime.date | None = None) -> dat
         return datetime.date.fromisoformat(value)
     except ValueError as exc:
         raise ApplicationError(_("日期参数 %(name)s 应为 YYYY-MM-DD。") % {"name": name}, code="bad_date") from exc
+
+
+def _year_param(request, default: int) -> int:
+    """The ``year`` query parameter: a whole number a date can hold (1–9999), else 400 (a date past 9999 is a 500)."""
+    try:
+        year = int(request.query_params.get("year") or default)
+    except ValueError as exc:
+        raise ApplicationError(_("年份无效。"), code="bad_year") from exc
+    if not 1 <= year <= 9999:
+        raise ApplicationError(_("年份无效。"), code="bad_year")
+    return year
+
+
+class YearFilter(filters.NumberFilter):
+    """A year of a date column: a whole number from 1 to 9999 (a date cannot hold another), else 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, lookup_expr="year", min_value=1, max_value=9999, **kwargs)
 
 
 # Obligations -----------------------------------------------------------------------------
@@ -173,10 +194,7 @@ class PetitionSharesView(PlaceFiguresView):
     @extend_schema(parameters=[OpenApiParameter("year", OpenApiTypes.INT)], responses=OpenApiTypes.OBJECT)
     def get(self, request, pk):
         """The property-related share of all petitions of the year under the place, and its change."""
-        try:
-            year = int(request.query_params.get("year") or timezone.localdate().year)
-        except ValueError as exc:
-            raise ApplicationError(_("年份无效。"), code="bad_year") from exc
+        year = _year_param(request, timezone.localdate().year)
         return Response(selectors.petition_shares(self.place(request, pk), year))
 
 
@@ -191,10 +209,7 @@ class LegalOversightView(PlaceFiguresView):
     @extend_schema(parameters=[OpenApiParameter("year", OpenApiTypes.INT)], responses=OpenApiTypes.OBJECT)
     def get(self, request, pk):
         """Estates without public-revenue rules, each estate's revenue of the year, and the audits due."""
-        try:
-            year = int(request.query_params.get("year") or timezone.localdate().year - 1)
-        except ValueError as exc:
-            raise ApplicationError(_("年份无效。"), code="bad_year") from exc
+        year = _year_param(request, timezone.localdate().year - 1)
         return Response(selectors.legal_oversight(self.place(request, pk), year))
 
 
@@ -354,7 +369,7 @@ class AuditActionViewSet(ScopedReadOnlyViewSet):
 
 class PetitionFilter(filters.FilterSet):
     place = filters.NumberFilter(method=_subtree("place__"), label=_("地点（含下级）"))
-    year = filters.NumberFilter(field_name="received_on", lookup_expr="year")
+    year = YearFilter(field_name="received_on")
 
     class Meta:
         model = Petition
@@ -420,10 +435,7 @@ class PetitionViewSet(ScopedModelViewSet):
     def export(self, request):
         """A year's petitions under a place as CSV or XLSX, petitioners masked (the export is recorded)."""
         place = get_object_or_404(Place.objects.restrict(request.user, Action.VIEW), pk=query_id(request, "place"))
-        try:
-            year = int(request.query_params.get("year") or timezone.localdate().year)
-        except ValueError as exc:
-            raise ApplicationError(_("年份无效。"), code="bad_year") from exc
+        year = _year_param(request, timezone.localdate().year)
         fmt = request.query_params.get("file_type", "xlsx")
         content, _count = services.petitions_export(place=place, year=year, format=fmt, actor=request.user)
         response = HttpResponse(content, content_type=EXPORT_TYPES[fmt])

@@ -31,3 +31,19 @@ def test_the_petitions_export_declares_the_file_types_it_answers_and_its_404(api
     assert response.status_code == 200
     assert response["Content-Type"] in declared["200"]["content"]
     assert "404" in declared
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/petitions/?year=300000", "/api/v1/petitions/?year=0", "/api/v1/petitions/export/?year=300000"]
+)
+def test_a_year_no_date_can_hold_answers_400(api, cast, world, url):
+    response = api.as_user(cast["admin"]).get(f"{url}&place={world['district'].pk}")
+    assert response.status_code == 400
+    assert response.json()["code"] in ("invalid", "bad_year")
+
+
+@pytest.mark.parametrize("figure", ["petition-shares", "legal-oversight"])
+def test_a_figure_of_a_year_no_date_can_hold_answers_400(api, cast, world, figure):
+    response = api.as_user(cast["admin"]).get(f"/api/v1/places/{world['district'].pk}/{figure}/?year=300000")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "年份无效。", "code": "bad_year"}
