@@ -7,7 +7,8 @@ follows from what it takes and does, so the schema says it once here rather than
 - 400: the operation takes input (a body or query parameters);
 - 401 and 403: every operation (a missing or wrong token; a right the user lacks);
 - 404: the operation names an object in its path (out of scope answers like missing), or pages a list;
-- 409: the operation writes (the record's state refuses it).
+- 409: the operation writes (the record's state refuses it);
+- 415: the operation takes a body (sent without a content type, or in one it does not parse).
 
 A view may still declare an error of its own (``extend_schema(responses={429: ...})``); it is kept.
 
@@ -68,6 +69,7 @@ ERRORS = {
     "403": _("无权执行此操作。"),
     "404": _("未找到，或不在您的管辖范围内。"),
     "409": _("与记录的当前状态冲突。"),
+    "415": _("请求体的内容类型不受支持。"),
 }
 
 
@@ -110,6 +112,8 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("404")
         if self.method in WRITES:
             codes.append("409")
+        if "requestBody" in operation:
+            codes.append("415")
         responses = operation.setdefault("responses", {})
         for code in sorted(codes):
             if code not in responses:

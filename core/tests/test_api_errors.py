@@ -28,5 +28,11 @@ def test_the_schema_declares_the_error_format_for_what_an_operation_can_answer()
     retrieve = _responses("/api/v1/places/{id}/", "get")
     update = _responses("/api/v1/places/{id}/", "patch")
     assert set(retrieve) == {"200", "401", "403", "404"}
-    assert set(update) == {"200", "400", "401", "403", "404", "409"}
+    assert set(update) == {"200", "400", "401", "403", "404", "409", "415"}
     assert update["409"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def test_a_body_sent_without_a_content_type_answers_415_as_the_schema_declares(api, cast):
+    response = api.as_user(cast["admin"]).generic("POST", "/api/v1/places/", data=b"kind=estate", content_type="")
+    assert response.status_code == 415
+    assert "415" in _responses("/api/v1/places/", "post")
