@@ -375,6 +375,9 @@ GONGZHI = {
     "PARKING_COUNTS_FOR_AREA": env.bool("GONGZHI_PARKING_COUNTS_FOR_AREA", default=True),
     # A register import still running after this long has lost its worker (100,000 units take seconds).
     "IMPORT_STALL_MINUTES": 120,
+    # Work queued while the broker was unreachable (an import, a report) is sent again by its beat job once it has
+    # waited this long unclaimed; a job is claimed once, so a message that was only slow runs it once all the same.
+    "QUEUE_RESEND_MINUTES": 10,
     # A tally still running after this long has lost its worker (80,000 ballots count in seconds), and a
     # tally pending this long lost its message (the broker was down): the beat job sends it again.
     "TALLY_STALL_MINUTES": 10,

@@ -41,3 +41,9 @@ def build_report(report_id: int) -> str:
     if report is None:
         return "missing"
     return services.report_build(report=report).state
+
+
+@shared_task
+def reports_resend_pending() -> list[int]:
+    """Beat, every ten minutes: send again the reports whose message was lost while the broker was down."""
+    return services.reports_resend_pending(actor=SYSTEM)

@@ -23,11 +23,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, Conflict, NotPermitted
+from core.queueing import enqueue_on_commit, send_softly
 from core.uploads import check_upload
 from governance.audit import apply_changes, audit_record
 from governance.models import Organization, Person, Place, PlaceKind, User
 from governance.rules import rule
-from governance.scoping import EVERYWHERE, SYSTEM, Action, acting_user, require, scope_filter
+from governance.scoping import EVERYWHERE, SYSTEM, Action, acting_user, require, require_unrestricted, scope_filter
 from residents import importer
 from residents.events import ResidentsEvent
 from residents.exports import OwnerResource
@@ -565,7 +566,8 @@ def register_import_submit(
         # Imported here, not at the top: ``residents.tasks`` imports this module (a real cycle).
         from residents.tasks import register_import
 
-        transaction.on_commit(lambda: register_import.delay(job.pk))
+        # With the broker unreachable the job stays pending; ``register_imports_resend_pending`` sends it again.
+        enqueue_on_commit(register_import, job.pk)
     return job
 
 
@@ -641,6 +643,26 @@ def register_import_run(*, job: ImportJob) -> ImportJob:
         job.file.delete(save=False)
         job.save()
     return job
+
+
+def register_imports_resend_pending(*, actor, now: datetime.datetime | None = None) -> list[int]:
+    """Send again the jobs still pending ``QUEUE_RESEND_MINUTES`` after their submission; return their ids.
+
+    Their message was lost (the broker was unreachable when they were submitted, see
+    ``core.queueing``). Sending twice is safe: ``register_import_run`` claims a job once.
+    """
+    require_unrestricted(actor, _("只有平台或超级管理员能重新发送排队中的导入。"))
+    now = now or timezone.now()
+    waited = datetime.timedelta(minutes=rule("QUEUE_RESEND_MINUTES"))
+    ids = list(
+        ImportJob.objects.filter(state=ImportState.PENDING, created_at__lt=now - waited)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    # Imported here, not at the top: ``residents.tasks`` imports this module (a real cycle).
+    from residents.tasks import register_import
+
+    return [pk for pk in ids if send_softly(register_import, pk)]
 
 
 def register_imports_fail_stalled(*, actor, older_than: datetime.timedelta | None = None) -> int:

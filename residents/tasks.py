@@ -19,5 +19,6 @@ def register_import(job_id: int) -> str:
 
 @shared_task
 def register_imports_fail_stalled() -> int:
-    """Mark import jobs whose worker stopped as failed (beat, every ten minutes)."""
+    """Beat, every ten minutes: send again the jobs whose message was lost, and fail those whose worker stopped."""
+    services.register_imports_resend_pending(actor=SYSTEM)
     return services.register_imports_fail_stalled(actor=SYSTEM)

@@ -28,6 +28,8 @@ from elections import services
 from elections.models import Ballot, RollEntry, TallyState, Vote, VoteStatus
 from elections.tests.factories import open_resolution, register
 from governance.scoping import SYSTEM
+from oversight import services as oversight_services
+from oversight.models import Report, ReportState
 
 LATER = datetime.timedelta(minutes=11)  # past TALLY_STALL_MINUTES
 
@@ -71,6 +73,12 @@ def test_with_redis_down_the_web_takes_ballots_and_a_close_and_the_tally_runs_on
             assert status == 201, answer
             status, answer = web.request("POST", f"/api/v1/votes/{vote.pk}/close/", token=secretary)
             assert status == 202, answer
+            # Other queued work too: a report asked for is accepted and waits, pending, for its resend.
+            period = {"start": "2026-01-01", "end": "2026-06-30", "format": "csv"}
+            body = {"kind": "petitions", "place": estate.parent_id, **period}
+            status, answer = web.request("POST", "/api/v1/reports/", body, token=secretary)
+            assert status == 202, answer
+            report_id = answer["id"]
         vote.refresh_from_db()
         assert (vote.status, vote.tally_state, Ballot.objects.filter(vote=vote).count()) == (
             VoteStatus.COUNTING,
@@ -80,6 +88,9 @@ def test_with_redis_down_the_web_takes_ballots_and_a_close_and_the_tally_runs_on
         # The broker is back (the web processes above pointed at nothing); the beat job sends the tally again.
         assert services.tallies_recover(actor=SYSTEM, now=timezone.now() + LATER) == [vote.pk]
         _wait(lambda: Vote.objects.get(pk=vote.pk).tally_state == TallyState.DONE, 60, "the tally")
+        assert Report.objects.get(pk=report_id).state == ReportState.PENDING
+        assert oversight_services.reports_resend_pending(actor=SYSTEM, now=timezone.now() + LATER) == [report_id]
+        _wait(lambda: Report.objects.get(pk=report_id).state == ReportState.DONE, 60, "the report")
     assert Vote.objects.get(pk=vote.pk).latest_result.data["passed"] is True
 
 

@@ -36,7 +36,7 @@ from .obligations import (
     spot_check_periods,
 )
 from .petitions import petition_create, petition_reveal, petition_update, petitions_export, petitions_import
-from .reports import check_report_request, report_build, report_open, report_request
+from .reports import check_report_request, report_build, report_open, report_request, reports_resend_pending
 from .selfmanaged import building_head_appoint, duty_record, duty_roster_create, duty_shift_assign, volunteer_enrol
 from .supervision import intervention_record
 
@@ -84,6 +84,7 @@ __all__ = [
     "report_build",
     "report_open",
     "report_request",
+    "reports_resend_pending",
     "responsible_for",
     "revenue_rules_record",
     "spot_check_periods",

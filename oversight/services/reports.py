@@ -15,9 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, Conflict
+from core.queueing import enqueue_on_commit, send_softly
 from governance.audit import audit_record
 from governance.models import Place, PlaceKind
-from governance.scoping import SYSTEM, Action, acting_user, require
+from governance.rules import rule
+from governance.scoping import SYSTEM, Action, acting_user, require, require_unrestricted
 from oversight.events import OversightEvent
 from oversight.models import Report, ReportFormat, ReportKind, ReportState
 from oversight.reports import WRITERS, report_figures
@@ -60,8 +62,29 @@ def report_request(*, kind: str, place: Place, start: datetime.date, end: dateti
     # Imported here, not at the top: the tasks module imports these services.
     from oversight.tasks import build_report
 
-    transaction.on_commit(lambda: build_report.delay(report.pk))
+    # With the broker unreachable the report stays pending; ``reports_resend_pending`` sends it again.
+    enqueue_on_commit(build_report, report.pk)
     return report
+
+
+def reports_resend_pending(*, actor, now: datetime.datetime | None = None) -> list[int]:
+    """Send again the reports still pending ``QUEUE_RESEND_MINUTES`` after they were asked for; return their ids.
+
+    Their message was lost (the broker was unreachable, see ``core.queueing``). Building twice is
+    safe: ``report_build`` claims a report once. Run by the beat job as the system.
+    """
+    require_unrestricted(actor, _("只有平台或超级管理员能重新发送排队中的报表。"))
+    now = now or timezone.now()
+    waited = datetime.timedelta(minutes=rule("QUEUE_RESEND_MINUTES"))
+    ids = list(
+        Report.objects.filter(state=ReportState.PENDING, created_at__lt=now - waited)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    # Imported here, not at the top: the tasks module imports these services.
+    from oversight.tasks import build_report
+
+    return [pk for pk in ids if send_softly(build_report, pk)]
 
 
 def report_build(*, report: Report) -> Report:

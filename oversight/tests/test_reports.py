@@ -10,9 +10,12 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 from openpyxl import load_workbook
 
 from committees.tests.factories import committee
+from core.errors import NotPermitted
 from governance.scoping import SYSTEM
 from oversight import services
 from oversight.models import Report, ReportState
@@ -244,3 +247,34 @@ def test_a_real_worker_builds_a_requested_report(world, cast, shared_media, cele
         time.sleep(0.2)
     assert (report.state, report.progress) == (ReportState.DONE, 100), report.error
     assert load_workbook(io.BytesIO(report.file.read())).sheetnames[1] == "信访中物业类的占比"
+
+
+def _pending_report(world, cast, minutes_ago: int) -> Report:
+    report = Report.objects.create(
+        kind="petitions", place=fresh(world["district"]), start=START, end=END, format="csv", created_by=cast["admin"]
+    )
+    Report.objects.filter(pk=report.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=minutes_ago))
+    return report
+
+
+def test_a_report_left_pending_past_the_resend_time_is_sent_again_and_built(world, cast):
+    report = _pending_report(world, cast, minutes_ago=15)
+    assert services.reports_resend_pending(actor=SYSTEM) == [report.pk]
+    assert Report.objects.get(pk=report.pk).state == ReportState.DONE  # tasks run eagerly here
+
+
+def test_a_report_asked_for_a_moment_ago_is_left_to_its_own_message(world, cast):
+    report = _pending_report(world, cast, minutes_ago=2)
+    assert services.reports_resend_pending(actor=SYSTEM) == []
+    assert Report.objects.get(pk=report.pk).state == ReportState.PENDING
+
+
+def test_a_secretary_cannot_resend_pending_reports(world, cast):
+    report = _pending_report(world, cast, minutes_ago=15)
+    with pytest.raises(NotPermitted):
+        services.reports_resend_pending(actor=cast["secretary_a"])
+    assert Report.objects.get(pk=report.pk).state == ReportState.PENDING
+
+
+def test_the_resend_of_pending_reports_is_scheduled_in_beat(db):
+    assert PeriodicTask.objects.get(task="oversight.tasks.reports_resend_pending").enabled

@@ -193,3 +193,32 @@ def test_the_job_page_lists_the_units_whose_counted_area_changed(client, cast, e
     client.force_login(cast["secretary_a"])
     page = client.get(f"/register/imports/{job.pk}/").content.decode()
     assert "1栋-1单元-101" in page and "88.00 m²" in page and "89.50 m²" in page and "优先于原来计入的实测面积" in page
+
+
+def _submitted(job, minutes_ago: int):
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=minutes_ago))
+
+
+def test_a_job_left_pending_past_the_resend_time_is_sent_again_and_runs(estate):
+    job = _job(estate, [register_row()])
+    _submitted(job, minutes_ago=15)
+    assert services.register_imports_resend_pending(actor=SYSTEM) == [job.pk]
+    job.refresh_from_db()
+    assert job.state == ImportState.DONE and PropertyUnit.objects.count() == 1  # tasks run eagerly here
+
+
+def test_a_job_submitted_a_moment_ago_is_left_to_its_own_message(estate):
+    job = _job(estate, [register_row()])
+    _submitted(job, minutes_ago=2)
+    assert services.register_imports_resend_pending(actor=SYSTEM) == []
+    job.refresh_from_db()
+    assert job.state == ImportState.PENDING and not PropertyUnit.objects.exists()
+
+
+def test_a_secretary_cannot_resend_pending_imports(estate, cast):
+    job = _job(estate, [register_row()])
+    _submitted(job, minutes_ago=15)
+    with pytest.raises(NotPermitted):
+        services.register_imports_resend_pending(actor=cast["secretary_a"])
+    job.refresh_from_db()
+    assert job.state == ImportState.PENDING and not PropertyUnit.objects.exists()
