@@ -301,11 +301,13 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/building-heads/"): "401 400 400 400 400 400 201 400 201 403 403 201",
     # The community's cadre as commissioner of the self-managed estate: community and street.
     ("POST", "/api/v1/commissioners/"): "401 400 400 400 400 400 201 400 201 403 403 201",
-    # Recording the next committee of estate A ends the current one (docs/committees.md: change at the
-    # estate); without `validators = []` on the serializer the one-current-committee validator answered 400.
-    ("POST", "/api/v1/committees/"): "401 400 400 400 201 400 201 400 201 403 403 201",
+    # Recording the next committee of estate A ends the current one: the community's record (secretary, street),
+    # not the committee's, which could replace itself by hand (it answered 201 to a committee member).
+    # Without `validators = []` on the serializer the one-current-committee validator answered 400 to all.
+    ("POST", "/api/v1/committees/"): "401 400 400 400 403 400 201 400 201 403 403 201",
     ("POST", "/api/v1/committees/{id}/assign-post/"): "401 403 404 403 200 403 200 404 200 403 403 200",
-    ("POST", "/api/v1/committees/{id}/file/"): "401 403 404 403 200 403 200 404 200 403 403 200",
+    # The filing with the street is recorded by the community or the street, not by the committee filed.
+    ("POST", "/api/v1/committees/{id}/file/"): "401 403 404 403 403 403 200 404 200 403 403 200",
     ("POST", "/api/v1/duty-rosters/"): "401 400 400 400 400 400 201 400 201 403 403 201",
     ("POST", "/api/v1/duty-shifts/"): "401 400 400 400 400 400 201 400 201 403 403 201",
     # The shift is next week: the rights pass, the date refuses it (400 future_date).

@@ -106,6 +106,18 @@ def _end_previous_term(
     return keep
 
 
+def _require_community(actor, estate: Place) -> None:
+    """Refuse (403) an actor who may not change ``estate``'s community: who records, ends and files a committee.
+
+    The community's secretary and the street keep the record of who the committee is; a committee member may
+    not, or they could replace their own committee by hand (ending the elected one) or file it themselves.
+    """
+    community = estate.parent if estate.parent_id else estate
+    require(
+        actor, Action.CHANGE, community, message=_("业委会的产生、终止和备案由社区和街道登记，业委会成员不能自行登记。")
+    )
+
+
 @transaction.atomic
 def committee_record(
     *,
@@ -134,7 +146,7 @@ def committee_record(
     3 where the district allows it for a small estate; an elected committee may have fewer
     members than its ``seats`` (vacancies), never more. At most one chair.
     """
-    require(actor, Action.CHANGE, estate)
+    _require_community(actor, estate)
     require_estate(estate)
     _check_members(estate, members, seats)
     term_end = _term_end(estate, term_start, term_end)
@@ -194,7 +206,7 @@ def committee_end(
     *, committee: OwnersCommittee, on: datetime.date, actor, keep: Iterable[Post] = ()
 ) -> OwnersCommittee:
     """End a committee's term on ``on`` and end its members' posts (except those in ``keep``)."""
-    require(actor, Action.CHANGE, committee.estate)
+    _require_community(actor, committee.estate)
     kept = {p.pk for p in keep}
     on = max(on, committee.term_start)
     for post in Post.objects.current(on).filter(pk__in=committee.posts.values("pk")).exclude(pk__in=kept):
@@ -215,7 +227,7 @@ def committee_record_from_election(*, vote: Vote, elected: Sequence[int], actor,
     (``committee_assign_post``). The committee's filing is the election's. ``filed_by`` is
     who filed the election, kept in the audit data when the platform records the committee.
     """
-    require(actor, Action.CHANGE, vote.estate)
+    _require_community(actor, vote.estate)
     if vote.kind != VoteKind.COMMITTEE_ELECTION:
         raise ApplicationError(_("只有业委会选举才产生业委会。"), code="not_an_election")
     existing = OwnersCommittee.objects.filter(election=vote).first()
@@ -288,7 +300,7 @@ def committee_assign_post(
 @transaction.atomic
 def committee_file(*, committee: OwnersCommittee, filed_on: datetime.date, reference: str, actor) -> OwnersCommittee:
     """Record the committee's filing (备案) with the street office."""
-    require(actor, Action.CHANGE, committee.estate)
+    _require_community(actor, committee.estate)
     if not reference.strip():
         raise ApplicationError(_("请填写备案文号。"), code="reference_required")
     if filed_on < committee.term_start:

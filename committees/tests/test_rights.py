@@ -173,17 +173,17 @@ CALLS = {
             members=[(p, PostKind.MEMBER) for p in people(5, s["estate"])],
             actor=a,
         ),
-        NOT_CHANGERS,
+        (*NOT_CHANGERS, "committee_member"),  # the community keeps the committee's record
     ),
     "committee_end": (
         lambda s, a: services.committee_end(committee=s["board"], on=datetime.date(2026, 3, 1), actor=a),
-        NOT_CHANGERS,
+        (*NOT_CHANGERS, "committee_member"),  # the community keeps the committee's record
     ),
     "committee_record_from_election": (
         lambda s, a: services.committee_record_from_election(
             vote=s["vote"], elected=[o.pk for o in s["owners"]], actor=a
         ),
-        NOT_CHANGERS,
+        (*NOT_CHANGERS, "committee_member"),  # the community keeps the committee's record
     ),
     "committee_assign_post": (
         lambda s, a: services.committee_assign_post(
@@ -195,7 +195,7 @@ CALLS = {
         lambda s, a: services.committee_file(
             committee=s["board"], filed_on=datetime.date(2025, 1, 20), reference="备〔2025〕1号", actor=a
         ),
-        NOT_CHANGERS,
+        (*NOT_CHANGERS, "committee_member"),  # the community keeps the committee's record
     ),
     "supervision_group_create": (
         lambda s, a: services.supervision_group_create(
