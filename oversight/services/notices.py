@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import NotPermitted
+from core.queueing import enqueue_on_commit
 from governance.audit import apply_changes, audit_record
 from governance.models import Place, Role, RoleAssignment, User
 from governance.scoping import SYSTEM, is_unrestricted
@@ -83,7 +84,8 @@ def notify(
         # Imported here, not at the top: the tasks module imports these services.
         from oversight.tasks import email_notices
 
-        transaction.on_commit(lambda: email_notices.delay(ids))
+        # With the broker unreachable the e-mail is not sent; the notice itself stands in the web and the digests.
+        enqueue_on_commit(email_notices, ids)
     return created
 
 

@@ -110,4 +110,9 @@ def test_the_sweep_command_refuses_a_future_date():
 
 def test_the_beat_jobs_are_scheduled():
     tasks = set(PeriodicTask.objects.filter(task__startswith="oversight.").values_list("task", flat=True))
-    assert tasks == {"oversight.tasks.oversight_sweep", "oversight.tasks.daily_digest", "oversight.tasks.weekly_digest"}
+    assert tasks == {
+        "oversight.tasks.oversight_sweep",
+        "oversight.tasks.daily_digest",
+        "oversight.tasks.weekly_digest",
+        "oversight.tasks.reports_resend_pending",
+    }
