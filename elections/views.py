@@ -40,6 +40,7 @@ from elections.services.codes import normalized
 from elections.services.proxies import is_accepted_proxy_in
 from governance.scoping import Action, can
 from residents.models import PropertyUnit
+from residents.selectors import units_matching
 
 SESSION_CODES = "elections_voting_codes"
 
@@ -299,18 +300,6 @@ def paper_entry(request, pk: int):
 ROLL_PAGE = 100  # roll entries per page of the notice: an estate's roll runs to thousands
 
 
-def _units_matching(vote: Vote, query: str):
-    """The estate's units a search names: ``101`` (a room or a building), ``3栋``, ``3栋-101``, ``3栋-2单元-101``."""
-    parts = [p.strip() for p in query.replace("－", "-").split("-") if p.strip()]
-    units = PropertyUnit.objects.filter(estate=vote.estate)
-    if len(parts) <= 1:
-        word = parts[0] if parts else ""
-        return units.filter(Q(room=word) | Q(building__name=word) | Q(building__name=f"{word}栋"))
-    building = Q(building__name=parts[0]) | Q(building__name=f"{parts[0]}栋")
-    units = units.filter(building, room=parts[-1])
-    return units.filter(stairway=parts[1].removesuffix("单元")) if len(parts) == 3 else units
-
-
 def roll_notice(request, pk: int):
     """The frozen roll as a public notice: unit numbers and areas of each counted owner, never names.
 
@@ -324,7 +313,7 @@ def roll_notice(request, pk: int):
     query = request.GET.get("q", "").strip()[:60]
     rows = vote.roll.order_by("pk")
     if query:
-        units = _units_matching(vote, query).values("pk")
+        units = units_matching(PropertyUnit.objects.filter(estate=vote.estate), query).values("pk")
         rows = rows.filter(
             Q(pk__in=RollUnit.objects.filter(vote=vote, unit__in=units).values("entry_id"))
             | Q(pk__in=RollSplitUnit.objects.filter(vote=vote, unit__in=units).values("split__target_id"))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery
+from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -164,6 +164,44 @@ def own_unit_ids(user, on: datetime.date | None = None):
     PostgreSQL test every unit of the register against both subqueries (issue 13).
     """
     return PropertyUnit.objects.filter(pk__in=own_unit_id_list(user, on)).values("pk")
+
+
+def units_matching(units, query: str):
+    """The units among ``units`` a search names by short form: ``101`` (a room or a building), ``3栋``,
+    ``3栋-101``, ``3栋-2单元-101`` (the building's ``栋`` may be left out, a full-width dash is a dash)."""
+    parts = [p.strip() for p in query.replace("－", "-").split("-") if p.strip()]
+    if len(parts) <= 1:
+        word = parts[0] if parts else ""
+        return units.filter(Q(room=word) | Q(building__name=word) | Q(building__name=f"{word}栋"))
+    building = Q(building__name=parts[0]) | Q(building__name=f"{parts[0]}栋")
+    units = units.filter(building, room=parts[-1])
+    return units.filter(stairway=parts[1].removesuffix("单元")) if len(parts) == 3 else units
+
+
+def register_rows(units, on: datetime.date | None = None):
+    """``units`` with what the register's list shows of each on ``on``, for a page of them in three queries.
+
+    Joined: the estate and the building. Annotated: ``residents_count`` (people living there),
+    ``party_count`` (those of them in the party register) and ``occupancy`` (the latest occupancy
+    state, ``None`` when never recorded: vacant), each a subquery per row of the page only.
+    Prefetched: ``current_ownerships`` with the owner's person (names only: ID and phone numbers
+    are not for a list). The count, the page and the owners: three queries whatever the scope.
+    """
+    on = on or timezone.localdate()
+    living = Resident.objects.current(on).filter(unit=OuterRef("pk")).order_by().values("unit")
+    residents = living.annotate(n=Count("pk")).values("n")
+    party = living.filter(person__party_member__isnull=False).annotate(n=Count("pk")).values("n")
+    occupancy = Occupancy.objects.filter(unit=OuterRef("pk"), since__lte=on).order_by("-since").values("state")[:1]
+    owners = Ownership.objects.active_on(on).select_related("owner__person").order_by("start", "pk")
+    return (
+        units.select_related("estate", "building")
+        .annotate(
+            residents_count=Coalesce(Subquery(residents, output_field=IntegerField()), 0),
+            party_count=Coalesce(Subquery(party, output_field=IntegerField()), 0),
+            occupancy=Subquery(occupancy),
+        )
+        .prefetch_related(Prefetch("ownerships", queryset=owners, to_attr="current_ownerships"))
+    )
 
 
 def units_in(place: Place):

@@ -1,4 +1,5 @@
-"""Web pages of the register: upload a register file and watch its import; the template to fill in."""
+"""Web pages of the register: the units in the user's scope and one unit's owners and residents; upload a register
+file and watch its import; the template to fill in."""
 
 import csv
 import datetime
@@ -7,17 +8,23 @@ import io
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Length
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ApplicationError
 from governance.models import Place, PlaceKind
 from governance.scoping import Action, scope_ranges
-from residents import services
+from residents import selectors, services
 from residents.identifiers import make_resident_id
 from residents.importer import COLUMNS
-from residents.models import AreaSource, ImportJob, UnitUse
+from residents.models import AreaSource, ImportJob, PartyMember, PropertyUnit, UnitUse
 
 # The figures of a finished import, by the key the importer stores them under (residents/importer/writing.py).
 SUMMARY_LABELS = {
@@ -148,3 +155,95 @@ def import_template(request, file_type: str):
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="register-template.{file_type}"'
     return response
+
+
+# The register itself: units, owners, residents ------------------------------------------------------------
+
+REGISTER_PAGE = 50
+
+
+def _require_view_somewhere(user) -> None:
+    """The register is read by whoever may read everything somewhere (staff, the committee, the auditor and the
+    reviewer); an owner reads their own units on their own page (``/mine/``), a clerk the roll's public notice."""
+    if scope_ranges(user, Action.VIEW) == []:
+        raise PermissionDenied
+
+
+def _register_crumbs(estate: Place | None = None, last: str = "") -> list[dict]:
+    """登记册 › estate › unit: each a page the user opened the current one through, so one they may open."""
+    crumbs = [{"name": _("登记册"), "url": reverse("residents:register")}]
+    if estate is not None:
+        url = f"{reverse('residents:register')}?{urlencode({'estate': estate.pk})}"
+        crumbs.append({"name": estate.name, "url": url})
+    if last:
+        crumbs.append({"name": last, "url": ""})
+    return crumbs
+
+
+@login_required
+def register(request):
+    """The units in the user's scope, by estate and searched by short form (``101``, ``3栋``, ``3栋-2单元-101``).
+
+    Owners by name only (ID and phone numbers never appear on a list), residents and party members counted,
+    the latest occupancy; fifty a page, in a fixed number of queries whatever the scope (``register_rows``).
+    """
+    _require_view_somewhere(request.user)
+    estates = list(
+        Place.objects.restrict(request.user, Action.VIEW).filter(kind=PlaceKind.ESTATE).order_by("name", "pk")
+    )
+    units = PropertyUnit.objects.restrict(request.user, Action.VIEW)
+    estate = None
+    value = request.GET.get("estate", "")
+    if value:
+        estate = next((e for e in estates if str(e.pk) == value), None)
+        if estate is None:
+            raise Http404  # not an estate in the user's scope: like a missing one
+        units = units.filter(estate=estate)
+    query = request.GET.get("q", "").strip()[:60]
+    if query:
+        units = selectors.units_matching(units, query)
+    units = units.order_by("estate__name", "estate_id", "building_id", "stairway", Length("room"), "room", "pk")
+    page = Paginator(selectors.register_rows(units), REGISTER_PAGE).get_page(request.GET.get("page"))
+    params = {k: v for k, v in (("estate", value), ("q", query)) if v}
+    return render(
+        request,
+        "residents/register.html",
+        {
+            "estates": estates,
+            "estate": estate,
+            "q": query,
+            "page": page,
+            "pager_query": urlencode(params),
+            "may_import": scope_ranges(request.user, Action.CHANGE) != [],
+            "crumbs": _register_crumbs(estate) if estate else [],
+        },
+    )
+
+
+@login_required
+def unit_detail(request, pk: int):
+    """One unit: its owners over time with their shares, who lives there, its occupancy; out of scope: 404."""
+    _require_view_somewhere(request.user)
+    unit = get_object_or_404(
+        PropertyUnit.objects.restrict(request.user, Action.VIEW).select_related("estate", "building"), pk=pk
+    )
+    today = timezone.localdate()
+    ownerships = list(unit.ownerships.select_related("owner__person").order_by("-start", "-pk"))
+    residents = list(
+        unit.residents.select_related("person")
+        .annotate(party=Exists(PartyMember.objects.filter(person=OuterRef("person"))))
+        .order_by("-start", "-pk")
+    )
+    for row in [*ownerships, *residents]:
+        row.current = row.start <= today and (row.end is None or row.end > today)
+    return render(
+        request,
+        "residents/unit.html",
+        {
+            "unit": unit,
+            "ownerships": ownerships,
+            "residents": residents,
+            "occupancy": list(unit.occupancy_states.order_by("-since")),
+            "crumbs": _register_crumbs(unit.estate, unit.label),
+        },
+    )

@@ -130,7 +130,9 @@ def navigation(rights: Rights) -> list[NavItem]:
         items.append(NavItem("estates", _("小区"), reverse("web:estates")))
     if rights.queue:
         items.append(NavItem("queue", _("待办审批"), reverse("web:queue")))
-    if rights.change:
+    if rights.view:
+        items.append(NavItem("register", _("登记册"), reverse("residents:register")))
+    elif rights.change:
         items.append(NavItem("register", _("登记册"), reverse("residents:import-new")))
     if rights.view:
         items.append(NavItem("reports", _("报告"), reverse("web:reports")))
