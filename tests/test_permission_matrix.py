@@ -535,14 +535,14 @@ def _multipart(**data):
 
 
 # Request bodies of the writes, built afresh for each request (uploaded files are read once).
-def _bodies(w) -> dict:
+def _body_tables() -> tuple:
     return (
-        _governance_bodies(w)
-        | _register_bodies(w)
-        | _vote_bodies(w)
-        | _committee_bodies(w)
-        | _ledger_bodies(w)
-        | _oversight_bodies(w)
+        _governance_bodies,
+        _register_bodies,
+        _vote_bodies,
+        _committee_bodies,
+        _ledger_bodies,
+        _oversight_bodies,
     )
 
 
@@ -820,11 +820,7 @@ def _petition_file():
 
 
 # The pages: each URL name's address in the world (a variant after ``#``), and the form posted to it.
-def _pages(w) -> dict:
-    """Every page's address in the world (a variant after ``#``), and the form posted to it (``None``: no POST)."""
-    return _lower_pages(w) | _web_pages(w)
-
-
+# Every page's address in the world (a variant after ``#``), and the form posted to it (``None``: no POST).
 def _lower_pages(w) -> dict:
     """The pages of the lower apps: login, language, API docs, place, register, votes, committees' public pages."""
     a, vote = w["estate_a"].pk, w["vote_voting"].pk
@@ -1066,17 +1062,18 @@ def api_path(w, method: str, key: str) -> str:
 
 def _rows(w) -> dict:
     """Every row the table must have: (method, route or page) -> (path, body maker)."""
-    bodies = _bodies(w)
-    pages = _pages(w)
+    # Which table holds each body: a request rebuilds only its own table (uploaded files are read once).
+    table_of = {key: table for table in _body_tables() for key in table(w)}
     rows = {}
-    for method, route in sorted(set(api_operations()) | {k for k in bodies if "#" in k[1]}):
-        body = bodies.get((method, route))
-        maker = (lambda m=method, r=route: _bodies(w)[(m, r)]) if body is not None else None
+    for method, route in sorted(set(api_operations()) | {k for k in table_of if "#" in k[1]}):
+        table = table_of.get((method, route))
+        maker = (lambda t=table, k=(method, route): t(w)[k]) if table and table(w)[(method, route)] else None
         rows[(method, route)] = (api_path(w, method, route), maker)
-    for name, (path, body) in pages.items():
-        rows[("GET", name)] = (path, None)
-        if body is not None:
-            rows[("POST", name)] = (path, lambda n=name: _pages(w)[n][1])
+    for table in (_lower_pages, _web_pages):
+        for name, (path, body) in table(w).items():
+            rows[("GET", name)] = (path, None)
+            if body is not None:
+                rows[("POST", name)] = (path, lambda t=table, n=name: t(w)[n][1])
     return rows
 
 
