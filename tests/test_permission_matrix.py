@@ -185,6 +185,8 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/volunteers/{id}/"): "401 404 404 404 404 404 200 404 200 200 200 200",
     ("GET", "/api/v1/votes/"): "401 200 200 200 200 200 200 200 200 200 200 200",
     ("GET", "/api/v1/votes/{id}/"): "401 200 404 200 200 200 200 404 200 200 200 200",
+    # The entry log (ballots as entered): whoever enters ballots or reads the estate in full (`view`: committee,
+    # reviewer) and auditors; never an owner (elections/rights.py may_read_entry_log).
     ("GET", "/api/v1/votes/{id}/ballots/"): "401 403 404 200 200 403 200 404 200 200 200 200",
     ("GET", "/api/v1/votes/{id}/boxes/"): "401 403 404 200 200 403 200 404 200 200 200 200",
     ("GET", "/api/v1/votes/{id}/bulletin/"): "401 200 404 200 200 200 200 404 200 200 200 200",
@@ -339,6 +341,8 @@ MATRIX: dict[tuple[str, str], str] = {
     # Waivers need change at the street: the community does not excuse itself (docs/oversight.md).
     ("POST", "/api/v1/obligations/{id}/waive/"): "401 404 404 404 403 404 403 404 200 403 403 200",
     ("POST", "/api/v1/organizations/"): "401 403 400 403 201 403 201 400 201 403 403 201",
+    # The branch is moved under the community committee it already hangs from (200, nothing but the audit row):
+    # the row shows who may move it; residents do not see the new parent (400).
     ("POST", "/api/v1/organizations/{id}/move/"): "401 400 404 400 400 400 200 404 200 403 403 200",
     ("POST", "/api/v1/owners/"): "401 400 400 400 201 400 201 400 201 403 403 201",
     # A full ID number: view_personal (secretary, street, auditor), recorded; not the owner's committee.
@@ -381,10 +385,13 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/spending-requests/"): "401 400 400 400 201 400 201 400 201 403 403 201",
     # The supervision stage: a member of the estate's supervision group only (the superuser neither).
     ("POST", "/api/v1/spending-requests/{id}/approve/"): "401 404 404 404 403 200 403 404 403 403 403 403",
+    # A committee-approved 6,000 request: paid by whoever may change the estate (docs/committees.md), funds checked.
     ("POST", "/api/v1/spending-requests/{id}/pay/"): "401 404 404 404 201 403 201 404 201 403 403 201",
     ("POST", "/api/v1/statements/publish/"): "401 400 400 400 201 400 201 400 201 403 403 201",
     ("POST", "/api/v1/supervision-groups/"): "401 400 400 400 201 400 201 400 201 403 403 201",
     ("POST", "/api/v1/units/"): "401 400 400 400 201 400 201 400 201 403 403 201",
+    # The register (units, owners, transfers) is changed by whoever may change the estate, the committee included
+    # (docs/residents.md); see the report: the lead may want it kept to the community.
     ("POST", "/api/v1/units/{id}/transfer/"): "401 400 404 404 201 404 201 404 201 403 403 201",
     # A login is made by whoever may grant somewhere (community B's secretary too).
     ("POST", "/api/v1/users/"): "401 403 403 403 403 403 201 201 201 403 403 201",
@@ -405,12 +412,12 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/votes/{id}/candidates/{candidate_id}/review/"): "401 403 404 403 403 403 200 404 200 403 403 200",
     # Before the announced close and with owners yet to vote: 409 for whoever runs the vote.
     ("POST", "/api/v1/votes/{id}/close/"): "401 403 404 403 403 403 409 404 409 403 403 409",
-    # The vote's state refuses an extension now: 409 for whoever runs the vote.
+    # Only a counted vote short of its quorum may be extended (409 not_extendable) for whoever runs the vote.
     ("POST", "/api/v1/votes/{id}/extend/"): "401 403 404 403 403 403 409 404 409 403 403 409",
     ("POST", "/api/v1/votes/{id}/notice-postings/"): "401 403 404 403 403 403 201 404 201 403 403 201",
     ("POST", "/api/v1/votes/{id}/paper-serials/"): "401 403 404 201 403 403 201 404 201 403 403 201",
     ("POST", "/api/v1/votes/{id}/paper-serials/void/"): "401 403 404 403 403 403 200 404 200 403 403 200",
-    # The election is already in nomination: its group is fixed (409).
+    # The election is already in nomination: its preparatory group is recorded only in draft (409 wrong_status).
     ("POST", "/api/v1/votes/{id}/preparatory-group/"): "401 403 404 403 403 403 409 404 409 403 403 409",
     ("POST", "/api/v1/votes/{id}/proxies/"): "401 201 404 201 403 403 201 404 201 403 403 201",
     ("POST", "/api/v1/votes/{id}/proxies/{proxy_id}/decide/"): "401 404 404 403 404 404 200 404 200 403 404 200",
