@@ -100,7 +100,13 @@ def import_new(request):
     return render(
         request,
         "residents/import_new.html",
-        {"form": form, "jobs": jobs, "uses": UnitUse.choices, "area_sources": AreaSource.choices},
+        {
+            "form": form,
+            "jobs": jobs,
+            "uses": UnitUse.choices,
+            "area_sources": AreaSource.choices,
+            "crumbs": _register_crumbs(last=_("导入登记册")) if scope_ranges(request.user, Action.VIEW) != [] else [],
+        },
         status=400 if form.is_bound else 200,  # shown again after a refusal: 400, like every form (docs/web.md)
     )
 

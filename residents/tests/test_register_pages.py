@@ -185,3 +185,9 @@ def test_the_register_list_runs_the_same_number_of_queries_whatever_the_scope(ca
         _owned_units(ensure_place(PlaceKind.BUILDING, "1栋", estate), 30, 0)
     assert _queries(client, "/register/") == few
     assert _queries(client, "/register/?page=2") == few
+
+
+def test_the_import_page_leads_back_to_the_register(cast, world):
+    page = _client(cast["secretary_a"]).get("/register/imports/").content.decode()
+    crumbs = page[page.index('class="crumbs"') : page.index("</nav>", page.index('class="crumbs"'))]
+    assert 'href="/register/"' in crumbs and "导入登记册" in crumbs
