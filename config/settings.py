@@ -293,10 +293,13 @@ REDIS_URL = env.str("REDIS_URL", default="")
 
 
 def _redis_next_database(url: str) -> str:
-    """The same Redis server, the next database number: the cache must not share Celery's database."""
+    """The same Redis server, the next database number: the cache must not share Celery's database.
+
+    Redis has databases 0 to 15 unless configured otherwise: a broker on the last one gets the cache on the one before.
+    """
     parts = urlsplit(url)
     number = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{number + 1}"))
+    return urlunsplit(parts._replace(path=f"/{number + 1 if number < 15 else number - 1}"))
 
 
 # The cache is shared by every web worker (attempt counters of core.throttle live there):
