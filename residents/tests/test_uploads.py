@@ -154,7 +154,7 @@ def test_the_import_page_shows_why_an_upload_is_refused(client, cast, estate):
     client.force_login(cast["secretary_a"])
     upload = ContentFile(b"%PDF-1.7\n%%EOF\n", name="register.csv")
     response = client.post("/register/imports/", {"estate": estate.pk, "file": upload})
-    assert response.status_code == 200 and "文件类型不符" in response.content.decode()
+    assert response.status_code == 400 and "文件类型不符" in response.content.decode()
     assert not ImportJob.objects.exists()
 
 
