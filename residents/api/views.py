@@ -250,7 +250,8 @@ class PartyMemberViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         member = services.party_member_update(member=member, actor=request.user, **serializer.validated_data)
         return Response(s.PartyMemberSerializer(member, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=s.ParticipationSerializer, responses=s.ParticipationSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=s.ParticipationSerializer(many=True))
+    @extend_schema(methods=["POST"], request=s.ParticipationSerializer, responses={201: s.ParticipationSerializer})
     @action(detail=True, methods=["get", "post"])
     def participations(self, request, pk=None):
         """List a member's participation records, or record one."""
