@@ -23,7 +23,11 @@ class Action:
     VIEW = "view"  # read everything in scope
     VIEW_PUBLIC = "view_public"  # read the estate's structure and public notices
     VIEW_PERSONAL = "view_personal"  # see whole ID and phone numbers
-    CHANGE = "change"  # create, update, move
+    CHANGE = "change"  # create, update, move (the committee's records: meetings, ledger, spending, projects)
+    # Keep the register and the trees: units and their areas, owners and ownerships, residents, party members,
+    # places, party organizations and their posts. Areas and owners weigh every vote, the committee's own
+    # re-election included, so the community keeps them, not the committee (issue 10's permission matrix).
+    KEEP_REGISTER = "keep_register"
     GRANT = "grant"  # give roles inside the scope
     RUN_VOTE = "run_vote"  # open, advance and close votes
     ENTER_BALLOT = "enter_ballot"  # enter paper and phone ballots
@@ -36,10 +40,26 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "district_auditor": frozenset({Action.VIEW, Action.VIEW_PUBLIC, Action.VIEW_PERSONAL, Action.AUDIT}),
     "discipline_reviewer": frozenset({Action.VIEW, Action.VIEW_PUBLIC, Action.REVIEW}),
     "street_staff": frozenset(
-        {Action.VIEW, Action.VIEW_PUBLIC, Action.VIEW_PERSONAL, Action.CHANGE, Action.GRANT, Action.RUN_VOTE}
+        {
+            Action.VIEW,
+            Action.VIEW_PUBLIC,
+            Action.VIEW_PERSONAL,
+            Action.CHANGE,
+            Action.KEEP_REGISTER,
+            Action.GRANT,
+            Action.RUN_VOTE,
+        }
     ),
     "community_secretary": frozenset(
-        {Action.VIEW, Action.VIEW_PUBLIC, Action.VIEW_PERSONAL, Action.CHANGE, Action.GRANT, Action.RUN_VOTE}
+        {
+            Action.VIEW,
+            Action.VIEW_PUBLIC,
+            Action.VIEW_PERSONAL,
+            Action.CHANGE,
+            Action.KEEP_REGISTER,
+            Action.GRANT,
+            Action.RUN_VOTE,
+        }
     ),
     "committee_member": frozenset({Action.VIEW, Action.VIEW_PUBLIC, Action.CHANGE}),
     "clerk": frozenset({Action.VIEW_PUBLIC, Action.ENTER_BALLOT}),

@@ -72,7 +72,7 @@ def _require_change(actor, place: Place | None) -> None:
     if place is None:
         require_unrestricted(actor, _("没有所在地的记录只有系统管理员可以修改。"))
     else:
-        require(actor, Action.CHANGE, place)
+        require(actor, Action.KEEP_REGISTER, place)
 
 
 # Places ---------------------------------------------------------------------------------
@@ -97,7 +97,7 @@ def _require_place_parent(actor, parent: Place | None) -> None:
     if parent is None:
         require_unrestricted(actor, _("只有系统管理员可以新建顶层节点，请选择上级。"))
     else:
-        require(actor, Action.CHANGE, parent)
+        require(actor, Action.KEEP_REGISTER, parent)
 
 
 @transaction.atomic
@@ -135,7 +135,7 @@ def _refuse_duplicate_name(model, node, parent) -> None:
 @transaction.atomic
 def place_update(*, place: Place, actor, **fields) -> Place:
     """Rename a place or change its code or self-management flag; its kind never changes."""
-    require(actor, Action.CHANGE, place)
+    require(actor, Action.KEEP_REGISTER, place)
     _lock_tree(Place)
     values = {field: fields[field] for field in ("name", "code", "self_managed") if field in fields}
     if "name" in values:
@@ -154,7 +154,7 @@ def place_update(*, place: Place, actor, **fields) -> Place:
 @transaction.atomic
 def place_move(*, place: Place, parent: Place | None, actor) -> Place:
     """Move a place and its subtree under ``parent``; the actor must be able to change both ends."""
-    require(actor, Action.CHANGE, place)
+    require(actor, Action.KEEP_REGISTER, place)
     _require_place_parent(actor, parent)
     _lock_tree(Place)
     place.refresh_from_db()
@@ -183,7 +183,7 @@ def place_move(*, place: Place, parent: Place | None, actor) -> Place:
 @transaction.atomic
 def place_delete(*, place: Place, actor) -> None:
     """Delete a place that nothing else hangs on."""
-    require(actor, Action.CHANGE, place)
+    require(actor, Action.KEEP_REGISTER, place)
     _lock_tree(Place)
     if Place.objects.filter(parent=place).exists():
         raise Conflict(_("“%(name)s”下还有下级地点，不能删除。") % {"name": place.name}, code="has_children")
@@ -250,7 +250,7 @@ def organization_create(
     buildings: Iterable[Place] | None = None,
 ) -> Organization:
     """Found a party organization under ``parent``, attached to the place it serves."""
-    require(actor, Action.CHANGE, place)
+    require(actor, Action.KEEP_REGISTER, place)
     _lock_tree(Organization)
     # Tree positions shift with every insert: check against the rows as they are now.
     place = Place.objects.get(pk=place.pk)
@@ -272,9 +272,9 @@ def organization_update(
     *, organization: Organization, actor, buildings: Iterable[Place] | None = None, **fields
 ) -> Organization:
     """Rename an organization, change its function, its place or the buildings a group covers."""
-    require(actor, Action.CHANGE, organization.place)
+    require(actor, Action.KEEP_REGISTER, organization.place)
     if "place" in fields:
-        require(actor, Action.CHANGE, fields["place"])
+        require(actor, Action.KEEP_REGISTER, fields["place"])
     _lock_tree(Organization)
     org = organization
     values: dict[str, Any] = {}
@@ -313,9 +313,9 @@ def organization_update(
 @transaction.atomic
 def organization_move(*, organization: Organization, parent: Organization | None, actor) -> Organization:
     """Move an organization and its subtree under another organization; the actor must change both ends."""
-    require(actor, Action.CHANGE, organization.place)
+    require(actor, Action.KEEP_REGISTER, organization.place)
     if parent is not None:
-        require(actor, Action.CHANGE, parent.place)
+        require(actor, Action.KEEP_REGISTER, parent.place)
     _lock_tree(Organization)
     org = Organization.objects.select_related("place").get(pk=organization.pk)
     if parent is not None:
@@ -340,7 +340,7 @@ def organization_move(*, organization: Organization, parent: Organization | None
 @transaction.atomic
 def organization_delete(*, organization: Organization, actor) -> None:
     """Dissolve an organization that has no sub-organizations and no members left."""
-    require(actor, Action.CHANGE, organization.place)
+    require(actor, Action.KEEP_REGISTER, organization.place)
     _lock_tree(Organization)
     org = organization
     if Organization.objects.filter(parent=org).exists():
@@ -452,6 +452,12 @@ def _refuse_end_before_start(start: datetime.date | None, end: datetime.date | N
 
 
 @transaction.atomic
+def _post_action(body: str) -> str:
+    """The right a post needs: the committee records its own officers and the supervision group; every other
+    post (the party's, the residents' committee's, the community's staff) is kept by the community."""
+    return Action.CHANGE if body in (PostBody.OWNERS_COMMITTEE, PostBody.SUPERVISION_GROUP) else Action.KEEP_REGISTER
+
+
 def post_create(
     *,
     person: Person,
@@ -465,7 +471,7 @@ def post_create(
 ) -> Post:
     """Give ``person`` a post; a party post sits in an organization and takes its place."""
     place = _post_place(body, organization, place)
-    require(actor, Action.CHANGE, place)
+    require(actor, _post_action(body), place)
     _refuse_end_before_start(start, end)
     post = Post.objects.create(
         person=person, kind=kind, body=body, organization=organization, place=place, start=start, end=end
@@ -477,7 +483,7 @@ def post_create(
 @transaction.atomic
 def post_update(*, post: Post, actor, **fields) -> Post:
     """Correct a post: its holder, kind, body, organization, place or dates."""
-    require(actor, Action.CHANGE, post.place)
+    require(actor, _post_action(post.body), post.place)
     values = {
         field: fields[field]
         for field in ("person", "kind", "body", "organization", "place", "start", "end")
@@ -488,8 +494,8 @@ def post_update(*, post: Post, actor, **fields) -> Post:
     values["place"] = _post_place(body, organization, values.get("place", post.place))
     if body != PostBody.PARTY:
         values["organization"] = None
-    if values["place"] != post.place:
-        require(actor, Action.CHANGE, values["place"])
+    if values["place"] != post.place or body != post.body:
+        require(actor, _post_action(body), values["place"])
     _refuse_end_before_start(values.get("start", post.start), values.get("end", post.end))
     changes = apply_changes(post, values)
     if not changes:
@@ -504,7 +510,7 @@ def post_update(*, post: Post, actor, **fields) -> Post:
 @transaction.atomic
 def post_end(*, post: Post, end: datetime.date, actor) -> Post:
     """End a post on ``end``."""
-    require(actor, Action.CHANGE, post.place)
+    require(actor, _post_action(post.body), post.place)
     _refuse_end_before_start(post.start, end)
     changes = apply_changes(post, {"end": end})
     if not changes:

@@ -115,7 +115,8 @@ def _require(actor, action: str, place: Place, message: str) -> None:
 
 
 def _require_change(actor, place: Place) -> None:
-    _require(actor, Action.CHANGE, place, _("您无权修改“%(name)s”的登记册。") % {"name": place.name})
+    """Refuse unless ``actor`` keeps the register where ``place`` is (the community, not the committee)."""
+    _require(actor, Action.KEEP_REGISTER, place, _("您无权修改“%(name)s”的登记册。") % {"name": place.name})
 
 
 @transaction.atomic

@@ -71,12 +71,13 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["estate"].queryset = Place.objects.restrict(user, Action.CHANGE).filter(kind=PlaceKind.ESTATE)
+        estates = Place.objects.restrict(user, Action.KEEP_REGISTER).filter(kind=PlaceKind.ESTATE)
+        self.fields["estate"].queryset = estates
 
 
 def _require_change_somewhere(user) -> None:
     """The register's pages are for whoever may change a register somewhere; the others get 403, not an empty form."""
-    if scope_ranges(user, Action.CHANGE) == []:
+    if scope_ranges(user, Action.KEEP_REGISTER) == []:
         raise PermissionDenied
 
 
@@ -220,7 +221,7 @@ def register(request):
             "q": query,
             "page": page,
             "pager_query": urlencode(params),
-            "may_import": scope_ranges(request.user, Action.CHANGE) != [],
+            "may_import": scope_ranges(request.user, Action.KEEP_REGISTER) != [],
             "crumbs": _register_crumbs(estate) if estate else [],
         },
     )

@@ -152,8 +152,13 @@ def test_the_unit_pages_breadcrumbs_lead_to_the_register_and_its_estate(cast, wo
 
 
 def test_whoever_may_import_sees_the_import_button(cast, world):
-    page = _client(cast["committee_member"]).get("/register/").content.decode()
+    page = _client(cast["secretary_a"]).get("/register/").content.decode()
     assert 'href="/register/imports/"' in page and "导入登记册" in page
+
+
+def test_a_committee_member_reads_the_register_without_an_import_button(cast, world):
+    response = _client(cast["committee_member"]).get("/register/")
+    assert response.status_code == 200 and 'href="/register/imports/"' not in response.content.decode()
 
 
 def test_the_auditor_reads_the_register_without_an_import_button(cast, world):
