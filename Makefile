@@ -20,10 +20,12 @@ run: venv
 	$(PY) manage.py load_demo
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
-# Run the whole test suite (PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set).
+# Run the whole test suite (PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set), in TEST_WORKERS
+# processes (pytest-xdist; each has its own test database and Redis databases; TEST_WORKERS=0 runs in one).
+TEST_WORKERS ?= 2
 test: venv
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The same against the machine's PostgreSQL and Redis, failing where a service is missing.
 test-pg: venv
