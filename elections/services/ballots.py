@@ -517,24 +517,25 @@ def ballot_cast(
     except (NotPermitted, TooManyAttempts):
         raise
     except ApplicationError as exc:
-        RefusedBallot.objects.create(
-            vote=vote,
-            entry=context.get("entry"),
-            channel=channel or "",
-            reason=exc.code,
-            message=exc.message,
-            payload={
-                "owner": owner_id,
-                "unit": unit_id,
-                "paper_serial": paper_serial,
-                "reference": reference,
-                "proxy": proxy_id,
-                "proxy_name": proxy_name,
-            },
-            actor=acting_user(actor),
-            at=timezone.now(),
+        payload = {"owner": owner_id, "unit": unit_id, "paper_serial": paper_serial, "reference": reference}
+        _log_refusal(
+            vote, channel, context.get("entry"), exc, {**payload, "proxy": proxy_id, "proxy_name": proxy_name}, actor
         )
         raise
+
+
+def _log_refusal(vote: Vote, channel: str, entry, exc: ApplicationError, payload: dict, actor) -> None:
+    """Keep a refused ballot (outside the refused transaction): the returning officer sees every refusal."""
+    RefusedBallot.objects.create(
+        vote=vote,
+        entry=entry,
+        channel=channel or "",
+        reason=exc.code,
+        message=exc.message,
+        payload=payload,
+        actor=acting_user(actor),
+        at=timezone.now(),
+    )
 
 
 @transaction.atomic

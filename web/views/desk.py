@@ -209,7 +209,12 @@ def _entry_kwargs(vote: Vote, form: EntryForm, candidates: list[Candidate]) -> d
 
 @needs("enter_ballots")
 def vote_desk(request, pk: int):
-    """``/desk/<vote>/``: the clerk's work on one vote, all on one page, in the order the day goes."""
+    """``/desk/<vote>/``: the clerk's work on one vote, all on one page, in the order the day goes.
+
+    Longer than our 80 lines on purpose: one page holds five forms (serials, box, entry, void, finish), and after
+    a refused step the page renders again with every form as it was; the steps are one service call each, and
+    dispatching them here keeps that shared form state in one place rather than threaded through five helpers.
+    """
     vote = _vote_for_desk(request, pk)
     candidates = list(Candidate.objects.filter(vote=vote, eligible=True).select_related("owner__person").order_by("pk"))
     boxes = list(vote.boxes.order_by("label"))

@@ -110,7 +110,11 @@ def _meeting_people(meeting: Meeting):
 
 @login_required
 def meeting_manage(request, pk: int):
-    """Record a meeting's attendance, minutes, decisions and attachments, then publish the minutes."""
+    """Record a meeting's attendance, minutes, decisions and attachments, then publish the minutes.
+
+    Longer than our 80 lines on purpose: like the clerk's desk, one page of several forms that re-renders every
+    form as typed after a refused step; each step is one service call, dispatched here with the shared state.
+    """
     meeting = get_object_or_404(
         Meeting.objects.restrict(request.user, Action.VIEW).select_related("estate", "committee"), pk=pk
     )
@@ -390,7 +394,11 @@ def _may_sign(user, stage: str, estate: Place) -> bool:
 
 @login_required
 def spending_detail(request, pk: int):
-    """A spending request with its approvals in order; the next approver signs or objects here; the committee pays."""
+    """A spending request with its approvals in order; the next approver signs or objects here; the committee pays.
+
+    Longer than our 80 lines on purpose: three forms (sign, object, pay) on one page that re-renders each as typed
+    after a refused step; each step is one service call, dispatched here with the state the page shares.
+    """
     spending = readable_spending(request.user, pk)
     estate = spending.estate
     rules = RuleMemo()
