@@ -154,7 +154,8 @@ def own_unit_id_list(user, on: datetime.date | None = None) -> list[int]:
     on = on or timezone.localdate()
     owned = Ownership.objects.active_on(on).filter(owner__person_id=person_id).values_list("unit_id", flat=True)
     lived = Resident.objects.current(on).filter(person_id=person_id).values_list("unit_id", flat=True)
-    return sorted(set(owned.union(lived)))
+    # Without ordering on either side: SQLite refuses ORDER BY inside a compound statement's parts.
+    return sorted(set(owned.order_by().union(lived.order_by())))
 
 
 def own_unit_ids(user, on: datetime.date | None = None):

@@ -59,7 +59,8 @@ from governance.models import User
 from tests.world import ROLES, build, pdf, png
 
 # The world lives in a module-wide transaction (the fixture ``world``); each test's own savepoint nests in it.
-pytestmark = pytest.mark.django_db
+# PostgreSQL: a refused write is found through its per-table write counters and row digests (string_agg, md5).
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 # fmt: off
 # Columns, in the order of tests.world.ROLES: anonymous, resident_a, resident_b, clerk, committee, supervisor,
