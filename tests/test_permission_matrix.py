@@ -55,6 +55,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.routers import DefaultRouter
 from rest_framework.test import APIClient
 
+from conftest import _missing
 from governance.models import User
 from tests.world import ROLES, build, pdf, png
 
@@ -1090,6 +1091,8 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     """The world, built once for the module inside a transaction rolled back at its end; a client per role.
 
     Sessions live in signed cookies here: a request reads no session row, and the matrix makes thousands."""
+    if connection.vendor != "postgresql":  # checked here too: this fixture runs before the marker's check
+        _missing("needs PostgreSQL (DATABASE_URL pointing at it)")
     media = tmp_path_factory.mktemp("media")
     signed = "django.contrib.sessions.backends.signed_cookies"
     with override_settings(MEDIA_ROOT=media, SESSION_ENGINE=signed), django_db_blocker.unblock():
