@@ -13,6 +13,7 @@ then leaves the process unable to send anything until it is restarted.
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 from django.db import transaction
@@ -37,3 +38,14 @@ def send_softly(task, *args) -> bool:
 def enqueue_on_commit(task, *args) -> None:
     """Send ``task(*args)`` once the current transaction commits (softly: see ``send_softly``)."""
     transaction.on_commit(lambda: send_softly(task, *args))
+
+
+def resend_pending(pending, task, *, waited: datetime.timedelta, now: datetime.datetime) -> list[int]:
+    """Send ``task(pk)`` again for each row of ``pending`` (rows with ``created_at``) waiting longer than ``waited``.
+
+    The recovery beat jobs call this for work whose message was lost while the broker was down;
+    the task must claim its row once, so that a message that was only slow does no harm.
+    Returns the ids sent.
+    """
+    ids = pending.filter(created_at__lt=now - waited).order_by("pk").values_list("pk", flat=True)
+    return [pk for pk in ids if send_softly(task, pk)]

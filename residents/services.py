@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, Conflict, NotPermitted
-from core.queueing import enqueue_on_commit, send_softly
+from core.queueing import enqueue_on_commit, resend_pending
 from core.uploads import check_upload
 from governance.audit import apply_changes, audit_record
 from governance.models import Organization, Person, Place, PlaceKind, User
@@ -653,17 +653,12 @@ def register_imports_resend_pending(*, actor, now: datetime.datetime | None = No
     ``core.queueing``). Sending twice is safe: ``register_import_run`` claims a job once.
     """
     require_unrestricted(actor, _("只有平台或超级管理员能重新发送排队中的导入。"))
-    now = now or timezone.now()
-    waited = datetime.timedelta(minutes=rule("QUEUE_RESEND_MINUTES"))
-    ids = list(
-        ImportJob.objects.filter(state=ImportState.PENDING, created_at__lt=now - waited)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
     # Imported here, not at the top: ``residents.tasks`` imports this module (a real cycle).
     from residents.tasks import register_import
 
-    return [pk for pk in ids if send_softly(register_import, pk)]
+    waited = datetime.timedelta(minutes=rule("QUEUE_RESEND_MINUTES"))
+    pending = ImportJob.objects.filter(state=ImportState.PENDING)
+    return resend_pending(pending, register_import, waited=waited, now=now or timezone.now())
 
 
 def register_imports_fail_stalled(*, actor, older_than: datetime.timedelta | None = None) -> int:

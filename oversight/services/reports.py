@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, Conflict
-from core.queueing import enqueue_on_commit, send_softly
+from core.queueing import enqueue_on_commit, resend_pending
 from governance.audit import audit_record
 from governance.models import Place, PlaceKind
 from governance.rules import rule
@@ -74,17 +74,12 @@ def reports_resend_pending(*, actor, now: datetime.datetime | None = None) -> li
     safe: ``report_build`` claims a report once. Run by the beat job as the system.
     """
     require_unrestricted(actor, _("只有平台或超级管理员能重新发送排队中的报表。"))
-    now = now or timezone.now()
-    waited = datetime.timedelta(minutes=rule("QUEUE_RESEND_MINUTES"))
-    ids = list(
-        Report.objects.filter(state=ReportState.PENDING, created_at__lt=now - waited)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
     # Imported here, not at the top: the tasks module imports these services.
     from oversight.tasks import build_report
 
-    return [pk for pk in ids if send_softly(build_report, pk)]
+    waited = datetime.timedelta(minutes=rule("QUEUE_RESEND_MINUTES"))
+    pending = Report.objects.filter(state=ReportState.PENDING)
+    return resend_pending(pending, build_report, waited=waited, now=now or timezone.now())
 
 
 def report_build(*, report: Report) -> Report:
