@@ -18,6 +18,7 @@ from residents.models import (
     ResidentRelation,
     Skill,
     UnitUse,
+    unit_label,
 )
 
 
@@ -26,6 +27,9 @@ class PropertyUnitSerializer(serializers.ModelSerializer):
     building_name = serializers.CharField(source="building.name", read_only=True)
     use = serializers.ChoiceField(choices=UnitUse.choices, default=UnitUse.RESIDENTIAL)
     label = serializers.CharField(read_only=True)
+
+    # The list reads rows with .values_list() (core.values): the label is the model property's, from its columns.
+    values_computed = {"label": (("building__name", "stairway", "room"), unit_label)}
 
     class Meta:
         model = PropertyUnit
