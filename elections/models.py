@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.appendonly import AppendOnlyModel, AppendOnlyQuerySet
+from core.hashing import GENESIS
 from governance.models import Place
 from governance.models.trees import ScopedQuerySet
 from governance.scoping import ScopedQuerySetMixin
@@ -19,6 +20,10 @@ from governance.scoping import ScopedQuerySetMixin
 
 class ScopedAppendOnlyQuerySet(ScopedQuerySetMixin, AppendOnlyQuerySet):
     """Rows scoped to the place tree that are never updated (but for named columns) or deleted."""
+
+
+# Columns of ``Vote`` that only the chain's appends write (see ``Vote.chain_seq``).
+CHAIN_TIP_FIELDS = ("chain_seq", "chain_head", "split_count")
 
 
 class VoteKind(models.TextChoices):
@@ -110,6 +115,14 @@ class Vote(models.Model):
     # When the tally became pending or running (the platform's clock): the recovery job
     # (``services.tallies_recover``) sends again a tally left too long in either state.
     tally_since = models.DateTimeField(_("计票状态起始时间"), null=True, blank=True, editable=False)
+    # The hash chain's tip (the last link's sequence number and hash) and how many splits the roll
+    # has had, kept on the row every append locks: the lock's own read returns them, so a ballot
+    # needs no further query under the lock (issue 13). Written only by ``elections.services.links``
+    # in the statement that appends a link (``save`` leaves them out; a database trigger refuses
+    # moving the tip backwards), and checked against the chain by ``verify_vote``.
+    chain_seq = models.PositiveIntegerField(_("哈希链长度"), default=0, editable=False)
+    chain_head = models.CharField(_("哈希链头"), max_length=64, default=GENESIS, editable=False)
+    split_count = models.PositiveIntegerField(_("名册拆分次数"), default=0, editable=False)
     objection_ends = models.DateField(_("异议期截止"), null=True, blank=True)
     result_date = models.DateField(_("结果产生日期"), null=True, blank=True)
     filing_due = models.DateField(_("备案期限"), null=True, blank=True)
@@ -146,6 +159,14 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        """Save, leaving the chain's tip alone: a stale copy of the vote must never move it back."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name not in CHAIN_TIP_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def is_election(self) -> bool:

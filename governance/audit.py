@@ -77,6 +77,23 @@ def audit_record(
     changes: dict[str, tuple[Any, Any]] | None = None,
 ) -> AuditEvent:
     """Record that ``actor`` did ``action`` to ``obj`` (in ``place``), with the values it changed."""
+    event = audit_event(actor=actor, action=action, obj=obj, place=place, summary=summary, data=data, changes=changes)
+    event.save(force_insert=True)
+    return event
+
+
+def audit_event(
+    *,
+    actor,
+    action: models.TextChoices,
+    obj: models.Model | None = None,
+    place: Place | None = None,
+    summary: str = "",
+    data: dict[str, Any] | None = None,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+) -> AuditEvent:
+    """The unsaved record of ``audit_record``, for a caller that writes it in one statement with others
+    (``core.inserts.insert_together``); ``obj`` must already have its primary key."""
     if not isinstance(action, enum.Enum) or type(action) not in _EVENT_TYPES:
         raise TypeError(f"audit_record needs a registered event type, not {action!r}")
     if actor is None:
@@ -84,7 +101,7 @@ def audit_record(
     payload = {key: _json(value) for key, value in (data or {}).items()}
     if changes:
         payload["changes"] = {field: {"old": _json(old), "new": _json(new)} for field, (old, new) in changes.items()}
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=acting_user(actor),
         by_system=actor is SYSTEM,
         action=action.value,

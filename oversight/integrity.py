@@ -17,6 +17,7 @@ from committees.models import LedgerTransaction, Statement
 from committees.selectors import ledger_verify
 from elections import selectors as election_selectors
 from elections.models import Vote
+from elections.services.links import chain_end
 from elections.verify import verify_csv
 from governance.models import Place
 
@@ -35,8 +36,16 @@ class Integrity:
 
 
 def vote_problems(vote: Vote) -> list[str]:
-    """Every difference ``verify_vote`` would report for ``vote`` (empty when it holds)."""
-    return list(verify_csv(election_selectors.export_csv(vote)).problems)
+    """Every difference ``verify_vote`` would report for ``vote`` (empty when it holds), and a chain's tip
+    on the vote's row that is not its last link (the next ballot would fail to append)."""
+    problems = list(verify_csv(election_selectors.export_csv(vote)).problems)
+    end = chain_end(vote)
+    if (vote.chain_seq, vote.chain_head) != end:
+        problems.append(
+            f"the vote records its chain's tip at seq {vote.chain_seq} ({vote.chain_head[:12]}…), "
+            f"but the chain ends at seq {end[0]} ({end[1][:12]}…)"
+        )
+    return problems
 
 
 def verify_all(*, check_vouchers: bool = False) -> Integrity:

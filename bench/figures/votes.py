@@ -26,7 +26,7 @@ from elections import services
 from elections.chain import approve_text, area_text, ballot_body, link_hash, receipt_hash, timestamp
 from elections.law import CHANNELS, cents
 from elections.models import RollEntry, Vote, VoteKind, VoteStatus
-from elections.services.links import chain_tip
+from elections.services.links import advance, chain_tip
 from governance.scoping import SYSTEM
 
 FREEZE_LIMIT = 3.0
@@ -122,6 +122,8 @@ def _load_ballots(vote: Vote, count: int, now) -> int:
         with cursor.cursor.copy("COPY elections_publishedhead (vote_id, seq, head, at) FROM STDIN") as copy:
             for row in heads:
                 copy.write_row(row)
+        if heads:  # the tip on the vote's row, as the platform's appends move it
+            cursor.execute(*advance(vote, heads[-1][1], heads[-1][2]))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE elections_ballot")
     return len(rows)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status
+from rest_framework import generics, mixins, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -96,7 +96,13 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         return Q(pk__in=Proxy.objects.filter(user_id=user.pk, status=ProxyStatus.ACCEPTED).values("vote_id"))
 
     def _vote(self) -> Vote:
-        return self.get_object()
+        """The vote an action works on, scoped as the list is, without the results the list prefetches
+        (one query less on every ballot cast: ``VoteSerializer`` reads them itself when it needs them)."""
+        queryset = self.get_queryset().prefetch_related(None)
+        # DRF's helper: a malformed id answers 404 like a missing one.
+        vote = generics.get_object_or_404(queryset, pk=self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        self.check_object_permissions(self.request, vote)
+        return vote
 
     @extend_schema(request=VoteCreateSerializer, responses={201: VoteSerializer})
     def create(self, request):

@@ -6,17 +6,20 @@ import datetime
 import secrets
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, Conflict, NotPermitted
+from core.inserts import insert_together
 from elections import chain
 from elections.chain import approve_text, area_text, ballot_body, link_hash, receipt_hash, text, timestamp
 from elections.events import ElectionsEvent
 from elections.law import cents
 from elections.models import (
+    CHAIN_TIP_FIELDS,
     PAPER_CHANNELS,
     STAFF_CHANNELS,
     Ballot,
@@ -29,6 +32,7 @@ from elections.models import (
     InvalidReason,
     PaperSerial,
     Proxy,
+    PublishedHead,
     RefusedBallot,
     RollEntry,
     RollOwner,
@@ -43,10 +47,10 @@ from elections.rights import require_enter_ballots
 from elections.selectors import unit_labels
 from elections.services.codes import TooManyAttempts, code_entry
 from elections.services.common import BallotRefused, lock
-from elections.services.links import append_link, chain_tip, publish_head
+from elections.services.links import advance, append_link, chain_tip
 from elections.services.proxies import accepted_proxy, is_accepted_proxy_in
 from elections.services.roll import held_units, owner_entry, roll_units_of_owner, settle_transfers, unit_entry
-from governance.audit import apply_changes, audit_record
+from governance.audit import apply_changes, audit_event, audit_record
 from governance.scoping import SYSTEM, Action, acting_user, can, require
 from residents.models import Owner, OwnerKind, Ownership
 
@@ -89,13 +93,15 @@ def _resolve_entry(
 
 def _entry_if_settled(
     vote: Vote, *, owner_id, unit_id, code_holder: RollEntry | None, day
-) -> tuple[RollEntry, dict] | None:
-    """Find the ballot's counted owner and its units without the vote's lock, when no transfer can move them.
+) -> tuple[RollEntry, dict, bool] | None:
+    """Find the ballot's counted owner, its units and whether it has voted, without the vote's lock, when no
+    transfer can move them.
 
     The common case: the entry is on the frozen roll, took part in no split, and none of its units
     (nor the owner's, for a ballot by owner) has an ownership that started or ended since the day
     the roll froze. ``settle_transfers`` would then record nothing, and the units are the frozen
     ones. Any doubt returns None, and the ballot takes the path under the lock (``_resolve_entry``).
+    The entry's units, the split, the ownership changes and a live ballot are read in one query.
     """
     if code_holder is not None:
         entry = code_holder
@@ -107,26 +113,45 @@ def _entry_if_settled(
         return None
     if entry is None or entry.is_developer or not entry.frozen:
         return None
-    if _split_touches(vote, entry):
-        return None
-    held = dict(RollUnit.objects.filter(vote=vote, entry=entry).values_list("unit_id", "area"))
-    units = set(held)
-    if not held or (unit_id is not None and code_holder is None and unit_id not in units):
-        return None
-    if owner_id is not None and code_holder is None and unit_id is None:
-        units |= set(roll_units_of_owner(vote, owner_id, day))
-        if not units <= set(held):
-            return None
     frozen_day = timezone.localdate(vote.roll_frozen_at)
-    if Ownership.objects.filter(unit_id__in=units).filter(Q(start__gte=frozen_day) | Q(end__gte=frozen_day)).exists():
+    changed = Ownership.objects.filter(unit_id=OuterRef("unit_id")).filter(
+        Q(start__gte=frozen_day) | Q(end__gte=frozen_day)
+    )
+    rows = list(
+        RollUnit.objects.filter(vote=vote, entry=entry)
+        .annotate(
+            split=Exists(RollSplit.objects.filter(vote=vote).filter(Q(source=entry) | Q(target=entry))),
+            changed=Exists(changed),
+            voted=Exists(Ballot.objects.filter(vote=vote, entry=entry, voided=False)),
+        )
+        .values_list("unit_id", "area", "split", "changed", "voted")
+    )
+    if not rows or rows[0][2] or any(row[3] for row in rows):
         return None
-    return entry, held
+    held = {unit: area for unit, area, *_flags in rows}
+    if unit_id is not None and code_holder is None and unit_id not in held:
+        return None
+    by_owner = owner_id is not None and code_holder is None and unit_id is None
+    # Units the owner acquired since the freeze belong to no frozen entry of theirs: settle under the lock.
+    if by_owner and not set(roll_units_of_owner(vote, owner_id, day)) <= set(held):
+        return None
+    return entry, held, rows[0][4]
 
 
-def _lock_for_cast(vote: Vote, channel: str, now) -> bool:
-    """Lock the vote's row (its ballots are appended one at a time) and check its window again; return ``late``."""
-    locked = Vote.objects.select_for_update().only("status", "opens_at", "closes_at", "tally_state").get(pk=vote.pk)
-    return _check_window(locked, channel, now)
+# The next ballot id, read with the vote's lock so that the ballot, its published head and its
+# audit row can be written in one statement (``_append``); PostgreSQL only.
+NEXT_BALLOT_ID = "nextval(pg_get_serial_sequence('elections_ballot', 'id'))"
+
+
+def _lock_for_cast(vote: Vote, channel: str, now) -> Vote:
+    """Lock the vote's row (its ballots are appended one at a time), check its window again, and return the
+    locked row: ``late``, the chain's tip, the splits so far and (PostgreSQL) the ballot's id, in one query."""
+    rows = Vote.objects.select_for_update().filter(pk=vote.pk)
+    if connection.vendor == "postgresql":
+        rows = rows.annotate(ballot_id=RawSQL(NEXT_BALLOT_ID, ()))
+    locked = rows.only("status", "opens_at", "closes_at", "tally_state", *CHAIN_TIP_FIELDS).get()
+    locked.late = _check_window(locked, channel, now)
+    return locked
 
 
 def _units_named(vote: Vote, entry: RollEntry) -> str:
@@ -284,10 +309,11 @@ def _split_touches(vote: Vote, entry: RollEntry) -> bool:
     return RollSplit.objects.filter(vote=vote).filter(Q(source=entry) | Q(target=entry)).exists()
 
 
-def _check_ballot(vote: Vote, resolved: tuple, *, channel, actor, ballot: dict, late: bool) -> dict:
+def _check_ballot(vote: Vote, resolved: tuple, *, channel, actor, ballot: dict, late: bool, voted=None) -> dict:
     """Every check of the ballot once its counted owner is known: proxy, content, paper, a second ballot.
 
-    ``resolved`` is (entry, owner id, units held); returns what the chain link and the row need.
+    ``resolved`` is (entry, owner id, units held); ``voted``, whether the entry has a live ballot
+    when the caller read it already. Returns what the chain link and the row need.
     """
     entry, owner_id, held = resolved
     proxy = _check_proxy(
@@ -303,7 +329,9 @@ def _check_ballot(vote: Vote, resolved: tuple, *, channel, actor, ballot: dict, 
         vote, channel, ballot["approve"], ballot["choice"], ballot["spoiled"], ballot["write_in"]
     )
     serial, box_row = _check_paper(vote, channel, ballot["paper_serial"], ballot["box"], late)
-    if Ballot.objects.filter(vote=vote, entry=entry, voided=False).exists():
+    if voted is None:
+        voted = Ballot.objects.filter(vote=vote, entry=entry, voided=False).exists()
+    if voted:
         raise BallotRefused(
             _("%(units)s 的业主已经投过票，每位业主只能投一票。") % {"units": _units_named(vote, entry)},
             code="duplicate",
@@ -362,33 +390,46 @@ def _cast(*, vote, channel, actor, owner_id, unit_id, ballot: dict, client, now,
     where = {"owner_id": owner_id, "unit_id": unit_id, "code_holder": code_holder, "day": day}
     settled = _entry_if_settled(vote, **where)
     if settled is None:
-        late = _lock_for_cast(vote, channel, now)
+        locked = _lock_for_cast(vote, channel, now)
+        late = locked.late
         resolved = _resolve_entry(vote, **where, now=now)
+        tip = chain_tip(vote)  # settling a transfer may have appended links under the lock
+        voted = None
     else:
-        resolved = (settled[0], owner_id, settled[1])
+        resolved, voted = (settled[0], owner_id, settled[1]), settled[2]
     context["entry"] = resolved[0]
-    checked = _check_ballot(vote, resolved, channel=channel, actor=actor, ballot=ballot, late=late)
+    checked = _check_ballot(vote, resolved, channel=channel, actor=actor, ballot=ballot, late=late, voted=voted)
     if settled is not None:
-        late = _lock_for_cast(vote, channel, now)
-        if _split_touches(vote, resolved[0]):
+        locked = _lock_for_cast(vote, channel, now)
+        tip = (locked.chain_seq, locked.chain_head)
+        # ``vote`` was read before anything else: a split recorded since moved its count.
+        if locked.split_count != vote.split_count and _split_touches(vote, resolved[0]):
             # Another ballot's transfer moved units off or onto this owner meanwhile: resolve under the lock.
             resolved = _resolve_entry(vote, **where, now=now)
+            tip = chain_tip(vote)
             context["entry"] = resolved[0]
-            checked = _check_ballot(vote, resolved, channel=channel, actor=actor, ballot=ballot, late=late)
+            checked = _check_ballot(vote, resolved, channel=channel, actor=actor, ballot=ballot, late=locked.late)
         elif channel in PAPER_CHANNELS:
             # The serial entered, or the box finished, by another clerk meanwhile; or voting closed.
-            checked["serial"], checked["box"] = _check_paper(vote, channel, ballot["paper_serial"], ballot["box"], late)
+            checked["serial"], checked["box"] = _check_paper(
+                vote, channel, ballot["paper_serial"], ballot["box"], locked.late
+            )
     return _append(
-        vote, channel=channel, actor=actor, checked=checked, reference=ballot["reference"], late=late, now=now
+        vote, locked, tip, channel=channel, actor=actor, checked=checked, reference=ballot["reference"], now=now
     )
 
 
-def _append(vote: Vote, *, channel, actor, checked: dict, reference: str, late: bool, now) -> Ballot:
-    """Append the checked ballot to the vote's chain (the caller holds the vote's lock)."""
-    entry, proxy, box_row = checked["entry"], checked["proxy"], checked["box"]
+def _append(vote: Vote, locked: Vote, tip: tuple[int, str], *, channel, actor, checked: dict, reference, now) -> Ballot:
+    """Append the checked ballot to the vote's chain after ``tip`` (the caller holds the vote's lock, ``locked``).
+
+    The ballot, its approvals, its published head, its audit row and the vote's new tip are written
+    in one statement (``core.inserts.insert_together``): the lock is held for that round trip and
+    the commit, beside the lock's own read.
+    """
+    entry, proxy, box_row, late = checked["entry"], checked["proxy"], checked["box"], locked.late
     receipt = secrets.token_hex(6).upper()
     r_hash = receipt_hash(receipt)
-    last, prev = chain_tip(vote)
+    last, prev = tip
     seq = last + 1
     body = ballot_body(
         vote_id=vote.pk,
@@ -410,7 +451,8 @@ def _append(vote: Vote, *, channel, actor, checked: dict, reference: str, late: 
     )
     digest = link_hash(body, prev)
     # A second live ballot of the entry breaks the unique constraint: ``ballot_cast`` refuses it as a duplicate.
-    ballot = Ballot.objects.create(
+    ballot = Ballot(
+        id=getattr(locked, "ballot_id", None),
         vote=vote,
         seq=seq,
         entry=entry,
@@ -432,16 +474,24 @@ def _append(vote: Vote, *, channel, actor, checked: dict, reference: str, late: 
         prev_hash=prev,
         hash=digest,
     )
-    publish_head(vote, seq, digest, now)
+    if ballot.pk is None:  # no sequence to read the id from (SQLite): the ballot first, to point at it
+        ballot.save(force_insert=True)
+        rows = []
+    else:
+        rows = [ballot]
+    rows.append(PublishedHead(vote=vote, seq=seq, head=digest, at=now))
     if checked["valid"] and checked["approved"]:
-        BallotApproval.objects.bulk_create(BallotApproval(ballot=ballot, candidate_id=c) for c in checked["approved"])
-    audit_record(
-        actor=actor,
-        action=ElectionsEvent.BALLOT_CAST,
-        obj=ballot,
-        place=vote.estate,
-        data={"channel": channel, "seq": seq, "valid": checked["valid"], "late": late, "hash": digest},
+        rows.extend(BallotApproval(ballot=ballot, candidate_id=c) for c in checked["approved"])
+    rows.append(
+        audit_event(
+            actor=actor,
+            action=ElectionsEvent.BALLOT_CAST,
+            obj=ballot,
+            place=vote.estate,
+            data={"channel": channel, "seq": seq, "valid": checked["valid"], "late": late, "hash": digest},
+        )
     )
+    insert_together(rows, then=advance(vote, seq, digest))
     ballot.receipt = receipt
     return ballot
 

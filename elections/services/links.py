@@ -3,43 +3,49 @@
 Ballots are links themselves (``Ballot.seq``, ``prev_hash``, ``hash``); the other links are
 ``ChainLink`` rows. Both share one sequence per vote. After every link the new head is
 published (``PublishedHead``): the bulletin shows it, and ``verify_vote`` compares the chain
-with that history.
+with that history. The tip (the last link's sequence number and hash) is kept on the vote's
+row (``Vote.chain_seq``, ``chain_head``), moved by the statement that appends each link, so
+that the lock's own read returns it.
 """
 
 from __future__ import annotations
 
 import datetime
 
-from django.db import connection
+from django.db.models import F
 
 from elections.chain import GENESIS, link_hash
 from elections.models import Ballot, ChainLink, PublishedHead, Vote
 
-TIP_SQL = (
-    "(SELECT seq, hash FROM elections_ballot WHERE vote_id = %s ORDER BY seq DESC LIMIT 1) UNION ALL "
-    "(SELECT seq, hash FROM elections_chainlink WHERE vote_id = %s ORDER BY seq DESC LIMIT 1)"
-)
+# Move the tip on the vote's row (the trigger of migration 0016 refuses a move backwards).
+ADVANCE_SQL = 'UPDATE "elections_vote" SET "chain_seq" = %s, "chain_head" = %s WHERE "id" = %s'
 
 
 def chain_tip(vote: Vote) -> tuple[int, str]:
     """Return the sequence number and hash of the vote's last link (``(0, GENESIS)`` before the first).
 
-    On PostgreSQL one round trip for both kinds of link (it runs under the vote's lock, on every ballot).
+    Read from the vote's row, where every append moves it (callers hold the vote's lock).
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(TIP_SQL, [vote.pk, vote.pk])
-            tips = [tuple(row) for row in cursor.fetchall()]
-    else:
-        tips = [
-            tip
-            for tip in (
-                Ballot.objects.filter(vote=vote).order_by("-seq").values_list("seq", "hash").first(),
-                ChainLink.objects.filter(vote=vote).order_by("-seq").values_list("seq", "hash").first(),
-            )
-            if tip
-        ]
+    seq, head = Vote.objects.filter(pk=vote.pk).values_list("chain_seq", "chain_head").get()
+    return seq, head
+
+
+def chain_end(vote: Vote) -> tuple[int, str]:
+    """The last link as the chain's tables hold it (what the tip on the vote's row must equal)."""
+    tips = [
+        tip
+        for tip in (
+            Ballot.objects.filter(vote=vote).order_by("-seq").values_list("seq", "hash").first(),
+            ChainLink.objects.filter(vote=vote).order_by("-seq").values_list("seq", "hash").first(),
+        )
+        if tip
+    ]
     return max(tips) if tips else (0, GENESIS)
+
+
+def advance(vote: Vote, seq: int, head: str) -> tuple[str, list]:
+    """The statement that moves the vote's tip to link ``seq`` with hash ``head``, as ``(sql, params)``."""
+    return ADVANCE_SQL, [seq, head, vote.pk]
 
 
 def publish_head(vote: Vote, seq: int, head: str, at: datetime.datetime) -> None:
@@ -47,8 +53,12 @@ def publish_head(vote: Vote, seq: int, head: str, at: datetime.datetime) -> None
     PublishedHead.objects.create(vote=vote, seq=seq, head=head, at=at)
 
 
-def append_link(vote: Vote, kind: str, fields: dict, at: datetime.datetime) -> ChainLink:
-    """Append a link of ``kind`` with ``fields`` (canonical values only) to the vote's chain."""
+def append_link(vote: Vote, kind: str, fields: dict, at: datetime.datetime, *, split: bool = False) -> ChainLink:
+    """Append a link of ``kind`` with ``fields`` (canonical values only) to the vote's chain.
+
+    ``split`` counts the link as a split of the roll (``Vote.split_count``): a ballot checked
+    before the vote's lock checks its units again only when that count moved meanwhile.
+    """
     last, previous = chain_tip(vote)
     seq = last + 1
     body = {"kind": kind, "vote": vote.pk, "seq": seq, **fields}
@@ -56,4 +66,8 @@ def append_link(vote: Vote, kind: str, fields: dict, at: datetime.datetime) -> C
         vote=vote, seq=seq, kind=kind, body=body, prev_hash=previous, hash=link_hash(body, previous), at=at
     )
     publish_head(vote, seq, link.hash, at)
+    moved = {"chain_seq": seq, "chain_head": link.hash}
+    if split:
+        moved["split_count"] = F("split_count") + 1
+    Vote.objects.filter(pk=vote.pk).update(**moved)
     return link

@@ -274,6 +274,7 @@ def _record_split(vote, source: RollEntry, buyers: frozenset, units: list[int], 
             "transfer": transfer,
         },
         now,
+        split=True,
     )
     split = RollSplit.objects.create(
         vote=vote, link=link, source=source, target=target, new_owner=new_owner, transfer_id=transfer, area=area, at=now

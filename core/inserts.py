@@ -1,0 +1,52 @@
+"""Several rows written in one statement: one round trip where a lock is held (issue 13).
+
+``insert_together`` renders each model instance's ``INSERT`` with Django's own compiler (so the
+fields' conversions, defaults and ``auto_now_add`` apply as in ``save``) and sends them as the
+data-modifying ``WITH`` clauses of one PostgreSQL statement, optionally ending in a statement of
+the caller's (an ``UPDATE``). Every clause runs, in one snapshot; a constraint failure of any row
+fails the whole statement, and the caller's transaction with it. Elsewhere (SQLite) the rows are
+saved one after the other, then the statement runs: the same result, more round trips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connections
+from django.db.models import Model
+from django.db.models.sql import InsertQuery
+
+
+def _insert_sql(obj: Model, connection) -> tuple[str, list]:
+    model = type(obj)
+    fields = [f for f in model._meta.local_concrete_fields if not (f.primary_key and obj.pk is None)]
+    query = InsertQuery(model)
+    query.insert_values(fields, [obj])
+    ((sql, params),) = query.get_compiler(connection=connection).as_sql()
+    return sql, list(params)
+
+
+def insert_together(
+    objects: Sequence[Model], *, then: tuple[str, Sequence] | None = None, using: str = "default"
+) -> None:
+    """Insert ``objects`` (unsaved instances; a row another one points at must carry its primary key)
+    and run ``then`` (``(sql, params)``), in one statement on PostgreSQL."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        for obj in objects:
+            obj.save(force_insert=True, using=using)
+        if then is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(then[0], list(then[1]))
+        return
+    clauses, params = [], []
+    for n, obj in enumerate(objects):
+        sql, values = _insert_sql(obj, connection)
+        clauses.append(f"w{n} AS ({sql})")
+        params.extend(values)
+    last_sql, last_params = then if then is not None else ("SELECT 1", ())
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(clauses)} {last_sql}", [*params, *last_params])
+    for obj in objects:
+        obj._state.adding = False
+        obj._state.db = using

@@ -1,0 +1,147 @@
+"""The chain's tip kept on the vote's row, and a ballot appended in one statement under the lock (issue 13).
+
+The lock's own read returns the tip, so a ballot needs no query under the lock but the one that
+writes the ballot, its published head, its audit row and the new tip; the tip must therefore
+always be the chain's last link, whatever else writes the vote's row.
+"""
+
+import threading
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from elections import services
+from elections.models import Ballot, Channel, PublishedHead, Vote
+from elections.services.links import chain_end
+from elections.tests.factories import open_resolution
+from elections.tests.test_intake_races import _while_it_waits_for_the_lock
+from governance.models import AuditEvent
+from governance.scoping import SYSTEM
+from oversight.integrity import vote_problems
+
+
+def _phone(vote, owner, clerk, reference, choice="for"):
+    return services.ballot_cast(
+        vote=vote, channel=Channel.PHONE, reference=reference, owner_id=owner.pk, choice=choice, actor=clerk
+    )
+
+
+def _tip(vote) -> tuple[int, str]:
+    return tuple(Vote.objects.filter(pk=vote.pk).values_list("chain_seq", "chain_head").get())
+
+
+def test_the_votes_row_holds_the_chains_last_link_after_the_roll_and_each_ballot(world, cast, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    assert _tip(vote) == chain_end(vote) != (0, "0" * 64)
+    ballot = _phone(vote, ten_owners[0][1], cast["clerk"], "A")
+    assert _tip(vote) == (ballot.seq, ballot.hash) == chain_end(vote)
+
+
+def test_a_stale_copy_of_the_vote_saved_whole_leaves_the_tip_where_the_ballots_moved_it(world, cast, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    stale = Vote.objects.get(pk=vote.pk)
+    ballot = _phone(vote, ten_owners[0][1], cast["clerk"], "A")
+    stale.title = "改过的标题"
+    stale.save()
+    assert _tip(vote) == (ballot.seq, ballot.hash)
+    assert Vote.objects.get(pk=vote.pk).title == "改过的标题"
+    # The next ballot chains after the first, as it would have without the stale save.
+    second = _phone(vote, ten_owners[1][1], cast["clerk"], "B")
+    assert (second.seq, second.prev_hash) == (ballot.seq + 1, ballot.hash)
+
+
+@pytest.mark.postgres
+def test_the_database_refuses_moving_the_tip_backwards(world, cast, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    _phone(vote, ten_owners[0][1], cast["clerk"], "A")
+    before = _tip(vote)
+    with pytest.raises(DatabaseError, match="moves forward only"), transaction.atomic():
+        Vote.objects.filter(pk=vote.pk).update(chain_seq=before[0] - 1)
+    assert _tip(vote) == before
+
+
+@pytest.mark.postgres
+def test_under_the_lock_a_ballot_is_one_statement_besides_the_locks_read(world, cast, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    _entry, code = services.voting_codes_issue(vote=vote, actor=SYSTEM)[0]
+    with CaptureQueriesContext(connection) as queries:
+        services.ballot_cast(vote=vote, channel=Channel.ONLINE, voting_code=code, choice="for", actor=AnonymousUser())
+    sql = [q["sql"] for q in queries.captured_queries]
+    locked_at = next(i for i, s in enumerate(sql) if "FOR UPDATE" in s and '"elections_vote"' in s)
+    under_the_lock = [s for s in sql[locked_at + 1 :] if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    assert len(under_the_lock) == 1, under_the_lock
+    assert under_the_lock[0].startswith("WITH ")
+
+
+@pytest.mark.postgres
+def test_the_one_statement_writes_the_ballot_its_head_its_audit_row_and_the_tip(world, cast, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    ballot = _phone(vote, ten_owners[0][1], cast["clerk"], "A")
+    stored = Ballot.objects.get(pk=ballot.pk)
+    assert (stored.seq, stored.hash, stored.reference) == (ballot.seq, ballot.hash, "A")
+    assert PublishedHead.objects.filter(vote=vote, seq=ballot.seq, head=ballot.hash).exists()
+    event = AuditEvent.objects.get(action="ballot.cast", object_id=str(ballot.pk))
+    assert (event.data["seq"], event.data["hash"], event.actor_id) == (ballot.seq, ballot.hash, cast["clerk"].pk)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_ballot_waiting_for_the_lock_chains_after_the_ballot_appended_meanwhile(world, cast, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    first: list[Ballot] = []
+    outcome = _while_it_waits_for_the_lock(
+        vote,
+        lambda: _phone(vote, ten_owners[1][1], cast["clerk"], "waited"),
+        lambda: first.append(_phone(vote, ten_owners[0][1], cast["clerk"], "meanwhile")),
+    )
+    assert outcome == "accepted"
+    waited = Ballot.objects.get(vote=vote, reference="waited")
+    assert (waited.seq, waited.prev_hash) == (first[0].seq + 1, first[0].hash)
+    assert vote_problems(Vote.objects.get(pk=vote.pk)) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ballots_cast_at_once_from_several_connections_form_one_unbroken_chain(world, cast, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    errors: list[Exception] = []
+
+    def cast_one(n):
+        try:
+            _phone(vote, ten_owners[n][1], cast["clerk"], f"R{n}")
+        except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=cast_one, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert Ballot.objects.filter(vote=vote).count() == 8
+    assert vote_problems(Vote.objects.get(pk=vote.pk)) == []
+
+
+def test_verify_names_a_tip_that_is_not_the_chains_last_link(world, cast, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    _phone(vote, ten_owners[0][1], cast["clerk"], "A")
+    # As a restore from a copy taken between the ballot's rows and the vote's row would leave it.
+    Vote.objects.filter(pk=vote.pk).update(chain_seq=99, chain_head="f" * 64)
+    problems = vote_problems(Vote.objects.get(pk=vote.pk))
+    assert any("records its chain's tip at seq 99" in p for p in problems)
+
+
+@pytest.mark.postgres
+def test_a_ballot_by_voting_code_takes_six_round_trips_in_all(world, cast, ten_owners):
+    """The vote, the code found and marked used, the entry's units with its split, transfers and ballot
+    read at once, the lock with the tip, and the one statement that writes."""
+    vote = open_resolution(world["estate_a"])
+    _entry, code = services.voting_codes_issue(vote=vote, actor=SYSTEM)[0]
+    with CaptureQueriesContext(connection) as queries:
+        services.ballot_cast(vote=vote, channel=Channel.ONLINE, voting_code=code, choice="for", actor=AnonymousUser())
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 6, statements
