@@ -231,7 +231,13 @@ class Ownership(models.Model):
                 fields=["unit", "owner"], condition=models.Q(end__isnull=True), name="ownership_one_open_per_unit_owner"
             ),
         ]
-        indexes = [models.Index(fields=["unit", "end"]), models.Index(fields=["owner", "end"])]
+        indexes = [
+            models.Index(fields=["unit", "end"]),
+            models.Index(fields=["owner", "end"]),
+            # The changes since a day (a vote's close settles the transfers since its roll froze).
+            models.Index(fields=["start"], name="ownership_start"),
+            models.Index(fields=["end"], name="ownership_end"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.owner} · {self.unit_id}"

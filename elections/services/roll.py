@@ -15,7 +15,7 @@ from elections.chain import roll_digest, roll_entry_row, text, timestamp, units_
 from elections.models import Ballot, Candidate, RollEntry, RollOwner, RollSplit, RollSplitUnit, RollUnit, Vote
 from elections.services.links import append_link
 from residents.models import Ownership, PropertyUnit
-from residents.selectors import party_member_person_ids, voting_roll
+from residents.selectors import DEVELOPER_KEY, party_member_person_ids, voting_roll
 
 
 def _freeze_party_membership(vote: Vote) -> None:
@@ -289,27 +289,36 @@ def settle_at_close(*, vote: Vote, now: datetime.datetime) -> list[RollSplit]:
     """Record every transfer up to the close of voting that no ballot has recorded yet (the tally calls this).
 
     So that the counted owners are those of the roll as the transfers during the vote left
-    it, whether or not the buyer voted.
+    it, whether or not the buyer voted. The units that may have moved are read in one query
+    over indexes — the ownerships that started or ended since the freeze day (by their dates'
+    indexes, then the roll's unit), and the developer's units someone else holds — so that a
+    vote during which nothing changed hands settles nothing without scanning its roll (issue 13).
     """
     frozen_day = timezone.localdate(vote.roll_frozen_at)
     day = timezone.localdate(min(now, vote.closes_at))
-    roll_units = RollUnit.objects.filter(vote=vote).values("unit_id")
-    changed = set(
-        Ownership.objects.filter(unit_id__in=roll_units)
+    on_roll = RollUnit.objects.filter(vote=vote, unit_id=OuterRef("unit_id"))
+    dated = (
+        Ownership.objects
         # From the day the roll froze: a change registered later that day is not in the roll either;
         # units that did not change hands are left as they are by settle_transfers.
         .filter(Q(start__gte=frozen_day, start__lte=day) | Q(end__gte=frozen_day, end__lte=day))
+        .filter(Exists(on_roll))
         .values_list("unit_id", flat=True)
+        .order_by()  # a part of a UNION is unordered (SQLite refuses an ORDER BY there)
     )
     # A unit delivered during the vote leaves the developer's entry without a dated ownership change:
     # only a delivered unit of the developer's entry that someone other than a developer holds on
     # ``day`` can move (``_holders``), so only those are settled, not the developer's whole stock
-    # (5,000 units of a 100,000-unit estate took a second at every close, issue 13).
-    developer_entries = list(RollEntry.objects.filter(vote=vote, is_developer=True).values_list("pk", flat=True))
+    # (5,000 units of a 100,000-unit estate took a second at every close, issue 13). The freeze
+    # writes at most one developer entry, under DEVELOPER_KEY: found by the (vote, key) index.
     others_hold = Ownership.objects.active_on(day).filter(unit=OuterRef("unit_id"), owner__is_developer=False)
-    changed |= set(
-        RollUnit.objects.filter(vote=vote, entry_id__in=developer_entries, unit__delivered=True)
+    delivered = (
+        # By the entry alone: its units are the vote's (the vote's index would only add 100,000 rows to AND).
+        RollUnit.objects.filter(entry__vote=vote, entry__key=DEVELOPER_KEY, entry__is_developer=True)
+        .filter(unit__delivered=True)
         .filter(Exists(others_hold))
         .values_list("unit_id", flat=True)
+        .order_by()
     )
+    changed = set(dated.union(delivered))
     return settle_transfers(vote=vote, unit_ids=changed, day=day, now=now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,19 +36,22 @@ def vote_tally(*, vote_id: int) -> VoteResult | None:
     otherwise the vote fails. Only the platform counts (a task, or a command for it). While a
     sealed box's ballots are being entered, there is no work yet.
     """
-    if BallotBox.objects.filter(vote_id=vote_id, entry_done_at__isnull=True).exists():
-        # Paper ballots from a sealed box are still being entered: finishing the last box enqueues the tally.
-        return None
-    claimed = Vote.objects.filter(pk=vote_id, status=VoteStatus.COUNTING, tally_state=TallyState.PENDING).update(
-        tally_state=TallyState.RUNNING, tally_since=timezone.now()
+    # Paper ballots from a sealed box still being entered: no work yet (finishing the last box
+    # enqueues the tally). Checked in the claim's own statement, one round trip.
+    boxes_open = BallotBox.objects.filter(vote_id=OuterRef("pk"), entry_done_at__isnull=True)
+    claimed = (
+        Vote.objects.filter(pk=vote_id, status=VoteStatus.COUNTING, tally_state=TallyState.PENDING)
+        .filter(~Exists(boxes_open))
+        .update(tally_state=TallyState.RUNNING, tally_since=timezone.now())
     )
     if not claimed:
         return None
     try:
         with transaction.atomic():
             # The lock is held until the result is stored: tallies_recover skips a vote whose row a
-            # live tally holds, so a slow tally is never sent twice.
-            vote = Vote.objects.select_for_update().get(pk=vote_id)
+            # live tally holds, so a slow tally is never sent twice. Only the vote's row is locked;
+            # its estate comes along for the audit rows.
+            vote = Vote.objects.select_for_update(of=("self",)).select_related("estate").get(pk=vote_id)
             settle_at_close(vote=vote, now=timezone.now())
             data = selectors.tally(vote)
             _seq, head = chain_tip(vote)
