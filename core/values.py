@@ -75,7 +75,8 @@ class ValuesRepresentation:
             try:
                 model_field = current._meta.get_field(attr)
             except FieldDoesNotExist:
-                raise ImproperlyConfigured(f"{field.field_name}: {attr} is not a column of {current.__name__}") from None
+                message = f"{field.field_name}: {attr} is not a column of {current.__name__}"
+                raise ImproperlyConfigured(message) from None
             last = i == len(attrs) - 1
             if not last:
                 # DRF leaves the key out when a relation on the way is empty; a values row would say None.

@@ -334,6 +334,24 @@ def scope_filter(model, user: User, action: str, path: str | None = None):
     return q
 
 
+def estate_wholly_in_scope(model, user: User, action: str, estate_id: int, path: str | None = None) -> bool:
+    """Whether every ``model`` row of the estate ``estate_id`` is in ``user``'s scope for ``action``.
+
+    True when the scope matches ``model`` rows by their estate column (``scope_filter``'s estate
+    filter) and the estate is among the scope's estates, or when the scope is everywhere: a list
+    already filtered to that estate by the same column then needs no scope filter, the rows being
+    the same (issue 13: the scope's ``OR`` with the user's own units kept the count off the index).
+    """
+    ranges = scope_ranges(user, action)
+    if ranges is None:
+        return True
+    path = model.scope_path if path is None else path
+    if not ranges or _estate_field(model, path) is None:
+        return False
+    estate_ids, _without_estates = _estates_in(user, ranges)
+    return estate_id in estate_ids
+
+
 class _InArray(In):
     """``IN`` a list of ids; on PostgreSQL ``= ANY(%s)`` with the whole list as one array parameter.
 

@@ -7,7 +7,10 @@ A view declares ``queryset`` and, where they differ from the defaults:
   too (published minutes, for instance);
 - ``also_visible(user)``: rows a user may read for a reason other than their roles' scope
   (their own units, the spending requests they must sign);
-- ``scope_path``: how a row reaches its place, when not the model's own ``scope_path``.
+- ``scope_path``: how a row reaches its place, when not the model's own ``scope_path``;
+- ``pinned_estate_param``: a list's query parameter that keeps the rows of one estate by the
+  very column the scope matches (the model's ``scope_estate_field``, by id, as ``IdFilter``
+  does): when that estate is wholly in the scope, the list needs no scope filter at all.
 
 The filter is one ``WHERE`` over the place tree's ``(tree_id, lft)`` ranges, so an object
 outside the scope answers 404, like a missing one. Whether a user may *write* is decided by
@@ -18,7 +21,7 @@ from django.db.models import Q
 from django.http import Http404
 from rest_framework import viewsets
 
-from governance.scoping import EVERYWHERE, Action, scope_filter
+from governance.scoping import EVERYWHERE, Action, estate_wholly_in_scope, scope_filter
 
 
 class ScopedViewSetMixin:
@@ -28,6 +31,7 @@ class ScopedViewSetMixin:
     public_filter: Q | None = None
     scope_path: str | None = None
     distinct = False
+    pinned_estate_param: str | None = None
 
     def also_visible(self, user) -> Q | None:
         return None
@@ -56,8 +60,27 @@ class ScopedViewSetMixin:
             raise Http404
         return obj
 
+    def _pinned_estate_in_scope(self) -> bool:
+        """Whether the list is filtered to one estate whose rows are all in the user's scope.
+
+        The filter keeps ``column = id``; the scope is ``column IN (scope's estates) OR …``. With
+        the id among those estates the scope adds nothing for these rows, so it is left out: the
+        same rows, and a count the estate index answers alone (issue 13). An id that is not a
+        plain whole number keeps the scope (the filterset refuses it anyway).
+        """
+        if self.pinned_estate_param is None or getattr(self, "action", None) != "list":
+            return False
+        try:
+            estate_id = int(self.request.query_params.get(self.pinned_estate_param, ""))
+        except ValueError:
+            return False
+        model = self.queryset.model
+        return estate_wholly_in_scope(model, self.request.user, self.read_action, estate_id, self.scope_path)
+
     def get_queryset(self):
         queryset = super().get_queryset()
+        if self._pinned_estate_in_scope():
+            return queryset
         q = self.scope_filter()
         if q is EVERYWHERE:
             return queryset

@@ -73,6 +73,7 @@ class PropertyUnitViewSet(ValuesListMixin, ScopedViewSetMixin, viewsets.ModelVie
     serializer_class = s.PropertyUnitSerializer
     filterset_class = UnitFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
+    pinned_estate_param = "estate"  # UnitFilter's estate: the unit's own estate column, which the scope matches
 
     def also_visible(self, user):
         if getattr(user, "person_id", None) is None:

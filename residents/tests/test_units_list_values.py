@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 
@@ -172,3 +173,44 @@ def test_a_unit_built_by_the_factory_reads_the_same_both_ways(world):
     reader = values_representation(PropertyUnitSerializer)
     row = reader.rows(PropertyUnit.objects.filter(pk=unit.pk).values_list(*reader.columns))
     assert row == _serialized(PropertyUnit.objects.filter(pk=unit.pk))
+
+
+def _scoped_ids(user, estate):
+    """The units of ``estate`` the scope filter and the user's own units let ``user`` read: what the list was."""
+    from governance.scoping import EVERYWHERE, scope_filter
+    from residents.selectors import own_unit_id_list
+
+    q = scope_filter(PropertyUnit, user, "view")
+    units = PropertyUnit.objects.filter(estate=estate)
+    if q is not EVERYWHERE:
+        units = units.filter(q | Q(pk__in=own_unit_id_list(user)))
+    return set(units.values_list("pk", flat=True))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "role", ["admin", "auditor", "street_staff", "secretary_a", "secretary_b", "clerk", "resident"]
+)
+def test_a_list_of_one_estate_answers_the_scoped_rows_for_every_role(odd_units, world, cast, api, role):
+    from governance.tests.factories import PersonFactory
+    from residents.tests.factories import OwnershipFactory, PersonOwnerFactory
+
+    user = cast[role]
+    user.person = PersonFactory()
+    user.save(update_fields=["person"])
+    own = PropertyUnit.objects.filter(estate=odd_units).order_by("pk").first()  # a flat in estate A, in scope or not
+    OwnershipFactory(unit=own, owner=PersonOwnerFactory(person=user.person, place=odd_units))
+    PropertyUnitFactory(building=Place.objects.get(pk=world["building_b1"].pk))  # a unit of estate B
+    for estate in (odd_units, world["estate_b"]):
+        body = api.as_user(user).get(f"/api/v1/units/?estate={estate.pk}&page_size=500").json()
+        expected = _scoped_ids(user, estate)
+        assert {row["id"] for row in body["results"]} == expected and body["count"] == len(expected), estate
+    assert own.pk in _scoped_ids(user, odd_units)  # the comparison saw the user's own flat
+
+
+def test_the_units_estate_filter_is_the_column_the_scope_matches():
+    from residents.api.views import PropertyUnitViewSet, UnitFilter
+
+    assert PropertyUnitViewSet.pinned_estate_param == "estate"
+    assert UnitFilter.base_filters["estate"].field_name == f"{PropertyUnit.scope_estate_field}_id"
+    assert UnitFilter.base_filters["estate"].lookup_expr == "exact"
