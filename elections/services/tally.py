@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,12 +50,19 @@ def vote_tally(*, vote_id: int) -> VoteResult | None:
         with transaction.atomic():
             # The lock is held until the result is stored: tallies_recover skips a vote whose row a
             # live tally holds, so a slow tally is never sent twice. Only the vote's row is locked;
-            # its estate comes along for the audit rows.
-            vote = Vote.objects.select_for_update(of=("self",)).select_related("estate").get(pk=vote_id)
-            settle_at_close(vote=vote, now=timezone.now())
+            # its estate and its last round come along, for the audit rows and the result.
+            last_round = VoteResult.objects.filter(vote=OuterRef("pk")).order_by("-round").values("round")[:1]
+            vote = (
+                Vote.objects.select_for_update(of=("self",))
+                .select_related("estate")
+                .annotate(last_round=Subquery(last_round))
+                .get(pk=vote_id)
+            )
+            splits = settle_at_close(vote=vote, now=timezone.now())
             data = selectors.tally(vote)
-            _seq, head = chain_tip(vote)
-            round_no = (vote.results.aggregate(n=Max("round"))["n"] or 0) + 1
+            # The locked read holds the chain's tip, unless the close's splits have moved it since.
+            head = chain_tip(vote)[1] if splits else vote.chain_head
+            round_no = (vote.last_round or 0) + 1
             result = VoteResult.objects.create(
                 vote=vote,
                 round=round_no,
