@@ -363,9 +363,14 @@ def _cast(*, vote, channel, actor, owner_id, unit_id, ballot: dict, client, now,
     ballot whose units may have changed hands since the roll froze takes the lock first, as
     before: settling the transfers appends links of its own.
     """
-    vote = Vote.objects.select_related("estate").get(pk=vote.pk)
     voting_code = ballot["voting_code"]
-    late = _check_window(vote, channel, now)
+    try:
+        late = _check_window(vote, channel, now)
+    except BallotRefused:
+        # ``vote`` as the caller read it (the API and the pages: in this request; everything it decides is
+        # checked again under the lock). A copy read before voting opened, or before an extension, is read again.
+        vote = Vote.objects.select_related("estate").get(pk=vote.pk)
+        late = _check_window(vote, channel, now)
     # Ownership as it stood when the ballot was cast: at the latest when voting closed.
     day = timezone.localdate(min(now, vote.closes_at - datetime.timedelta(microseconds=1)))
     _check_channel(

@@ -68,11 +68,15 @@ def code_entry(*, code: str, client: str | None, vote: Vote | None = None) -> Vo
         raise TooManyAttempts(_("投票码尝试次数过多，请一小时后再试，或到现场投票。"))
     row = None
     if vote_id is not None and (vote is None or vote.pk == vote_id):
+        # The caller's vote is the code's: only a code typed without one needs its vote read with it.
+        related = ("entry",) if vote is not None else ("vote", "entry")
         row = (
             VotingCode.objects.filter(vote_id=vote_id, code_hash=keyed_hash(normalized(code)))
-            .select_related("vote", "entry")
+            .select_related(*related)
             .first()
         )
+        if row is not None and vote is not None:
+            row.vote = vote
     if row is None:
         failed_vote = vote.pk if vote is not None else vote_id
         if (
