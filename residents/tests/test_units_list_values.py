@@ -214,3 +214,13 @@ def test_the_units_estate_filter_is_the_column_the_scope_matches():
     assert PropertyUnitViewSet.pinned_estate_param == "estate"
     assert UnitFilter.base_filters["estate"].field_name == f"{PropertyUnit.scope_estate_field}_id"
     assert UnitFilter.base_filters["estate"].lookup_expr == "exact"
+
+
+@pytest.mark.django_db
+def test_the_estate_filters_refusal_speaks_the_requests_language_with_the_form_class_kept(odd_units, cast, api):
+    client = api.as_user(cast["secretary_a"])
+    chinese = client.get("/api/v1/units/?estate=abc", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    english = client.get("/api/v1/units/?estate=abc", HTTP_ACCEPT_LANGUAGE="en").json()
+    again = client.get("/api/v1/units/?estate=abc", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    assert chinese["fields"]["estate"] == again["fields"]["estate"] != english["fields"]["estate"]
+    assert english["fields"]["estate"] == ["Enter a whole number."]
