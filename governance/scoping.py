@@ -105,23 +105,36 @@ def _read_assignments(user: User) -> tuple[list[tuple[str, int, int, int, int]],
     connection = connections[router.db_for_read(RoleAssignment)]
     place = connection.ops.quote_name(Place._meta.db_table)
     assignment = connection.ops.quote_name(RoleAssignment._meta.db_table)
+    in_range = "e.kind = %s AND e.tree_id = p.tree_id AND e.lft >= p.lft AND e.lft <= p.rght"
+    columns = "a.id, a.role, a.place_id, p.tree_id, p.lft, p.rght"
+    columns = f"{columns} FROM {assignment} a JOIN {place} p ON p.id = a.place_id"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT a.id, a.role, a.place_id, p.tree_id, p.lft, p.rght, e.id FROM {assignment} a "
-            f"JOIN {place} p ON p.id = a.place_id "
-            f"LEFT JOIN {place} e ON e.kind = %s AND e.tree_id = p.tree_id AND e.lft >= p.lft AND e.lft <= p.rght "
-            "WHERE a.user_id = %s ORDER BY a.id, e.tree_id, e.lft",
-            [PlaceKind.ESTATE.value, user.pk],
-        )
-        rows = cursor.fetchall()
-    assignments: dict[int, tuple[str, int, int, int, int]] = {}
+        if connection.vendor == "postgresql":
+            # One row per assignment, its estates as an array: a district's 200 estates as 200 joined rows
+            # took six times as long to read.
+            estates_of_place = f"ARRAY(SELECT e.id FROM {place} e WHERE {in_range})"
+            cursor.execute(
+                f"SELECT {estates_of_place}, {columns} WHERE a.user_id = %s ORDER BY a.id",
+                [PlaceKind.ESTATE.value, user.pk],
+            )
+            rows = [(estates, *rest) for estates, *rest in cursor.fetchall()]
+        else:
+            cursor.execute(
+                f"SELECT e.id, {columns} LEFT JOIN {place} e ON {in_range} WHERE a.user_id = %s ORDER BY a.id",
+                [PlaceKind.ESTATE.value, user.pk],
+            )
+            rows = []
+            for estate_id, *rest in cursor.fetchall():
+                if rows and rows[-1][1] == rest[0]:
+                    rows[-1][0].append(estate_id)
+                else:
+                    rows.append(([] if estate_id is None else [estate_id], *rest))
+    assignments: list[tuple[str, int, int, int, int]] = []
     estates: dict[Range, dict[int, None]] = {}  # dicts as ordered sets: two roles over one place share a range
-    for assignment_id, role, place_id, tree_id, lft, rght, estate_id in rows:
-        assignments.setdefault(assignment_id, (role, place_id, tree_id, lft, rght))
-        in_range = estates.setdefault((tree_id, lft, rght), {})
-        if estate_id is not None:
-            in_range[estate_id] = None
-    return list(assignments.values()), {key: list(ids) for key, ids in estates.items()}
+    for estate_ids, _assignment_id, role, place_id, tree_id, lft, rght in rows:
+        assignments.append((role, place_id, tree_id, lft, rght))
+        estates.setdefault((tree_id, lft, rght), {}).update(dict.fromkeys(estate_ids))
+    return assignments, {key: list(ids) for key, ids in estates.items()}
 
 
 def forget_scope(user: User) -> None:
