@@ -8,10 +8,15 @@ them (defaults, ``auto_now``). PostgreSQL only: callers keep an ORM path for oth
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone
+
+# COPY's text format: a backslash, tab, newline or carriage return inside a value is escaped.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def reserve_ids(model, count: int) -> list[int]:
@@ -19,10 +24,11 @@ def reserve_ids(model, count: int) -> list[int]:
     if count <= 0:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [model._meta.db_table, count],
-        )
+        # The sequence is looked up once: as an argument of nextval it was looked up for every id
+        # (0.8 s of the roll freeze's 95,000 entries, issue 13).
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [model._meta.db_table])
+        (sequence,) = cursor.fetchone()
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
         return sorted(row[0] for row in cursor.fetchall())
 
 
@@ -49,4 +55,49 @@ def copy_rows(model, columns: list[str], rows: Iterable[tuple]) -> int:
         for row in rows:
             copy.write_row((*row, *extra_values))
             count += 1
+    return count
+
+
+def copy_text(value) -> str:
+    """One value as ``COPY``'s text format writes it (``None``, bools, numbers, text, dates, aware datetimes)."""
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            raise ValueError("COPY of a naive datetime: its time zone would be the session's.")
+        return value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    raise TypeError(f"No COPY text for {type(value).__name__}.")
+
+
+def copy_lines(model, columns: list[str], lines: Iterable[str], *, chunk: int = 5000) -> int:
+    """``COPY`` rows given as text lines (the values of ``columns``, each made by ``copy_text``, tab-separated).
+
+    For the largest writes: formatting a row as one f-string is several times cheaper than
+    ``copy_rows``' adaptation of each value (the roll freeze's 300,000 rows, issue 13).
+    """
+    extra_names, extra_values = _defaults(model, set(columns))
+    suffix = "".join(f"\t{copy_text(v)}" for v in extra_values) + "\n"
+    names = [model._meta.get_field(c).column if c != "id" else "id" for c in columns] + extra_names
+    quoted = ", ".join(connection.ops.quote_name(n) for n in names)
+    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({quoted}) FROM STDIN"
+    count = 0
+    batch: list[str] = []
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for line in lines:
+            batch.append(line)
+            if len(batch) >= chunk:
+                copy.write(suffix.join(batch) + suffix)
+                count += len(batch)
+                batch = []
+        if batch:
+            copy.write(suffix.join(batch) + suffix)
+            count += len(batch)
     return count

@@ -371,7 +371,8 @@ class RollEntry(AppendOnlyModel):
     cast (after units changed hands) is carried on the ballot.
     """
 
-    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="roll")
+    # Indexed by the two unique constraints below, which both lead with the vote.
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="roll", db_index=False)
     key = models.CharField(max_length=32)
     area = models.DecimalField(max_digits=14, decimal_places=2)
     is_developer = models.BooleanField(default=False)
@@ -379,15 +380,26 @@ class RollEntry(AppendOnlyModel):
     frozen = models.BooleanField(default=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["vote", "key"], name="roll_entry_key_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "key"], name="roll_entry_key_unique"),
+            # What the roll's units and owners point at: (vote, entry) together (migration 0017).
+            models.UniqueConstraint(fields=["vote", "id"], name="roll_entry_vote_id_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.vote_id}/{self.key}"
 
 
 class RollUnit(AppendOnlyModel):
-    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="+")
-    entry = models.ForeignKey(RollEntry, on_delete=models.PROTECT, related_name="units")
+    """A unit of a roll entry, with its area as frozen.
+
+    ``vote`` and ``entry`` are checked by one composite foreign key, ``(vote, entry)`` to the
+    entry's ``(vote, id)`` (migration 0017): a row can point neither at a missing entry nor at an
+    entry of another vote, at one check per row where two separate keys cost two (issue 13).
+    """
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False)
+    entry = models.ForeignKey(RollEntry, on_delete=models.PROTECT, related_name="units", db_constraint=False)
     unit = models.ForeignKey("residents.PropertyUnit", on_delete=models.PROTECT, related_name="+")
     area = models.DecimalField(max_digits=10, decimal_places=2)
 
@@ -399,10 +411,13 @@ class RollUnit(AppendOnlyModel):
 
 
 class RollOwner(AppendOnlyModel):
-    """An owner of a roll entry (co-owners and buyers of several units share one entry)."""
+    """An owner of a roll entry (co-owners and buyers of several units share one entry).
 
-    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="+")
-    entry = models.ForeignKey(RollEntry, on_delete=models.PROTECT, related_name="owners")
+    ``(vote, entry)`` is one composite foreign key, as on ``RollUnit``; ``vote`` is indexed by ``(vote, owner)``.
+    """
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False)
+    entry = models.ForeignKey(RollEntry, on_delete=models.PROTECT, related_name="owners", db_constraint=False)
     owner = models.ForeignKey("residents.Owner", on_delete=models.PROTECT, related_name="+")
 
     class Meta:
