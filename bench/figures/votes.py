@@ -152,10 +152,12 @@ def freeze_and_tally(scale: float, repeat: int) -> list[Figure]:
     app.conf.task_always_eager = True  # the task runs on commit, in this process: its whole path is timed
     # A web or worker process imported its broker's client and finalized its Celery app (the task
     # registry) long before; the first task sent from this process would otherwise time the import
-    # of kombu's Redis transport (0.8 s here) and the app's finalizing (40 ms), not the tally.
+    # of kombu's Redis transport (0.8 s here), the app's finalizing (40 ms) and the loading of its
+    # result backend (20 ms), not the tally.
     with app.producer_or_acquire():
         pass
     app.finalize(auto=True)
+    app.backend  # noqa: B018 (loaded on first use)
     # The ballots arrived during the vote, and were read then (the turnout page, the intake's own
     # reads): their pages are in memory, with their rows' commit hints set. Read once here the
     # COPY's 80,000 rows — the reader that first meets them pays setting those hints, which no

@@ -8,7 +8,7 @@ import json
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from core.bulk import copy_lines, copy_text, reserve_ids
@@ -331,16 +331,28 @@ def settle_at_close(*, vote: Vote, now: datetime.datetime) -> list[RollSplit]:
     # only a delivered unit of the developer's entry that someone other than a developer holds on
     # ``day`` can move (``_holders``), so only those are settled, not the developer's whole stock
     # (5,000 units of a 100,000-unit estate took a second at every close, issue 13). The freeze
-    # writes at most one developer entry, under DEVELOPER_KEY: found by the (vote, key) index, its
-    # units then by the entry's index (a join with the entries let the planner scan every roll unit).
-    developer = RollEntry.objects.filter(vote=vote, key=DEVELOPER_KEY, is_developer=True).values("pk")
-    others_hold = Ownership.objects.active_on(day).filter(unit=OuterRef("unit_id"), owner__is_developer=False)
-    delivered = (
-        RollUnit.objects.filter(entry_id=Subquery(developer))
-        .filter(unit__delivered=True)
-        .filter(Exists(others_hold))
-        .values_list("unit_id", flat=True)
-        .order_by()
+    # writes at most one developer entry, under DEVELOPER_KEY: read by the (vote, key) index.
+    developer_voted = Ballot.objects.filter(vote=vote, entry=OuterRef("pk"), voided=False)
+    developer = (
+        RollEntry.objects.filter(vote=vote, key=DEVELOPER_KEY, is_developer=True)
+        .values_list("pk", Exists(developer_voted))
+        .first()
     )
-    changed = set(dated.union(delivered))
+    changed = dated
+    if developer is not None:
+        developer_id, voted = developer
+        others_hold = Ownership.objects.active_on(day).filter(unit=OuterRef("unit_id"), owner__is_developer=False)
+        delivered = (
+            RollUnit.objects.filter(entry_id=developer_id)
+            .filter(unit__delivered=True)
+            .filter(Exists(others_hold))
+            .values_list("unit_id", flat=True)
+            .order_by()
+        )
+        if voted:
+            # A unit still in an entry with a live ballot never moves (``settle_transfers``): only the
+            # developer's units that a split has moved elsewhere since the freeze can.
+            delivered = delivered.filter(unit_id__in=RollSplitUnit.objects.filter(vote=vote).values("unit_id"))
+        changed = dated.union(delivered)
+    changed = set(changed)
     return settle_transfers(vote=vote, unit_ids=changed, day=day, now=now)

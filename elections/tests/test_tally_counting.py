@@ -13,6 +13,7 @@ import datetime
 import random
 
 import pytest
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
@@ -179,6 +180,28 @@ def _changes_during_the_vote(world, vote, cast, setup):
     PropertyUnit.objects.filter(pk=late.pk).update(delivered=True)
 
 
+def _ballot(vote, entry_id: int, area, *, seq: int, channel: str, choice: str, valid=True, approve=(), voided=False):
+    """A ballot row as intake leaves it (the chain's hashes aside: these tests count, they do not verify)."""
+    ballot = Ballot.objects.create(
+        vote=vote,
+        seq=seq,
+        entry_id=entry_id,
+        channel=channel,
+        choice=choice,
+        approve=list(approve),
+        valid=valid,
+        invalid_reason="" if valid else "spoiled",
+        area_cents=cents(area),
+        cast_at=timezone.now() - datetime.timedelta(minutes=5),
+        receipt_hash=f"{vote.pk:08d}{seq:056d}",
+        prev_hash="0" * 64,
+        hash=f"{seq:064d}",
+        voided=voided,
+    )
+    BallotApproval.objects.bulk_create(BallotApproval(ballot=ballot, candidate_id=c) for c in approve)
+    return ballot
+
+
 def _random_ballots(vote, rng: random.Random, candidates=()) -> None:
     """Ballots in every channel for most entries: some invalid, some voided and entered again."""
     seq = 100_000
@@ -191,24 +214,18 @@ def _random_ballots(vote, rng: random.Random, candidates=()) -> None:
             seq += 1
             valid = rng.random() > 0.2
             approve = sorted(rng.sample(list(candidates), rng.randint(0, min(3, len(candidates))))) if valid else []
-            ballot = Ballot.objects.create(
-                vote=vote,
+            _ballot(
+                vote,
+                entry_id,
+                area,
                 seq=seq,
-                entry_id=entry_id,
                 channel=rng.choice(CHANNELS),
                 # An invalid ballot may still carry a mark: it counts for no choice.
                 choice="" if candidates else rng.choice(("for", "against", "abstain")),
-                approve=approve,
                 valid=valid,
-                invalid_reason="" if valid else "spoiled",
-                area_cents=cents(area),
-                cast_at=timezone.now() - datetime.timedelta(minutes=5),
-                receipt_hash=f"{vote.pk:08d}{seq:056d}",
-                prev_hash="0" * 64,
-                hash=f"{seq:064d}",
+                approve=approve,
                 voided=i < entries - 1,
             )
-            BallotApproval.objects.bulk_create(BallotApproval(ballot=ballot, candidate_id=c) for c in approve)
 
 
 def _close(vote, cast, capture):
@@ -266,3 +283,42 @@ def test_the_close_considers_no_unit_when_nothing_changed_hands(world, cast, mon
     monkeypatch.setattr(roll_services, "settle_transfers", lambda **kw: considered.append(set(kw["unit_ids"])) or [])
     roll_services.settle_at_close(vote=vote, now=vote.closes_at)
     assert considered == [set()] == [_old_units_to_settle(vote, vote.closes_at)]
+
+
+def _splits_settled(vote, unit_ids) -> list[tuple]:
+    """The splits ``settle_transfers`` records for ``unit_ids`` at the close, rolled back afterwards."""
+    with transaction.atomic():
+        splits = roll_services.settle_transfers(
+            vote=vote, unit_ids=unit_ids, day=timezone.localdate(vote.closes_at), now=vote.closes_at
+        )
+        settled = [
+            (s.source.key, s.target.key, s.area, sorted(s.units.values_list("unit_id", flat=True))) for s in splits
+        ]
+        transaction.set_rollback(True)
+    return settled
+
+
+@pytest.mark.parametrize("developer_votes", [False, True])
+def test_the_close_records_the_splits_the_roll_scan_recorded(world, cast, developer_votes):
+    setup = _estate_with_changes(world)
+    vote = open_resolution(world["estate_a"])
+    _changes_during_the_vote(world, vote, cast, setup)
+    if developer_votes:
+        developer = RollEntry.objects.get(vote=vote, is_developer=True)
+        _ballot(vote, developer.pk, developer.area, seq=99_999, channel="central", choice="for")
+    considered = []
+    real = roll_services.settle_transfers
+    old = _splits_settled(vote, _old_units_to_settle(vote, vote.closes_at))
+    try:
+        roll_services.settle_transfers = lambda **kw: considered.append(set(kw["unit_ids"])) or real(**kw)
+        with transaction.atomic():
+            new = [
+                (s.source.key, s.target.key, s.area, sorted(s.units.values_list("unit_id", flat=True)))
+                for s in roll_services.settle_at_close(vote=vote, now=vote.closes_at)
+            ]
+            transaction.set_rollback(True)
+    finally:
+        roll_services.settle_transfers = real
+    assert new == old and len(new) == (0 if developer_votes else 2)  # the sale was recorded by the buyer's ballot
+    if developer_votes:  # the developer's units stay with its ballot: none of them is read
+        assert considered == [{setup["flats"][1].pk}]
