@@ -363,14 +363,11 @@ def _cast(*, vote, channel, actor, owner_id, unit_id, ballot: dict, client, now,
     ballot whose units may have changed hands since the roll froze takes the lock first, as
     before: settling the transfers appends links of its own.
     """
+    # Read afresh whatever copy the caller holds: every refusal before the lock is decided on the vote's
+    # state now (a copy from before the tally ran would refuse a late paper ballot for its box, not its window).
+    vote = Vote.objects.select_related("estate").get(pk=vote.pk)
     voting_code = ballot["voting_code"]
-    try:
-        late = _check_window(vote, channel, now)
-    except BallotRefused:
-        # ``vote`` as the caller read it (the API and the pages: in this request; everything it decides is
-        # checked again under the lock). A copy read before voting opened, or before an extension, is read again.
-        vote = Vote.objects.select_related("estate").get(pk=vote.pk)
-        late = _check_window(vote, channel, now)
+    late = _check_window(vote, channel, now)
     # Ownership as it stood when the ballot was cast: at the latest when voting closed.
     day = timezone.localdate(min(now, vote.closes_at - datetime.timedelta(microseconds=1)))
     _check_channel(
