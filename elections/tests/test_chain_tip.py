@@ -159,3 +159,35 @@ def test_a_copy_of_the_vote_read_before_voting_opened_still_casts(world, cast, t
     services.vote_transition(vote=vote, to=VoteStatus.VOTING, actor=SYSTEM)
     ballot = _phone(stale, ten_owners[0][1], cast["clerk"], "A")
     assert Ballot.objects.filter(pk=ballot.pk, vote=vote).exists()
+
+
+@pytest.mark.postgres
+def test_the_settled_read_in_sql_equals_the_orms_for_split_sold_voted_and_plain_entries(world, cast, ten_owners):
+    import datetime
+
+    from django.utils import timezone
+
+    from elections.models import RollEntry
+    from elections.services.ballots import _settled_rows, _settled_rows_orm
+    from elections.tests.factories import OwnerFactory
+    from residents.models import Ownership
+
+    vote = open_resolution(world["estate_a"])
+    _phone(vote, ten_owners[0][1], cast["clerk"], "voted")
+    today = timezone.localdate()
+    sold_unit, seller = ten_owners[1]
+    Ownership.objects.filter(unit=sold_unit, owner=seller, end__isnull=True).update(end=today)
+    Ownership.objects.create(unit=sold_unit, owner=OwnerFactory(place=world["estate_a"]), start=today)
+    services.ballot_cast(  # the buyer's ballot records a split off the seller's entry
+        vote=vote, channel=Channel.PHONE, reference="buyer", unit_id=sold_unit.pk, choice="for", actor=cast["clerk"]
+    )
+    frozen_day = timezone.localdate(Vote.objects.get(pk=vote.pk).roll_frozen_at)
+    entries = list(RollEntry.objects.filter(vote=vote).order_by("pk"))
+    seen = set()
+    for entry in entries:
+        for day in (frozen_day, frozen_day + datetime.timedelta(days=1)):
+            sql, orm = sorted(_settled_rows(vote, entry, day)), sorted(_settled_rows_orm(vote, entry, day))
+            assert sql == orm, entry
+            seen |= {tuple(bool(flag) for flag in row[2:]) for row in sql}
+    # The comparison met a split, a transfer, a live ballot and a plain entry.
+    assert {(False, False, False), (True, True, False), (False, False, True)} <= seen
