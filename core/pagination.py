@@ -19,21 +19,20 @@ class Pagination(PageNumberPagination):
         page_size = self.get_page_size(request)
         if not page_size:
             return None
-        general = queryset.values_list(*columns)
         number = _whole_number(request.query_params.get(self.page_query_param) or 1)
         query = queryset.query
         if number is None or number < 1 or query.distinct or query.combinator or query.group_by is not None:
-            return self.paginate_queryset(general, request, view)
+            return self.paginate_queryset(queryset.values_list(*columns), request, view)
         total = Subquery(
             queryset.order_by().annotate(_count=Func(template="COUNT(*)", output_field=IntegerField())).values("_count")
         )
         bottom = (number - 1) * page_size
         found = list(queryset.annotate(_total=total).values_list(*columns, "_total")[bottom : bottom + page_size])
         if not found:
-            return self.paginate_queryset(general, request, view)
-        paginator = self.django_paginator_class(general, page_size)
-        paginator.count = found[0][-1]  # Paginator.count is a cached property: the count read with the page
+            return self.paginate_queryset(queryset.values_list(*columns), request, view)
         rows = [row[:-1] for row in found]
+        paginator = self.django_paginator_class(rows, page_size)  # its count and page are set here, never sliced
+        paginator.count = found[0][-1]  # Paginator.count is a cached property: the count read with the page
         self.page = paginator._get_page(rows, number, paginator)
         if paginator.num_pages > 1 and self.template is not None:
             self.display_page_controls = True
