@@ -80,9 +80,10 @@ GRANTABLE: dict[str, frozenset[str]] = {
 }
 
 Range = tuple[int, int, int]  # tree_id, lft, rght of a place whose subtree is in scope
+Assignment = tuple[str, int, int, int, int]  # role, place id, and the place's tree_id, lft, rght
 
 
-def _assignments(user: User) -> list[tuple[str, int, int, int, int]]:
+def _assignments(user: User) -> list[Assignment]:
     cached = getattr(user, "_gongzhi_assignments", None)
     if cached is None:
         cached, estates = _read_assignments(user)
@@ -91,7 +92,7 @@ def _assignments(user: User) -> list[tuple[str, int, int, int, int]]:
     return cached
 
 
-def _read_assignments(user: User) -> tuple[list[tuple[str, int, int, int, int]], dict[Range, list[int]]]:
+def _read_assignments(user: User) -> tuple[list[Assignment], dict[Range, list[int]]]:
     """The user's role assignments with their places' ranges, and the estates inside each range, in one query.
 
     Reading the estates of the scope with the assignments saves a scoped list a round trip (issue 13);
@@ -103,38 +104,71 @@ def _read_assignments(user: User) -> tuple[list[tuple[str, int, int, int, int]],
 
     # Through the router, as the ORM's read was (the replica serves the pages named for it).
     connection = connections[router.db_for_read(RoleAssignment)]
-    place = connection.ops.quote_name(Place._meta.db_table)
-    assignment = connection.ops.quote_name(RoleAssignment._meta.db_table)
-    in_range = "e.kind = %s AND e.tree_id = p.tree_id AND e.lft >= p.lft AND e.lft <= p.rght"
-    columns = "a.id, a.role, a.place_id, p.tree_id, p.lft, p.rght"
-    columns = f"{columns} FROM {assignment} a JOIN {place} p ON p.id = a.place_id"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # One row per assignment, its estates as an array: a district's 200 estates as 200 joined rows
-            # took six times as long to read.
-            estates_of_place = f"ARRAY(SELECT e.id FROM {place} e WHERE {in_range})"
-            cursor.execute(
-                f"SELECT {estates_of_place}, {columns} WHERE a.user_id = %s ORDER BY a.id",
-                [PlaceKind.ESTATE.value, user.pk],
-            )
-            rows = [(estates, *rest) for estates, *rest in cursor.fetchall()]
-        else:
-            cursor.execute(
-                f"SELECT e.id, {columns} LEFT JOIN {place} e ON {in_range} WHERE a.user_id = %s ORDER BY a.id",
-                [PlaceKind.ESTATE.value, user.pk],
-            )
-            rows = []
-            for estate_id, *rest in cursor.fetchall():
-                if rows and rows[-1][1] == rest[0]:
-                    rows[-1][0].append(estate_id)
-                else:
-                    rows.append(([] if estate_id is None else [estate_id], *rest))
-    assignments: list[tuple[str, int, int, int, int]] = []
+            sql, params = assignments_sql(connection, "%s")
+            cursor.execute(f"{sql} ORDER BY assignment_id", [*params, user.pk])
+            return assignments_from_rows(cursor.fetchall())
+        place = connection.ops.quote_name(Place._meta.db_table)
+        assignment = connection.ops.quote_name(RoleAssignment._meta.db_table)
+        cursor.execute(
+            f"SELECT e.id, a.id, a.role, a.place_id, p.tree_id, p.lft, p.rght FROM {assignment} a"
+            f" JOIN {place} p ON p.id = a.place_id LEFT JOIN {place} e ON {_ESTATE_IN_RANGE}"
+            " WHERE a.user_id = %s ORDER BY a.id",
+            [PlaceKind.ESTATE.value, user.pk],
+        )
+        rows = []
+        for estate_id, *rest in cursor.fetchall():
+            if rows and rows[-1][1] == rest[0]:
+                rows[-1][0].append(estate_id)
+            else:
+                rows.append(([] if estate_id is None else [estate_id], *rest))
+    return assignments_from_rows(rows)
+
+
+_ESTATE_IN_RANGE = "e.kind = %s AND e.tree_id = p.tree_id AND e.lft >= p.lft AND e.lft <= p.rght"
+
+
+def assignments_sql(connection, user_id: str) -> tuple[str, list]:
+    """The SQL reading the role assignments of the user whose id is the SQL expression ``user_id`` (PostgreSQL).
+
+    One row per assignment: ``estate_ids`` (the estates inside its place's range, as an array: a
+    district's 200 estates as 200 joined rows took six times as long to read), ``assignment_id``,
+    ``role``, ``place_id``, ``tree_id``, ``lft``, ``rght`` — the rows ``assignments_from_rows`` reads.
+    With no ``ORDER BY``: the caller orders by ``assignment_id``. ``_read_assignments`` and the API's
+    token authentication (``governance.api.authentication``, which joins it to the token and its user
+    in one query) both read the scope through it, so they cannot read different rows.
+    """
+    from governance.models import Place, PlaceKind, RoleAssignment  # governance.models imports this module
+
+    place = connection.ops.quote_name(Place._meta.db_table)
+    assignment = connection.ops.quote_name(RoleAssignment._meta.db_table)
+    sql = (
+        f"SELECT ARRAY(SELECT e.id FROM {place} e WHERE {_ESTATE_IN_RANGE}) AS estate_ids,"
+        " a.id AS assignment_id, a.role, a.place_id, p.tree_id, p.lft, p.rght"
+        f" FROM {assignment} a JOIN {place} p ON p.id = a.place_id WHERE a.user_id = {user_id}"
+    )
+    return sql, [PlaceKind.ESTATE.value]
+
+
+def assignments_from_rows(rows) -> tuple[list[Assignment], dict[Range, list[int]]]:
+    """The assignments and the estates of each range from ``assignments_sql``'s rows, in assignment order."""
+    assignments: list[Assignment] = []
     estates: dict[Range, dict[int, None]] = {}  # dicts as ordered sets: two roles over one place share a range
     for estate_ids, _assignment_id, role, place_id, tree_id, lft, rght in rows:
         assignments.append((role, place_id, tree_id, lft, rght))
         estates.setdefault((tree_id, lft, rght), {}).update(dict.fromkeys(estate_ids))
     return assignments, {key: list(ids) for key, ids in estates.items()}
+
+
+def remember_assignments(user: User, read: tuple[list[Assignment], dict[Range, list[int]]]) -> None:
+    """Keep ``read`` (``assignments_from_rows``'s answer) as ``user``'s scope for this request.
+
+    For the API's token authentication, which reads the scope with the token; the user object
+    lives for one request, so a role granted or withdrawn is seen by the next one.
+    """
+    forget_scope(user)
+    user._gongzhi_assignments, user._gongzhi_range_estates = read
 
 
 def forget_scope(user: User) -> None:
