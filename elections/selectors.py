@@ -174,9 +174,14 @@ def eligible_candidates(vote: Vote) -> list[dict]:
     return list(Candidate.objects.filter(vote=vote, eligible=True).order_by("pk").values("id", "is_party_member"))
 
 
-def tally(vote: Vote) -> dict:
-    """Count ``vote`` from its frozen roll, the splits since, and its live ballots (docs/domain.md §4)."""
-    splits = _splits(vote)  # read once for the counted owners and the roll's changes
+def tally(vote: Vote, *, splits: list[tuple] | None = None) -> dict:
+    """Count ``vote`` from its frozen roll, the splits since, and its live ballots (docs/domain.md §4).
+
+    ``splits`` are ``_splits(vote)`` when the caller knows them: the tally passes ``[]`` when the
+    locked vote's ``split_count`` is 0 and its close recorded none (one query fewer).
+    """
+    if splits is None:
+        splits = _splits(vote)  # read once for the counted owners and the roll's changes
     return decide(
         kind=vote.kind,
         threshold=vote.threshold,

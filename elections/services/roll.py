@@ -307,17 +307,52 @@ def _record_split(vote, source: RollEntry, buyers: frozenset, units: list[int], 
     return split
 
 
-def settle_at_close(*, vote: Vote, now: datetime.datetime) -> list[RollSplit]:
-    """Record every transfer up to the close of voting that no ballot has recorded yet (the tally calls this).
+# What ``settle_at_close`` reads, on PostgreSQL as one fixed statement (the ORM's two queries, a union and
+# four subqueries cost more to build than to run, issue 13): the units whose ownership started or ended
+# between the freeze day and the closing day, on the roll; and the developer's delivered units that
+# someone other than a developer holds on the closing day — all of them while the developer has no live
+# ballot (the second part, whose uncorrelated NOT EXISTS is a one-time filter: skipped whole otherwise),
+# and those a split moved since the freeze (the third part, read from the splits' units).
+CHANGED_AT_CLOSE_SQL = """
+WITH developer AS MATERIALIZED (
+    SELECT e.id FROM elections_rollentry e WHERE e.vote_id = %(vote)s AND e.key = %(developer)s AND e.is_developer
+)
+SELECT o.unit_id FROM residents_ownership o
+WHERE ((o.start >= %(frozen)s AND o.start <= %(day)s) OR (o."end" >= %(frozen)s AND o."end" <= %(day)s))
+    AND EXISTS (SELECT 1 FROM elections_rollunit r WHERE r.vote_id = %(vote)s AND r.unit_id = o.unit_id)
+UNION
+SELECT r.unit_id FROM elections_rollunit r JOIN residents_propertyunit u ON u.id = r.unit_id
+WHERE r.entry_id = (SELECT id FROM developer)
+    AND NOT EXISTS (SELECT 1 FROM elections_ballot b
+        WHERE b.vote_id = %(vote)s AND b.entry_id = (SELECT id FROM developer) AND NOT b.voided)
+    AND u.delivered
+    AND EXISTS (SELECT 1 FROM residents_ownership h JOIN residents_owner w ON w.id = h.owner_id
+        WHERE h.unit_id = r.unit_id AND h.start <= %(day)s AND (h."end" IS NULL OR h."end" > %(day)s)
+            AND NOT w.is_developer)
+UNION
+SELECT r.unit_id FROM elections_rollunit r JOIN residents_propertyunit u ON u.id = r.unit_id
+WHERE r.vote_id = %(vote)s
+    AND r.unit_id IN (SELECT s.unit_id FROM elections_rollsplitunit s WHERE s.vote_id = %(vote)s)
+    AND r.entry_id = (SELECT id FROM developer)
+    AND u.delivered
+    AND EXISTS (SELECT 1 FROM residents_ownership h JOIN residents_owner w ON w.id = h.owner_id
+        WHERE h.unit_id = r.unit_id AND h.start <= %(day)s AND (h."end" IS NULL OR h."end" > %(day)s)
+            AND NOT w.is_developer)
+"""
 
-    So that the counted owners are those of the roll as the transfers during the vote left
-    it, whether or not the buyer voted. The units that may have moved are read in one query
-    over indexes — the ownerships that started or ended since the freeze day (by their dates'
-    indexes, then the roll's unit), and the developer's units someone else holds — so that a
-    vote during which nothing changed hands settles nothing without scanning its roll (issue 13).
-    """
-    frozen_day = timezone.localdate(vote.roll_frozen_at)
-    day = timezone.localdate(min(now, vote.closes_at))
+
+def _changed_at_close(vote: Vote, frozen_day: datetime.date, day: datetime.date) -> set[int]:
+    """The roll's units that may have changed hands between ``frozen_day`` and ``day`` (``settle_at_close``)."""
+    if connection.vendor == "postgresql":
+        params = {"vote": vote.pk, "frozen": frozen_day, "day": day, "developer": DEVELOPER_KEY}
+        with connection.cursor() as cursor:
+            cursor.execute(CHANGED_AT_CLOSE_SQL, params)
+            return {row[0] for row in cursor.fetchall()}
+    return _changed_at_close_orm(vote, frozen_day, day)
+
+
+def _changed_at_close_orm(vote: Vote, frozen_day: datetime.date, day: datetime.date) -> set[int]:
+    """``_changed_at_close`` through the ORM (other databases; the tests compare the two on PostgreSQL)."""
     on_roll = RollUnit.objects.filter(vote=vote, unit_id=OuterRef("unit_id"))
     dated = (
         Ownership.objects
@@ -355,5 +390,19 @@ def settle_at_close(*, vote: Vote, now: datetime.datetime) -> list[RollSplit]:
             # developer's units that a split has moved elsewhere since the freeze can.
             delivered = delivered.filter(unit_id__in=RollSplitUnit.objects.filter(vote=vote).values("unit_id"))
         changed = dated.union(delivered)
-    changed = set(changed)
-    return settle_transfers(vote=vote, unit_ids=changed, day=day, now=now)
+    return set(changed)
+
+
+def settle_at_close(*, vote: Vote, now: datetime.datetime) -> list[RollSplit]:
+    """Record every transfer up to the close of voting that no ballot has recorded yet (the tally calls this).
+
+    So that the counted owners are those of the roll as the transfers during the vote left
+    it, whether or not the buyer voted. The units that may have moved are read in one query
+    over indexes — the ownerships that started or ended since the freeze day (by their dates'
+    indexes, then the roll's unit), and the developer's units someone else holds — so that a
+    vote during which nothing changed hands settles nothing without scanning its roll (issue 13).
+    """
+    frozen_day = timezone.localdate(vote.roll_frozen_at)
+    day = timezone.localdate(min(now, vote.closes_at))
+    return settle_transfers(vote=vote, unit_ids=_changed_at_close(vote, frozen_day, day), day=day, now=now)
+

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.hashing import digest
+from core.inserts import insert_together
 from core.queueing import enqueue_on_commit
 from elections import selectors
 from elections.events import ElectionsEvent
@@ -19,9 +21,14 @@ from elections.services.links import chain_tip
 from elections.services.roll import settle_at_close
 from elections.services.votes import vote_close
 from elections.signals import vote_decided
-from governance.audit import apply_changes, audit_record
+from governance.audit import apply_changes, audit_event, audit_record
 from governance.rules import rule
 from governance.scoping import SYSTEM, Action, require, require_unrestricted
+
+
+# The stored result's id, read with the vote's lock (PostgreSQL), and the vote's state once it is stored.
+NEXT_RESULT_ID = "nextval(pg_get_serial_sequence('elections_voteresult', 'id'))"
+TALLY_DONE_SQL = 'UPDATE "elections_vote" SET "tally_state" = %s WHERE "id" = %s'
 
 
 def result_hash(data: dict) -> str:
@@ -52,18 +59,23 @@ def vote_tally(*, vote_id: int) -> VoteResult | None:
             # live tally holds, so a slow tally is never sent twice. Only the vote's row is locked;
             # its estate and its last round come along, for the audit rows and the result.
             last_round = VoteResult.objects.filter(vote=OuterRef("pk")).order_by("-round").values("round")[:1]
-            vote = (
+            rows = (
                 Vote.objects.select_for_update(of=("self",))
                 .select_related("estate")
                 .annotate(last_round=Subquery(last_round))
-                .get(pk=vote_id)
             )
+            if connection.vendor == "postgresql":
+                # The result's id, so that it, the vote's state and the audit row go in one statement.
+                rows = rows.annotate(result_id=RawSQL(NEXT_RESULT_ID, ()))
+            vote = rows.get(pk=vote_id)
             splits = settle_at_close(vote=vote, now=timezone.now())
-            data = selectors.tally(vote)
+            # No split since the freeze (the locked row's count) and none at close: the tally need not read them.
+            data = selectors.tally(vote, splits=[] if not (splits or vote.split_count) else None)
             # The locked read holds the chain's tip, unless the close's splits have moved it since.
             head = chain_tip(vote)[1] if splits else vote.chain_head
             round_no = (vote.last_round or 0) + 1
-            result = VoteResult.objects.create(
+            result = VoteResult(
+                id=getattr(vote, "result_id", None),
                 vote=vote,
                 round=round_no,
                 data=data,
@@ -71,16 +83,22 @@ def vote_tally(*, vote_id: int) -> VoteResult | None:
                 chain_head=head,
                 computed_at=timezone.now(),
             )
+            written = [result]
+            if result.pk is None:  # no sequence read with the lock (SQLite): the result first, for its id
+                result.save(force_insert=True)
+                written = []
             vote.tally_state = TallyState.DONE
-            vote.save(update_fields=["tally_state"])
-            transaction.on_commit(lambda: vote_decided.send(sender=Vote, vote=vote, result=result))
-            audit_record(
+            event = audit_event(
                 actor=SYSTEM,
                 action=ElectionsEvent.VOTE_TALLY,
                 obj=vote,
                 place=vote.estate,
                 data={"round": round_no, "hash": result.hash},
             )
+            # The result, its audit row and the vote's state: one statement on PostgreSQL (one round trip
+            # under the lock), the same rows as saving each.
+            insert_together([*written, event], then=(TALLY_DONE_SQL, [TallyState.DONE, vote.pk]))
+            transaction.on_commit(lambda: vote_decided.send(sender=Vote, vote=vote, result=result))
             if not data["quorum"]["met"] and (not vote.extension_allowed or vote.extended):
                 now = timezone.now()
                 changes = apply_changes(vote, {"status": VoteStatus.FAILED})
