@@ -134,3 +134,12 @@ def test_a_tally_after_a_split_reads_the_splits(world, cast, ten_owners):
     statements = _statements(vote)
     assert any("elections_rollsplit" in sql and "ORDER BY" in sql for sql in statements)
     assert VoteResult.objects.get(vote=vote).data["roll_changes"]
+
+
+def test_a_tally_plans_its_statements_without_jit_compiling(world, cast, ten_owners):
+    vote = _counting(world, cast)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = on")
+        vote_tally(vote_id=vote.pk)
+        cursor.execute("SHOW jit")  # the tally's transaction is the test's: its setting is still in force
+        assert cursor.fetchone()[0] == "off"
