@@ -249,10 +249,7 @@ def vote_transition(
     now = now or timezone.now()
     # Lock the vote: a transition must not interleave with ballots or another transition. The lock's
     # read reloads the vote in place (``common.lock`` in one statement rather than two).
-    estate = vote.estate
     vote.refresh_from_db(from_queryset=Vote.objects.select_for_update())
-    if vote.estate_id == estate.pk:  # a vote never moves estate: the reload need not read it again
-        Vote._meta.get_field("estate").set_cached_value(vote, estate)
     if to not in VoteStatus.values:
         raise ApplicationError(_("未知的状态“%(to)s”。") % {"to": to}, code="unknown_status")
     allowed = _allowed_next(vote)
