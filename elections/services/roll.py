@@ -409,4 +409,3 @@ def settle_at_close(*, vote: Vote, now: datetime.datetime) -> list[RollSplit]:
     frozen_day = timezone.localdate(vote.roll_frozen_at)
     day = timezone.localdate(min(now, vote.closes_at))
     return settle_transfers(vote=vote, unit_ids=_changed_at_close(vote, frozen_day, day), day=day, now=now)
-

@@ -25,7 +25,6 @@ from governance.audit import apply_changes, audit_event, audit_record
 from governance.rules import rule
 from governance.scoping import SYSTEM, Action, require, require_unrestricted
 
-
 # The stored result's id, read with the vote's lock (PostgreSQL), and the vote's state once it is stored.
 NEXT_RESULT_ID = "nextval(pg_get_serial_sequence('elections_voteresult', 'id'))"
 NO_JIT = "set_config('jit', 'off', true)"

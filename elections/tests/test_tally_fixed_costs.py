@@ -19,8 +19,8 @@ from elections.models import Ballot, RollEntry, TallyState, Vote, VoteResult
 from elections.services import roll as roll_services
 from elections.services.tally import vote_tally
 from elections.tests.factories import OwnerFactory, open_resolution
-from governance.models import AuditEvent
 from elections.tests.test_tally_counting import _ballot, _changes_during_the_vote, _estate_with_changes
+from governance.models import AuditEvent
 from residents.models import Ownership
 from residents.selectors import DEVELOPER_KEY
 
@@ -116,7 +116,9 @@ def test_a_tally_in_one_statement_stores_the_result_its_audit_row_and_the_votes_
     vote.refresh_from_db()
     stored = VoteResult.objects.get(vote=vote)
     event = AuditEvent.objects.filter(action=ElectionsEvent.VOTE_TALLY, object_id=str(vote.pk)).get()
-    assert stored.pk == result.pk and stored.data["quorum"]["voted_owners"] == RollEntry.objects.filter(vote=vote).count()
+    assert (
+        stored.pk == result.pk and stored.data["quorum"]["voted_owners"] == RollEntry.objects.filter(vote=vote).count()
+    )
     assert vote.tally_state == TallyState.DONE
     assert event.by_system and event.data == {"round": 1, "hash": stored.hash} and event.place_id == vote.estate_id
 
