@@ -58,20 +58,20 @@ def table(data: dict) -> str:
 
 # Why a target is missed, in a line, with the profile in docs/performance.md (keyed by the figure's key or prefix).
 GAPS = {
-    "scoped_list_": "DRF's serializer and six fixed round trips against one query; constant in scope and page "
-    "(docs/performance.md, “Scoped lists”)",
-    "page_": "every unit of the place counted on each load (a district's 200,000: a parallel scan) and ~40 "
-    "round trips, slowed by the shared machine's load (docs/performance.md, “Pages”)",
-    "register_import": "Fernet encryption and the matching of people the floor does not do "
-    "(docs/performance.md, “Register import”)",
-    "roll_freeze": "the database's own floor for these rows exceeds the limit on this machine; the platform is "
-    "within 1.5× of it (docs/performance.md, “Roll freeze”)",
-    "tally": "fixed costs of the task path (claim, settle transfers, result, chain link, audit) against one "
-    "GROUP BY (docs/performance.md, “Tally”)",
+    "scoped_list_": "two round trips (the token with the user's scope, the page with its exact count) and DRF's "
+    "dispatch against one query and a json.dumps; constant in scope and page (docs/performance.md, “Scoped lists”)",
+    "page_": "every unit of the district counted on each load (200,000: a parallel scan); at the limit on the quiet "
+    "machine, 134–305 ms across today's runs (docs/performance.md, “Pages”)",
+    "register_import": "Fernet encryption and the matching of people the floor does not do; 1.14–2.08× across "
+    "today's runs (docs/performance.md, “Register import”)",
+    "roll_freeze": "the database's own floor for these rows (8 s here) exceeds the limit on this machine; the "
+    "platform is within 1.2× of it (docs/performance.md, “Roll freeze”)",
+    "tally": "the close planned on statistics taken before the vote's roll existed (this PostgreSQL runs without "
+    "autovacuum): 240 ms probing 100,000 roll units; 1.1–1.8× with the tables analyzed (docs/performance.md, “Tally”)",
     "ballot_intake": "the same middleware plus DRF, token, scope and nine queries per ballot against one INSERT "
     "(docs/performance.md, “Ballot intake”)",
-    "ballot_lock": "the lock's read, one statement and the commit, whose flush to this disk (about 1.6 ms per "
-    "fdatasync) is most of the floor beside it (docs/performance.md, “Ballot intake”)",
+    "ballot_lock": "the lock's read, one statement writing four rows (about 25 index entries) and a commit with ten "
+    "deferred key checks, against one row (docs/performance.md, “Ballot intake”)",
 }
 
 
