@@ -62,12 +62,12 @@ GAPS = {
     "dispatch against one query and a json.dumps; constant in scope and page (docs/performance.md, “Scoped lists”)",
     "page_": "every unit of the district counted on each load (200,000: a parallel scan); at the limit on the quiet "
     "machine, 134–305 ms across today's runs (docs/performance.md, “Pages”)",
-    "register_import": "Fernet encryption and the matching of people the floor does not do; 1.14–2.08× across "
-    "today's runs (docs/performance.md, “Register import”)",
+    "register_import": "Fernet encryption and the matching of people the floor does not do; 1.14–2.63× across "
+    "today's four runs, the floor itself 9.6–24.7 s (docs/performance.md, “Register import”)",
     "roll_freeze": "the database's own floor for these rows (8 s here) exceeds the limit on this machine; the "
     "platform is within 1.2× of it (docs/performance.md, “Roll freeze”)",
-    "tally": "the close planned on statistics taken before the vote's roll existed (this PostgreSQL runs without "
-    "autovacuum): 240 ms probing 100,000 roll units; 1.1–1.8× with the tables analyzed (docs/performance.md, “Tally”)",
+    "tally": "fixed work beside the count (two commits, the claim, two locked reads, the close's units, two "
+    "one-statement writes), about 30 ms against one GROUP BY (docs/performance.md, “Tally”)",
     "ballot_intake": "the same middleware plus DRF, token, scope and nine queries per ballot against one INSERT "
     "(docs/performance.md, “Ballot intake”)",
     "ballot_lock": "the lock's read, one statement writing four rows (about 25 index entries) and a commit with ten "
