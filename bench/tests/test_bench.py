@@ -47,7 +47,7 @@ def test_the_bench_writes_each_figure_with_its_floor_ratio_and_target(tmp_path):
     # The load the shared machine was under is written beside each figure, and a missed target says why.
     assert all(isinstance(f["extra"]["load_average"], float) for f in data["figures"])
     missed = [f for f in data["figures"] if f["met"] is False and f["key"].startswith("scoped_list_")]
-    assert text.count("**no**: DRF's serializer") == len(missed)
+    assert text.count("**no**: two round trips (the token with the user's scope") == len(missed)
 
 
 @pytest.mark.django_db(transaction=True)
