@@ -73,6 +73,7 @@ def _reads_through_a_join(node: dict, table: str, under_subplan: bool = False) -
     return any(_reads_through_a_join(child, table, under_subplan) for child in node.get("Plans", []))
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("table", ["residents_owner", "residents_propertyunit"])
 def test_the_close_reads_units_and_owners_only_in_subqueries_never_in_a_join(world, table):
     vote = open_resolution(world["estate_a"])
@@ -100,6 +101,7 @@ def _counting(world, cast) -> Vote:
     return Vote.objects.get(pk=vote.pk)
 
 
+@pytest.mark.postgres
 def test_a_tally_with_no_split_runs_five_statements(world, cast, ten_owners):
     vote = _counting(world, cast)
     statements = _statements(vote)
@@ -138,6 +140,7 @@ def test_a_tally_after_a_split_reads_the_splits(world, cast, ten_owners):
     assert VoteResult.objects.get(vote=vote).data["roll_changes"]
 
 
+@pytest.mark.postgres
 def test_a_tally_plans_its_statements_without_jit_compiling(world, cast, ten_owners):
     vote = _counting(world, cast)
     with connection.cursor() as cursor:

@@ -47,6 +47,7 @@ def _users(world, cast):
     return [*cast.values(), mixed, building_only, UserFactory(username="nobody")]
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_token_request_reads_the_token_its_user_and_the_scope_in_one_query(world, cast, django_assert_num_queries):
     building = world["building_a1"]
@@ -69,6 +70,7 @@ def test_a_token_request_reads_no_role_assignment_after_authenticating(world, ca
     assert sum("governance_roleassignment" in q["sql"] for q in queries.captured_queries) == 1
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_the_primed_scope_is_the_one_scoping_reads_itself(world, cast):
     for user in _users(world, cast):
@@ -88,6 +90,7 @@ def test_the_primed_scope_is_the_one_scoping_reads_itself(world, cast):
         assert len(queries) == (0 if user.is_superuser else 1), user
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_the_mixed_users_scope_is_not_empty_and_leaves_out_the_withdrawn_role(world, cast):
     mixed = next(u for u in _users(world, cast) if u.username == "mixed")
