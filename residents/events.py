@@ -10,6 +10,7 @@ from governance.audit import event_types
 class ResidentsEvent(models.TextChoices):
     UNIT_CREATE = "unit.create", _("登记专有部分")
     UNIT_UPDATE = "unit.update", _("修改专有部分")
+    UNIT_COUNTS_REPAIR = "unit_counts.repair", _("修正小区专有部分数")
     OWNER_CREATE = "owner.create", _("登记业主")
     OWNER_UPDATE = "owner.update", _("修改业主信息")
     OWNER_REVEAL = "owner.reveal", _("查看业主完整信息")

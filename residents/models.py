@@ -144,6 +144,35 @@ class PropertyUnit(models.Model):
         raise ValueError("A unit needs at least one area.")
 
 
+class EstateUnitCount(models.Model):
+    """How many units of one use an estate has, kept exact by the database itself.
+
+    Triggers on the units' table (migration 0009) move these counts in the statement that
+    inserts, deletes or re-files a unit, whoever writes it: the services, the admin, the
+    register import's ``COPY``, a bulk or a hand-written statement. A reader in another
+    transaction therefore sees the counts and the units of the same commits. The pages count a
+    district's units from a row per estate instead of every unit (0.05-0.2 s for 200,000
+    units, issue 13). ``manage.py recount_units`` compares them with the units and repairs them.
+    An estate's rows stay at zero once its units are gone.
+    """
+
+    # No database constraint: a place removed with a raw statement (the bench's generator) leaves a row nobody reads.
+    estate = models.ForeignKey(
+        Place, verbose_name=_("小区"), on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
+    use = models.CharField(_("用途"), max_length=16, choices=UnitUse.choices)
+    # No check that it stays >= 0: a count gone wrong must never refuse a register write (recount_units mends it).
+    units = models.IntegerField(_("专有部分数"), default=0)
+
+    class Meta:
+        verbose_name = _("小区专有部分数")
+        verbose_name_plural = _("小区专有部分数")
+        constraints = [models.UniqueConstraint(fields=["estate", "use"], name="estate_unit_count_one_per_use")]
+
+    def __str__(self) -> str:
+        return f"{self.estate_id} {self.use} {self.units}"
+
+
 class OwnerKind(models.TextChoices):
     PERSON = "person", _("自然人")
     ORGANIZATION = "organization", _("单位")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -16,6 +16,7 @@ from governance.models import Place, PlaceKind
 from governance.rules import rule
 from governance.scoping import subtree_q
 from residents.models import (
+    EstateUnitCount,
     Occupancy,
     OccupancyState,
     Ownership,
@@ -222,6 +223,11 @@ def register_rows(units, on: datetime.date | None = None):
     )
 
 
+def _estates_under(place: Place):
+    """The ids of the estates of a higher place's subtree (a few hundred in a district)."""
+    return Place.objects.filter(subtree_q(place), kind=PlaceKind.ESTATE).values("pk")
+
+
 def units_in(place: Place):
     """The units of a building, complex, estate, or of every estate under a higher place."""
     if place.kind == PlaceKind.BUILDING:
@@ -231,8 +237,18 @@ def units_in(place: Place):
     if place.kind == PlaceKind.ESTATE:
         return PropertyUnit.objects.filter(estate=place)
     # Through the estates of the subtree (a few hundred in a district), not a join of every unit's building.
-    estates = Place.objects.filter(subtree_q(place), kind=PlaceKind.ESTATE).values("pk")
-    return PropertyUnit.objects.filter(estate_id__in=estates)
+    return PropertyUnit.objects.filter(estate_id__in=_estates_under(place))
+
+
+def _residential_counts(place: Place):
+    """The kept counts of residential units of the estates of an estate or a higher place, or ``None``
+    for a building or a complex (counted from their units: a few hundred)."""
+    if place.kind in (PlaceKind.BUILDING, PlaceKind.COMPLEX):
+        return None
+    counts = EstateUnitCount.objects.filter(use=UnitUse.RESIDENTIAL)
+    if place.kind == PlaceKind.ESTATE:
+        return counts.filter(estate=place)
+    return counts.filter(estate_id__in=_estates_under(place))
 
 
 def _residential_units(place: Place):
@@ -260,15 +276,20 @@ def occupancy_rate(place: Place, on: datetime.date | None = None) -> dict:
     """The share of residential units occupied on ``on`` in a building, estate, community or any place.
 
     A unit counts as occupied when its latest occupancy record on or before ``on`` says so.
-    One query.
+    One query. An estate's or a higher place's units are the estates' kept counts
+    (``EstateUnitCount``), not a count of every unit; the occupied ones are counted from the
+    occupancy records.
     """
     on = on or timezone.localdate()
     units = _residential_units(place)
-    # The count of occupied records as an uncorrelated subquery: evaluated once (an InitPlan), not per unit.
+    # The count of occupied records as an uncorrelated subquery: evaluated once (an InitPlan), not per row.
     occupied = _occupied_records(units, on).order_by().values("state").annotate(n=Count("pk")).values("n")
-    figures = units.aggregate(
-        units=Count("id"), occupied=Coalesce(Max(Subquery(occupied, output_field=IntegerField())), 0)
-    )
+    occupied = Coalesce(Max(Subquery(occupied, output_field=IntegerField())), 0)
+    counts = _residential_counts(place)
+    if counts is None:
+        figures = units.aggregate(units=Count("id"), occupied=occupied)
+    else:
+        figures = counts.aggregate(units=Coalesce(Sum("units"), 0), occupied=occupied)
     total, occupied = figures["units"], figures["occupied"] if figures["units"] else 0
     return {
         "place": place.pk,
@@ -280,10 +301,17 @@ def occupancy_rate(place: Place, on: datetime.date | None = None) -> dict:
 
 
 def occupancy_by_estate(place: Place, on: datetime.date | None = None) -> dict[int, dict]:
-    """Each estate's occupancy under ``place`` on ``on``, as ``occupancy_rate`` counts it, in two queries."""
+    """Each estate's occupancy under ``place`` on ``on``, as ``occupancy_rate`` counts it, in two queries.
+
+    Estates without residential units are left out.
+    """
     on = on or timezone.localdate()
     units = _residential_units(place)
-    totals = dict(units.values("estate_id").annotate(n=Count("id")).order_by().values_list("estate_id", "n"))
+    counts = _residential_counts(place)
+    if counts is None:
+        totals = dict(units.values("estate_id").annotate(n=Count("id")).order_by().values_list("estate_id", "n"))
+    else:
+        totals = dict(counts.filter(units__gt=0).values_list("estate_id", "units"))
     occupied = dict(
         _occupied_records(units, on)
         .values("unit__estate_id")

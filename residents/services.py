@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +36,7 @@ from residents.identifiers import is_credit_code
 from residents.models import (
     AREA_PRECEDENCE,
     TWO_PLACES,
+    EstateUnitCount,
     ImportJob,
     ImportState,
     Occupancy,
@@ -180,6 +181,50 @@ def unit_update(*, unit: PropertyUnit, actor, **fields) -> PropertyUnit:
         changes=changes,
     )
     return unit
+
+
+@transaction.atomic
+def unit_counts_repair(*, actor) -> list[dict]:
+    """Count every estate's units again, set the kept counts (``EstateUnitCount``) to match, return the differences.
+
+    The database's triggers keep the counts exact, so a difference means they were bypassed
+    (a trigger dropped, a count edited by hand); each repair is audited with what it changed.
+    """
+    require_unrestricted(actor, _("只有系统管理员可以重新统计专有部分数。"))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Unit writes wait until the counts are set: none can fall between the count and the repair.
+            cursor.execute("LOCK TABLE residents_propertyunit IN SHARE MODE")
+    actual = {
+        (estate_id, use): n
+        for estate_id, use, n in PropertyUnit.objects.values("estate_id", "use")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("estate_id", "use", "n")
+    }
+    kept = {(e, u): n for e, u, n in EstateUnitCount.objects.values_list("estate_id", "use", "units")}
+    differences = [
+        {
+            "estate": estate_id,
+            "use": use,
+            "kept": kept.get((estate_id, use)),
+            "counted": actual.get((estate_id, use), 0),
+        }
+        for estate_id, use in sorted(actual.keys() | kept.keys())
+        if actual.get((estate_id, use), 0) != kept.get((estate_id, use), 0)
+    ]
+    for row in differences:
+        EstateUnitCount.objects.update_or_create(
+            estate_id=row["estate"], use=row["use"], defaults={"units": row["counted"]}
+        )
+    if differences:
+        audit_record(
+            actor=actor,
+            action=ResidentsEvent.UNIT_COUNTS_REPAIR,
+            summary=_("%(n)s 项小区专有部分数已按登记册重新统计") % {"n": len(differences)},
+            data={"differences": differences},
+        )
+    return differences
 
 
 # Owners and ownership --------------------------------------------------------------------------

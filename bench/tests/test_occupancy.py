@@ -75,3 +75,15 @@ def test_occupancy_rate_takes_one_query_however_many_units(histories, world):
     with CaptureQueriesContext(connection) as queries:
         occupancy_rate(district, on=DAYS[-1])
     assert len(queries) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["district", "estate_a"])
+def test_the_units_of_an_estate_or_higher_are_read_from_the_kept_counts_not_counted(histories, world, key):
+    place = Place.objects.get(pk=world[key].pk)
+    with CaptureQueriesContext(connection) as queries:
+        occupancy_rate(place, on=DAYS[-1])
+        occupancy_by_estate(place, DAYS[-1])
+    sql = " ".join(q["sql"] for q in queries)
+    assert "residents_estateunitcount" in sql
+    assert 'COUNT("residents_propertyunit"."id")' not in sql
