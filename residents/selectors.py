@@ -338,13 +338,15 @@ def _month_ends(start: datetime.date, end: datetime.date) -> list[datetime.date]
 def occupancy_series(place: Place, start: datetime.date, end: datetime.date) -> list[dict]:
     """The occupancy rate at the end of each month from ``start`` to ``end`` (the last point is ``end``).
 
-    Two queries: the units, and their occupancy records swept once in date order.
+    Two queries: the number of units (an estate's or a higher place's kept counts), and their
+    occupancy records swept once in date order.
     """
     points = _month_ends(start, end)
     if not points:
         return []
     units = _residential_units(place)
-    total = units.count()
+    counts = _residential_counts(place)
+    total = units.count() if counts is None else counts.aggregate(n=Coalesce(Sum("units"), 0))["n"]
     deltas: dict[datetime.date, int] = {}
     previous: dict[int, bool] = {}
     for unit_id, since, state in (

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from governance.models import Place
 from residents.models import Occupancy, OccupancyState, PropertyUnit, UnitUse
-from residents.selectors import occupancy_by_estate, occupancy_rate, units_in
+from residents.selectors import occupancy_by_estate, occupancy_rate, occupancy_series, units_in
 from residents.tests.factories import PropertyUnitFactory
 
 DAYS = [datetime.date(2024, 1, 1) + datetime.timedelta(days=d) for d in range(0, 400, 37)]
@@ -87,3 +87,14 @@ def test_the_units_of_an_estate_or_higher_are_read_from_the_kept_counts_not_coun
     sql = " ".join(q["sql"] for q in queries)
     assert "residents_estateunitcount" in sql
     assert 'COUNT("residents_propertyunit"."id")' not in sql
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["community_a", "estate_a", "building_a1"])
+def test_occupancy_series_agrees_with_the_rate_at_each_month_end(histories, world, key):
+    place = Place.objects.get(pk=world[key].pk)
+    series = occupancy_series(place, DAYS[0], DAYS[-1])
+    assert len(series) > 10
+    for point in series:
+        rate = occupancy_rate(place, on=datetime.date.fromisoformat(point["on"]))
+        assert (point["units"], point["occupied"]) == (rate["units"], rate["occupied"]), point["on"]
