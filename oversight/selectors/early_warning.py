@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from committees.models import CommitteeStatus, OwnersCommittee
 from elections.committee_size import committee_size_bounds
 from governance.models import Place, PlaceKind
-from governance.rules import rule
+from governance.rules import rules
 from governance.scoping import subtree_q
 from oversight.models import LedgerCheckRecord, Obligation, ObligationState, Petition, PetitionCategory
 from oversight.statistics import petitions_rise
@@ -163,14 +163,16 @@ def early_warning(place: Place, *, today: datetime.date | None = None, include_a
     the districts' minimum (to apply the small-estate rule, which only lowers it).
     """
     today = today or timezone.localdate()
-    limits = {
-        "window": rule("EARLY_WARNING_WINDOW_DAYS", place),
-        "baseline": rule("EARLY_WARNING_BASELINE_DAYS", place),
-        "alpha": rule("EARLY_WARNING_ALPHA", place),
-        "min_count": rule("EARLY_WARNING_MIN_PETITIONS", place),
-        "floor": rule("EARLY_WARNING_RATE_FLOOR", place),
-        "seats_min": rule("COMMITTEE_SEATS_MIN", place),
+    names = {
+        "window": "EARLY_WARNING_WINDOW_DAYS",
+        "baseline": "EARLY_WARNING_BASELINE_DAYS",
+        "alpha": "EARLY_WARNING_ALPHA",
+        "min_count": "EARLY_WARNING_MIN_PETITIONS",
+        "floor": "EARLY_WARNING_RATE_FLOOR",
+        "seats_min": "COMMITTEE_SEATS_MIN",
     }
+    values = rules(list(names.values()), place)
+    limits = {name: values[key] for name, key in names.items()}
     estates = Place.objects.filter(subtree_q(place), kind=PlaceKind.ESTATE).select_related("parent").order_by("lft")
     facts = {
         "petitions": _petition_counts(place, today, limits["window"], limits["baseline"]),

@@ -165,5 +165,5 @@ def test_the_early_warning_takes_a_fixed_number_of_queries(world, django_assert_
     for estate in (world["estate_a"], world["estate_b"]):
         services.obligations_for_meeting(meeting=assembly(estate, days_ago(20)), actor=SYSTEM)
         _petitions(estate, [1, 2, 3, 4])
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(7):  # the place, the rules, the estates, one query per kind of fact
         assert len(selectors.early_warning(fresh(world["district"]))) == 2
