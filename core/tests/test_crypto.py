@@ -13,9 +13,7 @@ from governance.scoping import SYSTEM
 KEY_OLD = "Y3gpCslEULGc98DUP2lktweRArGT8VrGWVqKhJri-6g="
 KEY_NEW = "dGVzdC1zdWl0ZS1waWkta2V5LW5vdC1mb3ItdXNlLSE="
 # Written by Fernet under KEY_OLD before tokens became AES-GCM: stored data looks like this.
-FERNET_PHONE = (
-    "gAAAAABrDz6e7d-P_ZCPUKVp7P2OZml8ln035kszdXeNYsvp1R8dntAHGWJV_LxJrAdTTaMF3ejnZ87svU01eCebPWCdwjhOTA=="
-)
+FERNET_PHONE = "gAAAAABrDz6e7d-P_ZCPUKVp7P2OZml8ln035kszdXeNYsvp1R8dntAHGWJV_LxJrAdTTaMF3ejnZ87svU01eCebPWCdwjhOTA=="
 ID_NUMBER = "500105195305121234"
 
 

@@ -13,6 +13,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--units", type=int, required=True)
+        parser.add_argument("--rounds", type=int, default=1, help="alternated rounds (import first, then floor first)")
 
-    def handle(self, *args, units, **options):
-        self.stdout.write("RESULT " + json.dumps(import_once(units)))
+    def handle(self, *args, units, rounds, **options):
+        self.stdout.write("RESULT " + json.dumps(import_once(units, rounds)))
