@@ -141,8 +141,11 @@ def participation_figures(place: Place, today: datetime.date) -> dict:
     }
 
 
-def due_figures(place: Place, today: datetime.date) -> dict:
-    """What is due today and what is overdue under ``place``: the four musts' obligations, votes closing today."""
+def due_figures(place: Place, today: datetime.date, voting: list[Vote] | None = None) -> dict:
+    """What is due today and what is overdue under ``place``: the four musts' obligations, votes closing today.
+
+    ``voting``: the votes in progress under ``place`` when the caller has read them already (no query then).
+    """
     live = Obligation.objects.filter(
         subtree_q(place, "estate__"), state__in=(ObligationState.OPEN, ObligationState.OVERDUE)
     )
@@ -152,15 +155,14 @@ def due_figures(place: Place, today: datetime.date) -> dict:
     )
     rows = list(live.filter(Q(due_on=today) | overdue).select_related("estate").order_by("due_on", "pk")[:12])
     start = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
-    closing = list(
-        Vote.objects.filter(
-            subtree_q(place, "estate__"),
-            status=VoteStatus.VOTING,
-            closes_at__gte=start,
-            closes_at__lt=start + datetime.timedelta(days=1),
+    end = start + datetime.timedelta(days=1)
+    if voting is None:
+        voting = list(
+            Vote.objects.filter(subtree_q(place, "estate__"), status=VoteStatus.VOTING).select_related("estate")
         )
-        .select_related("estate")
-        .order_by("closes_at")
+    closing = sorted(
+        (v for v in voting if v.status == VoteStatus.VOTING and start <= v.closes_at < end),
+        key=lambda v: (v.closes_at, v.pk),
     )
     return {"today": counts["today"], "overdue": counts["overdue"], "obligations": rows, "votes_closing": closing}
 
@@ -251,15 +253,15 @@ def workspace(place: Place, *, today: datetime.date | None = None) -> Workspace:
     ws.participation = participation_figures(place, today)
     ws.compliance = compliance(place, year_start, today, today=today)
     ws.warnings = early_warning(place, today=today)
-    ws.petitions = petition_shares(place, today.year)
     years = list(range(today.year - 4, today.year + 1))
     counts = petition_counts(place, years)
+    ws.petitions = petition_shares(place, today.year, counts)
     ws.petition_years = [
         {"year": y, "total": counts[y][0], "property": counts[y][1], "share": percent(counts[y][1], counts[y][0])}
         for y in years
     ]
-    ws.due = due_figures(place, today)
     ws.votes = votes_in_progress(place)
+    ws.due = due_figures(place, today, voting=[row["vote"] for row in ws.votes])
     ws.spending = spending_waiting(place)
     ws.meetings = recent_meetings(place)
     return ws

@@ -25,8 +25,11 @@ def home_places(user, action: str) -> list[Place]:
     ]
 
 
-def chosen_place(request, action: str, *, param: str = "place") -> Place | None:
-    """The place named by ``?place=`` if the user may ``action`` there (404 otherwise), else their first home place."""
+def chosen_place(request, action: str, *, param: str = "place", homes: list[Place] | None = None) -> Place | None:
+    """The place named by ``?place=`` if the user may ``action`` there (404 otherwise), else their first home place.
+
+    ``homes``: ``home_places(request.user, action)`` when the caller has read them already.
+    """
     value = request.GET.get(param, "")
     if value:
         if not value.isdigit():
@@ -35,10 +38,10 @@ def chosen_place(request, action: str, *, param: str = "place") -> Place | None:
         if place is None:
             raise Http404
         return place
-    homes = [p for p in home_places(request.user, action) if p.kind in SCOPE_KINDS]
-    if homes:
-        return homes[0]
-    found = home_places(request.user, action)
+    found = home_places(request.user, action) if homes is None else homes
+    in_scope = [p for p in found if p.kind in SCOPE_KINDS]
+    if in_scope:
+        return in_scope[0]
     return found[0].estate if found and found[0].estate_id else None
 
 

@@ -40,9 +40,13 @@ def petition_counts(place: Place, years: list[int]) -> dict[int, tuple[int, int]
     return counts
 
 
-def petition_shares(place: Place, year: int) -> dict:
-    """The property-related share of all petitions of ``year`` under ``place``, and its change since the year before."""
-    counts = petition_counts(place, [year - 1, year])
+def petition_shares(place: Place, year: int, counts: dict[int, tuple[int, int]] | None = None) -> dict:
+    """The property-related share of all petitions of ``year`` under ``place``, and its change since the year before.
+
+    ``counts``: ``petition_counts`` of the place already read for years including these two (no query then).
+    """
+    if counts is None or year not in counts or year - 1 not in counts:
+        counts = petition_counts(place, [year - 1, year])
     total, prop = counts[year]
     total_before, prop_before = counts[year - 1]
     return {

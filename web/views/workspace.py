@@ -87,7 +87,8 @@ def _charts(ws) -> dict:
 
 def workspace_page(request):
     """The headline figures of the chosen scope with their charts, what is due, the votes and the money waiting."""
-    place = chosen_place(request, Action.VIEW)
+    homes = home_places(request.user, Action.VIEW)
+    place = chosen_place(request, Action.VIEW, homes=homes)
     if place is None:
         return render(request, "web/workspace_empty.html", {})
     ws = workspace(place)
@@ -96,7 +97,7 @@ def workspace_page(request):
         "ws": ws,
         "place": place,
         "children": children,
-        "homes": home_places(request.user, Action.VIEW),
+        "homes": homes,
         "charts": _charts(ws),
         "gap_labels": GAPS,
         "crumbs": place_crumbs(request.user, place, Action.VIEW),
