@@ -10,7 +10,7 @@ saved one after the other, then the statement runs: the same result, more round 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.db import connections
 from django.db.models import Model
@@ -21,9 +21,13 @@ from django.db.models.sql import InsertQuery
 _TEXTS: dict[tuple, str] = {}
 
 
-def _insert_sql(obj: Model, connection) -> tuple[str, list]:
+def _fields(obj: Model, keep_pk: bool = False) -> list:
+    return [f for f in type(obj)._meta.local_concrete_fields if not (f.primary_key and obj.pk is None and not keep_pk)]
+
+
+def _insert_sql(obj: Model, connection, fields: list | None = None) -> tuple[str, list]:
     model = type(obj)
-    fields = [f for f in model._meta.local_concrete_fields if not (f.primary_key and obj.pk is None)]
+    fields = _fields(obj) if fields is None else fields
     query = InsertQuery(model)
     query.insert_values(fields, [obj])
     compiler = query.get_compiler(connection=connection)
@@ -40,6 +44,35 @@ def _insert_sql(obj: Model, connection) -> tuple[str, list]:
     if not any(hasattr(f, "get_placeholder") for f in fields) and sql.count("%s") == len(fields):
         _TEXTS[key] = sql
     return sql, list(params)
+
+
+def insert_select(
+    obj: Model, source: str, exprs: Mapping[str, str] | None = None, *, using: str = "default"
+) -> tuple[str, list]:
+    """``obj``'s ``INSERT`` as ``INSERT … SELECT … FROM source``, as ``(sql, params)``: one row for each row of
+    ``source`` (a name the statement defines, e.g. a ``WITH`` clause), none when it has none.
+
+    ``exprs`` gives some columns (by attname; the primary key too) an SQL expression over ``source`` in place of
+    the instance's value; ``{value}`` in an expression stands for that value (``"{value} || src.extra"``).
+    """
+    exprs = exprs or {}
+    connection = connections[using]
+    pk = type(obj)._meta.pk.attname
+    fields = _fields(obj, keep_pk=pk in exprs)
+    sql, values = _insert_sql(obj, connection, fields)
+    head, sep, tail = sql.partition(" VALUES (")
+    if not sep or tail != ", ".join(["%s"] * len(fields)) + ")":
+        raise ValueError(f"cannot turn this INSERT into INSERT … SELECT: {sql}")
+    columns, params = [], []
+    for field, value in zip(fields, values, strict=True):
+        expr = exprs.get(field.attname)
+        if expr is None:
+            columns.append("%s")
+            params.append(value)
+        else:
+            columns.append(expr.replace("{value}", "%s"))
+            params.extend([value] * expr.count("{value}"))
+    return f"{head} SELECT {', '.join(columns)} FROM {source}", params
 
 
 def insert_together(

@@ -505,7 +505,10 @@ class Ballot(AppendOnlyModel):
 
     append_only_mutable = ("voided",)
 
-    vote = models.ForeignKey(Vote, verbose_name=_("投票"), on_delete=models.PROTECT, related_name="ballots")
+    # No index of its own: (vote, seq) and (vote, entry) lead with it (every ballot writes one entry fewer).
+    vote = models.ForeignKey(
+        Vote, verbose_name=_("投票"), on_delete=models.PROTECT, related_name="ballots", db_index=False
+    )
     seq = models.PositiveIntegerField(_("序号"))
     entry = models.ForeignKey(RollEntry, verbose_name=_("计票业主"), on_delete=models.PROTECT, related_name="ballots")
     channel = models.CharField(_("渠道"), max_length=12, choices=Channel.choices)
@@ -532,7 +535,8 @@ class Ballot(AppendOnlyModel):
         settings.AUTH_USER_MODEL, verbose_name=_("录入人"), on_delete=models.PROTECT, null=True, related_name="+"
     )
     cast_at = models.DateTimeField(_("投票时间"))
-    receipt_hash = models.CharField(_("回执哈希"), max_length=64, unique=True)
+    # Unique by a constraint (Meta): as ``unique=True`` PostgreSQL also got a ``LIKE`` index no query uses.
+    receipt_hash = models.CharField(_("回执哈希"), max_length=64)
     prev_hash = models.CharField(_("前一哈希"), max_length=64)
     hash = models.CharField(_("哈希"), max_length=64)
     voided = models.BooleanField(_("已作废"), default=False)
@@ -546,6 +550,7 @@ class Ballot(AppendOnlyModel):
         ordering = ["vote_id", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["vote", "seq"], name="ballot_seq_unique"),
+            models.UniqueConstraint(fields=["receipt_hash"], name="ballot_receipt_unique"),
             models.UniqueConstraint(
                 fields=["vote", "entry"], condition=models.Q(voided=False), name="ballot_one_live_per_owner"
             ),
@@ -558,7 +563,8 @@ class Ballot(AppendOnlyModel):
 class BallotApproval(models.Model):
     """A candidate approved by a valid election ballot (one row each, for the tally's aggregate)."""
 
-    ballot = models.ForeignKey(Ballot, on_delete=models.PROTECT, related_name="approvals")
+    # Served by (ballot, candidate): no index of its own.
+    ballot = models.ForeignKey(Ballot, on_delete=models.PROTECT, related_name="approvals", db_index=False)
     candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="approvals")
 
     class Meta:
@@ -802,7 +808,8 @@ class PublishedHead(AppendOnlyModel):
     end of the chain (even by someone who can disable the triggers) shows.
     """
 
-    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="published_heads")
+    # Served by (vote, seq): no index of its own.
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="published_heads", db_index=False)
     seq = models.PositiveIntegerField()
     head = models.CharField(max_length=64)
     at = models.DateTimeField()

@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from core.inserts import insert_together
+from core.inserts import insert_select, insert_together
 from governance.models import AuditEvent, Place
 
 pytestmark = pytest.mark.django_db
@@ -58,3 +58,24 @@ def test_each_call_writes_its_own_values_through_the_kept_statement_text(world):
     }
     # Every value, auto_now_add's included, is the call's own, not the first call's.
     assert stored == {str(n): (f"第{n}行", moment) for n, moment in enumerate(moments)}
+
+
+@pytest.mark.postgres
+def test_insert_select_writes_one_row_per_source_row_with_the_given_columns_from_it(world):
+    sql, params = insert_select(_event(1), "src", {"object_id": "src.n::text", "data": "{value}::jsonb || src.extra"})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH src AS (SELECT n, jsonb_build_object('n', n) AS extra FROM generate_series(7, 8) AS n), "
+            f"w AS ({sql}) SELECT 1",
+            params,
+        )
+    rows = list(AuditEvent.objects.filter(action="test.insert").order_by("object_id").values_list("object_id", "data"))
+    assert rows == [("7", {"n": 7, "text": "业主"}), ("8", {"n": 8, "text": "业主"})]
+
+
+@pytest.mark.postgres
+def test_insert_select_from_an_empty_source_writes_nothing(world):
+    sql, params = insert_select(_event(1), "src")
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH src AS (SELECT 1 WHERE false), w AS ({sql}) SELECT 1", params)
+    assert not AuditEvent.objects.filter(action="test.insert").exists()

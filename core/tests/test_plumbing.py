@@ -1,6 +1,7 @@
 """The shared plumbing every app relies on: percentages, canonical hashes, safe cells, upload limits."""
 
 import datetime
+import hashlib
 import io
 import zipfile
 from decimal import Decimal
@@ -8,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from core.errors import ApplicationError
-from core.hashing import GENESIS, canonical, chain_digest, digest
+from core.hashing import GENESIS, canonical, chain_digest, chain_digest_parts, digest
 from core.numbers import percent
 from core.spreadsheets import safe_cell, safe_row
 from core.uploads import check_upload, sniff
@@ -102,3 +103,27 @@ def test_a_file_over_the_size_limit_is_refused_by_size(settings):
 
 def test_a_small_pdf_voucher_is_accepted():
     assert check_upload(io.BytesIO(b"%PDF-1.7\n%%EOF"), "voucher") == "pdf"
+
+
+def _filled(parts, values: dict) -> bytes:
+    return b"".join(p if isinstance(p, bytes) else str(values[p]).encode() for p in parts)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"kind": "ballot", "seq": 0, "reference": 'A "引号" \\ =SUM(1) \u2028 😀', "proxy_id": None, "valid": True},
+        {"zeta": "末尾", "alpha": 1, "seq": 0},
+    ],
+)
+def test_the_digests_parts_filled_in_are_the_bytes_chain_digest_hashes(body):
+    parts = chain_digest_parts(body, {"previous": "text", "seq": "number"})
+    previous = "ab" * 32
+    filled = _filled(parts, {"previous": previous, "seq": 41})
+    assert filled == canonical({**body, "seq": 41, "previous": previous})
+    assert hashlib.sha256(filled).hexdigest() == chain_digest({**body, "seq": 41}, previous)
+
+
+def test_the_digests_parts_are_refused_when_a_text_holds_a_slots_marker():
+    body = {"seq": 0, "reference": "\ue000seq\ue001"}
+    assert chain_digest_parts(body, {"previous": "text", "seq": "number"}) is None

@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, Conflict, NotPermitted
-from core.inserts import insert_together
+from core.hashing import chain_digest_parts
+from core.inserts import insert_select, insert_together
 from elections import chain
 from elections.chain import approve_text, area_text, ballot_body, link_hash, receipt_hash, text, timestamp
 from elections.events import ElectionsEvent
@@ -47,10 +48,11 @@ from elections.rights import require_enter_ballots
 from elections.selectors import unit_labels
 from elections.services.codes import TooManyAttempts, code_entry
 from elections.services.common import BallotRefused, lock
-from elections.services.links import advance, append_link, chain_tip
+from elections.services.links import advance, append_link, chain_tip, link_hash_sql
 from elections.services.proxies import accepted_proxy, is_accepted_proxy_in
 from elections.services.roll import held_units, owner_entry, roll_units_of_owner, settle_transfers, unit_entry
 from governance.audit import apply_changes, audit_event, audit_record
+from governance.models import AuditEvent
 from governance.scoping import SYSTEM, Action, acting_user, can, require
 from residents.models import Owner, OwnerKind, Ownership
 
@@ -428,6 +430,12 @@ def _cast(*, vote, channel, actor, owner_id, unit_id, ballot: dict, client, now,
     context["entry"] = resolved[0]
     checked = _check_ballot(vote, resolved, channel=channel, actor=actor, ballot=ballot, late=late, voted=voted)
     if settled is not None:
+        if connection.vendor == "postgresql" and channel not in PAPER_CHANNELS:
+            facts = {"channel": channel, "actor": actor, "checked": checked, "reference": ballot["reference"]}
+            appended = _append_at_once(vote, **facts, now=now)
+            if appended is not None:
+                return appended
+            # The vote's row changed since it was read: lock it, and check what can have changed, as below.
         locked = _lock_for_cast(vote, channel, now)
         tip = (locked.chain_seq, locked.chain_head)
         # ``vote`` was read before anything else: a split recorded since moved its count.
@@ -447,22 +455,12 @@ def _cast(*, vote, channel, actor, owner_id, unit_id, ballot: dict, client, now,
     )
 
 
-def _append(vote: Vote, locked: Vote, tip: tuple[int, str], *, channel, actor, checked: dict, reference, now) -> Ballot:
-    """Append the checked ballot to the vote's chain after ``tip`` (the caller holds the vote's lock, ``locked``).
-
-    The ballot, its approvals, its published head, its audit row and the vote's new tip are written
-    in one statement (``core.inserts.insert_together``): the lock is held for that round trip and
-    the commit, beside the lock's own read.
-    """
-    entry, proxy, box_row, late = checked["entry"], checked["proxy"], checked["box"], locked.late
-    receipt = secrets.token_hex(6).upper()
-    r_hash = receipt_hash(receipt)
-    last, prev = tip
-    seq = last + 1
-    body = ballot_body(
+def _link_body(vote: Vote, seq: int, *, channel, checked: dict, reference, now, r_hash: str) -> dict:
+    proxy, box_row = checked["proxy"], checked["box"]
+    return ballot_body(
         vote_id=vote.pk,
         seq=seq,
-        key=entry.key,
+        key=checked["entry"].key,
         channel=channel,
         choice=checked["choice"],
         approve=approve_text(checked["approved"]),
@@ -477,13 +475,33 @@ def _append(vote: Vote, locked: Vote, tip: tuple[int, str], *, channel, actor, c
         cast_at=timestamp(now),
         receipt_hash=r_hash,
     )
-    digest = link_hash(body, prev)
+
+
+def _ballot_rows(vote: Vote, ballot: Ballot, *, channel, actor, checked: dict, late: bool, now) -> list:
+    """The rows written with a ballot, after the ballot itself: its published head, approvals and audit row."""
+    rows: list = [PublishedHead(vote=vote, seq=ballot.seq, head=ballot.hash, at=now)]
+    if checked["valid"] and checked["approved"]:
+        rows.extend(BallotApproval(ballot=ballot, candidate_id=c) for c in checked["approved"])
+    rows.append(
+        audit_event(
+            actor=actor,
+            action=ElectionsEvent.BALLOT_CAST,
+            obj=ballot,
+            place=vote.estate,
+            data={"channel": channel, "seq": ballot.seq, "valid": checked["valid"], "late": late, "hash": ballot.hash},
+        )
+    )
+    return rows
+
+
+def _ballot_row(vote: Vote, *, seq, prev, digest, ballot_id, channel, actor, checked: dict, reference, now, r_hash):
+    proxy = checked["proxy"]
     # A second live ballot of the entry breaks the unique constraint: ``ballot_cast`` refuses it as a duplicate.
-    ballot = Ballot(
-        id=getattr(locked, "ballot_id", None),
+    return Ballot(
+        id=ballot_id,
         vote=vote,
         seq=seq,
-        entry=entry,
+        entry=checked["entry"],
         channel=channel,
         choice=checked["choice"],
         approve=checked["approved"],
@@ -494,7 +512,7 @@ def _append(vote: Vote, locked: Vote, tip: tuple[int, str], *, channel, actor, c
         proxy=proxy,
         proxy_name=proxy.name if proxy else "",
         paper_serial=checked["serial"],
-        box=box_row,
+        box=checked["box"],
         reference=reference.strip(),
         entered_by=acting_user(actor),
         cast_at=now,
@@ -502,24 +520,103 @@ def _append(vote: Vote, locked: Vote, tip: tuple[int, str], *, channel, actor, c
         prev_hash=prev,
         hash=digest,
     )
+
+
+def _append(vote: Vote, locked: Vote, tip: tuple[int, str], *, channel, actor, checked: dict, reference, now) -> Ballot:
+    """Append the checked ballot to the vote's chain after ``tip`` (the caller holds the vote's lock, ``locked``).
+
+    The ballot, its approvals, its published head, its audit row and the vote's new tip are written
+    in one statement (``core.inserts.insert_together``): the lock is held for that round trip and
+    the commit, beside the lock's own read.
+    """
+    receipt = secrets.token_hex(6).upper()
+    r_hash = receipt_hash(receipt)
+    last, prev = tip
+    seq = last + 1
+    facts = {"channel": channel, "checked": checked, "reference": reference, "now": now}
+    digest = link_hash(_link_body(vote, seq, **facts, r_hash=r_hash), prev)
+    ballot = _ballot_row(
+        vote,
+        seq=seq,
+        prev=prev,
+        digest=digest,
+        ballot_id=getattr(locked, "ballot_id", None),
+        actor=actor,
+        r_hash=r_hash,
+        **facts,
+    )
     if ballot.pk is None:  # no sequence to read the id from (SQLite): the ballot first, to point at it
         ballot.save(force_insert=True)
         rows = []
     else:
         rows = [ballot]
-    rows.append(PublishedHead(vote=vote, seq=seq, head=digest, at=now))
-    if checked["valid"] and checked["approved"]:
-        rows.extend(BallotApproval(ballot=ballot, candidate_id=c) for c in checked["approved"])
-    rows.append(
-        audit_event(
-            actor=actor,
-            action=ElectionsEvent.BALLOT_CAST,
-            obj=ballot,
-            place=vote.estate,
-            data={"channel": channel, "seq": seq, "valid": checked["valid"], "late": late, "hash": digest},
-        )
-    )
+    rows.extend(_ballot_rows(vote, ballot, channel=channel, actor=actor, checked=checked, late=locked.late, now=now))
     insert_together(rows, then=advance(vote, seq, digest))
+    ballot.receipt = receipt
+    return ballot
+
+
+# Lock the vote's row if it is still as the caller read it (``lk``; no row otherwise: voting closed or the roll
+# split meanwhile), and make the ballot's link from the tip it holds (``nx``): sequence number, previous and new
+# hash (``link_hash_sql``), the ballot's id. Every row of the ballot is then written ``FROM nx``, and the tip moved.
+LOCK_AND_LINK = """WITH lk AS MATERIALIZED (
+    SELECT "chain_seq", "chain_head" FROM "elections_vote"
+    WHERE "id" = %s AND "status" = %s AND "tally_state" = %s AND "split_count" = %s AND "opens_at" = %s
+        AND "closes_at" = %s
+    FOR UPDATE
+), nx AS MATERIALIZED (
+    SELECT lk."chain_seq" + 1 AS seq, lk."chain_head" AS prev, {head} AS head, {ballot_id} AS ballot_id FROM lk
+)"""
+MOVE_TIP = (
+    'UPDATE "elections_vote" SET "chain_seq" = nx.seq, "chain_head" = nx.head FROM nx '
+    'WHERE "elections_vote"."id" = %s RETURNING nx.ballot_id, nx.seq, nx.prev, nx.head'
+)
+# The ballot's columns that come from the link the statement makes.
+FROM_LINK = {"id": "nx.ballot_id", "seq": "nx.seq", "prev_hash": "nx.prev", "hash": "nx.head"}
+
+
+def _append_at_once(vote: Vote, *, channel, actor, checked: dict, reference, now) -> Ballot | None:
+    """Append the checked ballot in one statement that also takes the vote's lock (PostgreSQL, issue 13).
+
+    The vote's row is locked only if it is as ``vote`` holds it (state, window, tally, splits): then
+    nothing checked before the lock can have changed (paper ballots, whose serial and box can, take
+    the locked path). The link's hash is computed by the statement from the tip the lock returns
+    (``core.hashing.chain_digest_parts``: the same canonical bytes ``link_hash`` hashes), so the lock
+    is held for this one statement and the commit. Returns ``None``, having written nothing, when the
+    row changed meanwhile (or a typed text could be taken for a slot of the hash): the caller then
+    locks, checks again and appends as before.
+    """
+    receipt = secrets.token_hex(6).upper()
+    r_hash = receipt_hash(receipt)
+    facts = {"channel": channel, "checked": checked, "reference": reference, "now": now}
+    parts = chain_digest_parts(_link_body(vote, 0, **facts, r_hash=r_hash), {"previous": "text", "seq": "number"})
+    if parts is None:
+        return None
+    head, head_params = link_hash_sql(parts, {"previous": 'lk."chain_head"', "seq": 'lk."chain_seq" + 1'})
+    ballot = _ballot_row(vote, seq=0, prev="", digest="", ballot_id=None, actor=actor, r_hash=r_hash, **facts)
+    clauses = [insert_select(ballot, "nx", FROM_LINK)]
+    for row in _ballot_rows(vote, ballot, channel=channel, actor=actor, checked=checked, late=False, now=now):
+        exprs = {
+            PublishedHead: {"seq": "nx.seq", "head": "nx.head"},
+            BallotApproval: {"ballot_id": "nx.ballot_id"},
+            # The audit row records the link as the statement made it.
+            AuditEvent: {
+                "object_id": "nx.ballot_id::text",
+                "data": "{value}::jsonb || jsonb_build_object('seq', nx.seq, 'hash', nx.head)",
+            },
+        }[type(row)]
+        clauses.append(insert_select(row, "nx", exprs))
+    sql = LOCK_AND_LINK.format(head=head, ballot_id=NEXT_BALLOT_ID)
+    sql += "".join(f", w{n} AS ({clause})" for n, (clause, _params) in enumerate(clauses)) + " " + MOVE_TIP
+    params = [vote.pk, vote.status, vote.tally_state, vote.split_count, vote.opens_at, vote.closes_at, *head_params]
+    params += [p for _clause, clause_params in clauses for p in clause_params] + [vote.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        made = cursor.fetchone()
+    if made is None:
+        return None
+    ballot.id, ballot.seq, ballot.prev_hash, ballot.hash = made
+    ballot._state.adding, ballot._state.db = False, connection.alias
     ballot.receipt = receipt
     return ballot
 

@@ -48,6 +48,20 @@ def advance(vote: Vote, seq: int, head: str) -> tuple[str, list]:
     return ADVANCE_SQL, [seq, head, vote.pk]
 
 
+def link_hash_sql(parts: list[bytes | str], slots: dict[str, str]) -> tuple[str, list]:
+    """``chain.link_hash`` as a PostgreSQL expression, ``(sql, params)``: the SHA-256 (hex) of the canonical
+    bytes ``parts`` (``core.hashing.chain_digest_parts``), each slot filled with its SQL text expression from
+    ``slots`` (e.g. the previous hash as the statement reads it from the vote's row)."""
+    pieces, params = [], []
+    for part in parts:
+        if isinstance(part, bytes):
+            pieces.append("%s::bytea")
+            params.append(part)
+        else:
+            pieces.append(f"convert_to(({slots[part]})::text, 'UTF8')")
+    return f"encode(sha256({' || '.join(pieces)}), 'hex')", params
+
+
 def publish_head(vote: Vote, seq: int, head: str, at: datetime.datetime) -> None:
     """Record the chain's new head as the bulletin publishes it."""
     PublishedHead.objects.create(vote=vote, seq=seq, head=head, at=at)

@@ -1,8 +1,9 @@
-"""The chain's tip kept on the vote's row, and a ballot appended in one statement under the lock (issue 13).
+"""The chain's tip kept on the vote's row, and a ballot appended in one statement with the lock (issue 13).
 
-The lock's own read returns the tip, so a ballot needs no query under the lock but the one that
-writes the ballot, its published head, its audit row and the new tip; the tip must therefore
-always be the chain's last link, whatever else writes the vote's row.
+The lock's read returns the tip; an online ballot's statement takes the lock, computes the link's
+hash from that tip and writes the ballot, its published head, its audit row and the new tip, so
+nothing else runs under the lock; the tip must therefore always be the chain's last link, whatever
+else writes the vote's row.
 """
 
 import threading
@@ -13,6 +14,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from elections import services
+from elections.chain import area_text, ballot_body, link_hash, text, timestamp
 from elections.models import Ballot, Channel, PublishedHead, Vote
 from elections.services.links import chain_end
 from elections.tests.factories import open_resolution
@@ -63,16 +65,58 @@ def test_the_database_refuses_moving_the_tip_backwards(world, cast, ten_owners):
 
 
 @pytest.mark.postgres
-def test_under_the_lock_a_ballot_is_one_statement_besides_the_locks_read(world, cast, ten_owners):
+def test_an_online_ballot_takes_the_votes_lock_in_the_statement_that_writes_it(world, cast, ten_owners):
     vote = open_resolution(world["estate_a"])
     _entry, code = services.voting_codes_issue(vote=vote, actor=SYSTEM)[0]
     with CaptureQueriesContext(connection) as queries:
         services.ballot_cast(vote=vote, channel=Channel.ONLINE, voting_code=code, choice="for", actor=AnonymousUser())
-    sql = [q["sql"] for q in queries.captured_queries]
+    sql = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
     locked_at = next(i for i, s in enumerate(sql) if "FOR UPDATE" in s and '"elections_vote"' in s)
-    under_the_lock = [s for s in sql[locked_at + 1 :] if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
-    assert len(under_the_lock) == 1, under_the_lock
-    assert under_the_lock[0].startswith("WITH ")
+    # Nothing after the lock but that statement itself (and the commit, which the capture does not list).
+    assert locked_at == len(sql) - 1, sql[locked_at:]
+    assert 'INSERT INTO "elections_ballot"' in sql[locked_at]
+    assert 'INSERT INTO "governance_auditevent"' in sql[locked_at]
+
+
+@pytest.mark.postgres
+def test_the_hash_the_statement_computes_is_the_one_the_chain_checks(world, cast, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    before = _tip(vote)
+    ballot = _phone(vote, ten_owners[0][1], cast["clerk"], 'A "引号" \\ =SUM(1) \u2028 😀')
+    body = ballot_body(
+        vote_id=vote.pk,
+        seq=ballot.seq,
+        key=ballot.entry.key,
+        channel=ballot.channel,
+        choice=ballot.choice,
+        approve="",
+        valid=True,
+        invalid_reason="",
+        area=area_text(ballot.area_cents),
+        proxy="",
+        proxy_id=None,
+        paper_serial="",
+        box="",
+        reference=text(ballot.reference),
+        cast_at=timestamp(ballot.cast_at),
+        receipt_hash=ballot.receipt_hash,
+    )
+    assert (ballot.seq, ballot.prev_hash) == (before[0] + 1, before[1])
+    assert ballot.hash == link_hash(body, before[1]) == Ballot.objects.get(pk=ballot.pk).hash
+    assert vote_problems(Vote.objects.get(pk=vote.pk)) == []
+
+
+@pytest.mark.postgres
+def test_a_reference_that_looks_like_a_slot_of_the_hash_is_hashed_in_python_and_still_chains(world, cast, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    with CaptureQueriesContext(connection) as queries:
+        first = _phone(vote, ten_owners[0][1], cast["clerk"], "\ue000seq\ue001")
+    locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert len(locks) == 1 and "INSERT" not in locks[0]  # the lock's own read, then the Python-hashed write
+    second = _phone(vote, ten_owners[1][1], cast["clerk"], "B")
+    assert (second.seq, second.prev_hash) == (first.seq + 1, first.hash)
+    assert Ballot.objects.get(pk=first.pk).reference == "\ue000seq\ue001"
+    assert vote_problems(Vote.objects.get(pk=vote.pk)) == []
 
 
 @pytest.mark.postgres
@@ -136,15 +180,15 @@ def test_verify_names_a_tip_that_is_not_the_chains_last_link(world, cast, ten_ow
 
 
 @pytest.mark.postgres
-def test_a_ballot_by_voting_code_takes_six_round_trips_in_all(world, cast, ten_owners):
+def test_a_ballot_by_voting_code_takes_five_round_trips_in_all(world, cast, ten_owners):
     """The vote, the code found and marked used, the entry's units with its split, transfers and ballot
-    read at once, the lock with the tip, and the one statement that writes."""
+    read at once, and the one statement that locks the vote and writes."""
     vote = open_resolution(world["estate_a"])
     _entry, code = services.voting_codes_issue(vote=vote, actor=SYSTEM)[0]
     with CaptureQueriesContext(connection) as queries:
         services.ballot_cast(vote=vote, channel=Channel.ONLINE, voting_code=code, choice="for", actor=AnonymousUser())
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) == 6, statements
+    assert len(statements) == 5, statements
 
 
 def test_a_copy_of_the_vote_read_before_voting_opened_still_casts(world, cast, ten_owners):
