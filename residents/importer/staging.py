@@ -26,6 +26,21 @@ def batch_param(batch):
     return batch if connection.vendor == "postgresql" else batch.hex
 
 
+def binary(column: str) -> str:
+    """``column`` compared byte by byte: sorting a file's keys by the database's collation costs several times more.
+
+    Only where rows are grouped (``PARTITION BY``), never ordered for a reader: equal under one
+    deterministic collation is equal under the other, so the groups are the same. SQLite compares
+    bytes already.
+    """
+    return f'{column} COLLATE "C"' if connection.vendor == "postgresql" else column
+
+
+def unit_key() -> str:
+    """A staged row's unit, to group rows by (``binary``)."""
+    return f"building_id, {binary('stairway')}, {binary('room')}"
+
+
 def discard(batch) -> None:
     """Delete the staged rows of ``batch``."""
     if batch is not None:

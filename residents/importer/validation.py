@@ -25,7 +25,7 @@ from core.uploads import limit_for
 from governance.models import Place, PlaceKind
 from residents.identifiers import is_credit_code, is_resident_id
 from residents.importer.parsing import RegisterFileError, read_rows
-from residents.importer.staging import batch_param, discard, stager
+from residents.importer.staging import batch_param, binary, discard, stager, unit_key
 from residents.models import TWO_PLACES, AreaSource, ImportRow, OwnerKind, UnitUse, area_refusal
 
 BATCH = 5000
@@ -244,7 +244,8 @@ def _staged(checked: list[tuple], batch) -> list[tuple]:
 
 # The checks across rows, in one pass over the staged rows: the same room with different
 # attributes, the same owner twice on a unit, co-owners' shares above 1, one ID number
-# under two names. Portable SQL (window functions): PostgreSQL and SQLite alike.
+# under two names. Portable SQL (window functions): PostgreSQL and SQLite alike. The rows are
+# grouped by their keys' bytes (``binary``), which sorts several times faster than a collation.
 CROSS_CHECK_SQL = """
 SELECT line, u_line, area, u_area, area_source, u_source, use, u_use, delivered, u_delivered,
        uo_n, uo_line, share_sum, owner_name, o_name, is_developer, o_dev, o_line
@@ -258,9 +259,9 @@ FROM (
     FIRST_VALUE(owner_name) OVER o AS o_name, FIRST_VALUE(is_developer) OVER o AS o_dev,
     FIRST_VALUE(line) OVER o AS o_line
   FROM residents_importrow WHERE batch = %s
-  WINDOW u AS (PARTITION BY building_id, stairway, room ORDER BY line ROWS UNBOUNDED PRECEDING),
-         uo AS (PARTITION BY building_id, stairway, room, owner_hash ORDER BY line ROWS UNBOUNDED PRECEDING),
-         o AS (PARTITION BY owner_hash ORDER BY line ROWS UNBOUNDED PRECEDING)
+  WINDOW u AS (PARTITION BY {unit} ORDER BY line ROWS UNBOUNDED PRECEDING),
+         uo AS (PARTITION BY {unit}, {owner} ORDER BY line ROWS UNBOUNDED PRECEDING),
+         o AS (PARTITION BY {owner} ORDER BY line ROWS UNBOUNDED PRECEDING)
 ) checked
 WHERE owner_name <> o_name OR is_developer <> o_dev OR area <> u_area OR area_source <> u_source
    OR use <> u_use OR delivered <> u_delivered OR uo_n > 1 OR share_sum > 1
@@ -279,7 +280,7 @@ def _yes_no(value) -> str:
 
 def _cross_check(report: Report) -> None:
     """Report each staged row that disagrees with an earlier row of the same unit or owner."""
-    sql = CROSS_CHECK_SQL.format(use=connection.ops.quote_name("use"))
+    sql = CROSS_CHECK_SQL.format(use=connection.ops.quote_name("use"), unit=unit_key(), owner=binary("owner_hash"))
     with connection.cursor() as cursor:
         cursor.execute(sql, [batch_param(report.batch)])
         for (

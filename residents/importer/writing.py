@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from governance.audit import audit_record
 from governance.models import Person, Place
 from residents.events import ResidentsEvent
-from residents.importer.staging import batch_param, column_defaults, discard
+from residents.importer.staging import batch_param, binary, column_defaults, discard, unit_key
 from residents.importer.validation import Report
 from residents.models import (
     AREA_PRECEDENCE,
@@ -156,6 +156,7 @@ class _Writer:
         )  # fmt: skip
         self.changed_units: list[int] = []
         self.area_changes: list[dict] = []
+        self.existing_units = 0  # units of the file already on record (``units`` counts them)
 
     def new_id(self, model) -> str:
         """An SQL expression drawing a new id for a row of ``model`` (one per row it is evaluated for)."""
@@ -193,7 +194,7 @@ class _Writer:
             'SELECT r.line, r.building_id, r.stairway, r.room, r."use", r.area, r.area_source, r.delivered, '
             f"COALESCE(u.id, {self.new_id(PropertyUnit)}), u.id IS NULL FROM ("
             '  SELECT line, building_id, stairway, room, "use", area, area_source, delivered,'
-            "    ROW_NUMBER() OVER (PARTITION BY building_id, stairway, room ORDER BY line) AS n"
+            f"    ROW_NUMBER() OVER (PARTITION BY {unit_key()} ORDER BY line) AS n"
             "  FROM residents_importrow WHERE batch = %s) r "
             "LEFT JOIN residents_propertyunit u "
             "ON u.building_id = r.building_id AND u.stairway = r.stairway AND u.room = r.room "
@@ -215,7 +216,8 @@ class _Writer:
             "  SELECT f.*, p.id AS found_person, COALESCE(po.id, oo.id) AS found_owner FROM ("
             "    SELECT owner_hash, owner_kind AS kind, owner_name AS name, owner_code AS code, id_token,"
             "      phone_token, phone_hash, is_developer, ROW_NUMBER() OVER ("
-            "        PARTITION BY owner_hash ORDER BY CASE WHEN phone_hash = '' THEN 1 ELSE 0 END, line) AS n"
+            f"        PARTITION BY {binary('owner_hash')} ORDER BY CASE WHEN phone_hash = '' THEN 1 ELSE 0 END, line)"
+            "      AS n"
             "    FROM residents_importrow WHERE batch = %s) f"
             "  LEFT JOIN ("
             "    SELECT id_number_hash AS h, MIN(id) AS id FROM governance_person WHERE id_number_hash IN ("
@@ -241,7 +243,8 @@ class _Writer:
         becomes the highest-ranked source present, and each change of it is recorded first.
         """
         self.cursor.execute("SELECT COUNT(*) FROM import_unit WHERE NOT is_new")
-        if self.cursor.fetchone()[0]:  # a first import of an estate has none: three passes saved
+        self.existing_units = self.cursor.fetchone()[0]
+        if self.existing_units:  # a first import of an estate has none: three passes saved
             self.update_units()
         self.counts["units_created"] = insert_select(
             self.cursor,
@@ -354,33 +357,26 @@ class _Writer:
             leading=[self.estate.pk],
         )
 
-    def ownerships(self) -> None:
-        """End and start ownerships where a unit's owners (or shares) differ from the file."""
+    def end_changed_ownerships(self) -> None:
+        """Note the units on record whose owners (or shares) differ from the file; end their ownerships in force."""
         on = self.on
-        self.execute(
-            "INSERT INTO import_holding SELECT u.unit_id, o.owner_id, r.share, r.area_source = %s FROM ("
-            "  SELECT owner_hash, share, area_source,"
-            "    MIN(line) OVER (PARTITION BY building_id, stairway, room) AS unit_line"
-            "  FROM residents_importrow WHERE batch = %s) r "
-            "JOIN import_unit u ON u.line = r.unit_line JOIN import_owner o ON o.owner_hash = r.owner_hash",
-            [AreaSource.REGISTERED, self.batch],
-        )
-        self.execute("CREATE INDEX import_holding_unit ON import_holding (unit_id, owner_id)")
+        existing = "(SELECT unit_id FROM import_unit WHERE NOT is_new)"
         # A unit changes hands when an owner or share of the file is not in force on the day,
         # or one in force is not in the file.
-        self.counts["units_changing_hands"] = self.execute(
+        changing = self.execute(
             "INSERT INTO import_changed (unit_id) "
-            "SELECT w.unit_id FROM import_holding w WHERE NOT EXISTS ("
+            f"SELECT w.unit_id FROM import_holding w WHERE w.unit_id IN {existing} AND NOT EXISTS ("
             "  SELECT 1 FROM residents_ownership h WHERE h.unit_id = w.unit_id AND h.owner_id = w.owner_id"
             f"  AND h.share IS NOT DISTINCT FROM w.share AND {_in_force('h')}) "
             "UNION "
             "SELECT h.unit_id FROM residents_ownership h "
-            f"WHERE h.unit_id IN (SELECT unit_id FROM import_holding) AND {_in_force('h')} AND NOT EXISTS ("
+            f"WHERE h.unit_id IN {existing} AND {_in_force('h')} AND NOT EXISTS ("
             "  SELECT 1 FROM import_holding w WHERE w.unit_id = h.unit_id AND w.owner_id = h.owner_id"
             "  AND w.share IS NOT DISTINCT FROM h.share)",
             [on, on, on, on],
         )
-        if not self.counts["units_changing_hands"]:
+        self.counts["units_changing_hands"] = changing
+        if not changing:
             return
         changed = "unit_id IN (SELECT unit_id FROM import_changed)"
         # An ownership that started on the import's own day is a same-day correction, not history.
@@ -391,6 +387,28 @@ class _Writer:
             f'UPDATE residents_ownership SET "end" = %s WHERE {changed} AND start < %s AND {_in_force()}',
             [on, on, on, on],
         )
+
+    def ownerships(self) -> None:
+        """End and start ownerships where a unit's owners (or shares) differ from the file."""
+        on = self.on
+        self.execute(
+            "INSERT INTO import_holding SELECT u.unit_id, o.owner_id, r.share, r.area_source = %s FROM ("
+            "  SELECT owner_hash, share, area_source,"
+            f"    MIN(line) OVER (PARTITION BY {unit_key()}) AS unit_line"
+            "  FROM residents_importrow WHERE batch = %s) r "
+            "JOIN import_unit u ON u.line = r.unit_line JOIN import_owner o ON o.owner_hash = r.owner_hash",
+            [AreaSource.REGISTERED, self.batch],
+        )
+        self.execute("CREATE INDEX import_holding_unit ON import_holding (unit_id, owner_id)")
+        if self.existing_units:  # before the new units join ``import_changed``: they have nothing to end
+            self.end_changed_ownerships()
+        # A new unit has no ownership yet: it changes hands by the file alone, nothing to compare.
+        self.counts["units_changing_hands"] += self.execute(
+            "INSERT INTO import_changed (unit_id) SELECT unit_id FROM import_unit WHERE is_new"
+        )
+        if not self.counts["units_changing_hands"]:
+            return
+        changed = "unit_id IN (SELECT unit_id FROM import_changed)"
         self.counts["ownerships_started"] = insert_select(
             self.cursor,
             Ownership,

@@ -117,3 +117,22 @@ def test_the_audit_row_names_the_units_that_changed_hands(estate):
     _import(estate, [register_row(room="101", n=3, name="王五"), register_row(room="102", n=2, name="李四")], on=LATER)
     event = AuditEvent.objects.filter(action="register.import").order_by("pk").last()
     assert event.data["changed_unit_ids"] == [PropertyUnit.objects.get(room="101").pk]
+
+
+def test_a_file_of_new_and_known_units_starts_the_new_ones_and_ends_only_the_changed_known_ones(estate):
+    _import(estate, [register_row(room="101", n=1, name="张三"), register_row(room="102", n=2, name="李四")])
+    summary = _import(
+        estate,
+        [
+            register_row(room="101", n=1, name="张三"),  # unchanged
+            register_row(room="102", n=3, name="王五"),  # sold
+            register_row(room="103", n=4, name="赵六"),  # new
+        ],
+        on=LATER,
+    )
+    assert (summary["units_created"], summary["units_changing_hands"]) == (1, 2)
+    assert (summary["ownerships_ended"], summary["ownerships_started"], summary["ownerships_corrected"]) == (1, 2, 0)
+    assert _open("101") == [("张三", None, DAY)]
+    assert _open("102") == [("王五", None, LATER)]
+    assert _open("103") == [("赵六", None, LATER)]
+    assert Ownership.objects.get(end=LATER).owner.person.name == "李四"
