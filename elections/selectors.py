@@ -7,6 +7,7 @@ import heapq
 import io
 from collections.abc import Iterator
 
+from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
@@ -37,6 +38,13 @@ from elections.models import (
 )
 from elections.rights import may_read_mandates
 
+# The live ballots' groups: issue 13's floor itself, as fixed SQL (the ORM's form of it took longer to
+# build, 0.6 ms of Python at every tally, than the database to plan it).
+LIVE_GROUPS_SQL = """
+SELECT "channel", "choice", "valid", count(*), sum("area_cents") FROM "elections_ballot"
+WHERE "vote_id" = %s AND NOT "voided" GROUP BY "channel", "choice", "valid"
+"""
+
 
 def _live_groups(vote: Vote) -> list[tuple[str, str, bool, int, object]]:
     """The live ballots counted in one pass: (channel, choice, valid, ballots, area) per group.
@@ -44,12 +52,10 @@ def _live_groups(vote: Vote) -> list[tuple[str, str, bool, int, object]]:
     One ``GROUP BY channel, choice, valid`` with the area summed: the fastest correct SQL of the
     counts (issue 13's floor), at most a few dozen rows, which ``tally_counts`` adds up.
     """
-    return list(
-        Ballot.objects.filter(vote=vote, voided=False)
-        .values_list("channel", "choice", "valid")
-        .annotate(n=Count("*"), a=Sum("area_cents"))
-        .order_by()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(LIVE_GROUPS_SQL, [vote.pk])
+        # SQLite answers its booleans as 0 and 1.
+        return [(channel, choice, bool(valid), n, area) for channel, choice, valid, n, area in cursor.fetchall()]
 
 
 def tally_counts(vote: Vote, *, splits: list[tuple] | None = None) -> Counts:
