@@ -29,19 +29,24 @@ COVERAGE_PARTS = (
 def _coverage_facts(place: Place) -> dict:
     """The per-estate facts coverage is made of, each read in one query over the subtree."""
     in_tree = subtree_q(place)
-    per_estate = Place.objects.filter(in_tree, kind=PlaceKind.BUILDING).order_by().values("estate_id")
+    # The buildings and those a building group covers, per estate, in one pass (a building may have several groups).
+    buildings = {
+        row["estate_id"]: row
+        for row in Place.objects.filter(in_tree, kind=PlaceKind.BUILDING)
+        .order_by()
+        .values("estate_id")
+        .annotate(
+            n=Count("id", distinct=True), covered=Count("id", filter=Q(building_groups__isnull=False), distinct=True)
+        )
+    }
     return {
         "branch_estates": set(
             Organization.objects.filter(subtree_q(place, "place__"), kind=OrgKind.ESTATE_GENERAL_BRANCH).values_list(
                 "place_id", flat=True
             )
         ),
-        "buildings": dict(per_estate.annotate(n=Count("id")).values_list("estate_id", "n")),
-        "covered": dict(
-            per_estate.filter(building_groups__isnull=False)
-            .annotate(n=Count("id", distinct=True))
-            .values_list("estate_id", "n")
-        ),
+        "buildings": {estate_id: row["n"] for estate_id, row in buildings.items()},
+        "covered": {estate_id: row["covered"] for estate_id, row in buildings.items() if row["covered"]},
         # An estate has an owners' committee when the committees layer holds a current committee record
         # for it (committees.OwnersCommittee): the one count of committees everywhere, the committee
         # list's and the reports' too (issue 12 item 6). A committee post alone is not a committee. The
