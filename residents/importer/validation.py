@@ -25,7 +25,7 @@ from core.uploads import limit_for
 from governance.models import Place, PlaceKind
 from residents.identifiers import is_credit_code, is_resident_id
 from residents.importer.parsing import RegisterFileError, read_rows
-from residents.importer.staging import batch_param, binary, discard, stager, unit_key
+from residents.importer.staging import batch_param, binary, discard, stager, unit_key, whole_file_sorts
 from residents.models import TWO_PLACES, AreaSource, ImportRow, OwnerKind, UnitUse, area_refusal
 
 BATCH = 5000
@@ -360,16 +360,19 @@ def validate(fh, name: str, estate: Place, progress=None) -> Report:
     if report.rows == 0 and report.ok:
         report.add(1, "", _("文件中没有数据行。"))
     if report.ok:
-        if connection.vendor == "postgresql":
-            # The planner's statistics know nothing of the rows just staged; the write's joins need them.
-            with connection.cursor() as cursor:
+        with connection.cursor() as cursor, whole_file_sorts(cursor):
+            if connection.vendor == "postgresql":
+                # The planner's statistics know nothing of the rows just staged; the write's joins need them.
                 cursor.execute("ANALYZE residents_importrow (batch)")
-        _cross_check(report)
-    if report.ok:
-        report.units = (
-            ImportRow.objects.filter(batch=report.batch).values("building_id", "stairway", "room").distinct().count()
-        )
-    else:
+            _cross_check(report)
+            if report.ok:
+                report.units = (
+                    ImportRow.objects.filter(batch=report.batch)
+                    .values("building_id", "stairway", "room")
+                    .distinct()
+                    .count()
+                )
+    if not report.ok:
         report.errors.sort(key=lambda e: e["line"])
         discard(report.batch)
     return report

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from governance.audit import audit_record
 from governance.models import Person, Place
 from residents.events import ResidentsEvent
-from residents.importer.staging import batch_param, binary, column_defaults, discard, unit_key
+from residents.importer.staging import batch_param, binary, column_defaults, discard, unit_key, whole_file_sorts
 from residents.importer.validation import Report
 from residents.models import (
     AREA_PRECEDENCE,
@@ -434,16 +434,9 @@ def write(
     """Write a validated register in one transaction, in set-based SQL; return what changed."""
     progress = progress or (lambda n: None)
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor, whole_file_sorts(cursor):
             # One import per estate at a time: a second would race for the same natural keys.
             Place.objects.select_for_update().filter(pk=estate.pk).first()
-            if connection.vendor == "postgresql":
-                # Room for the sorts and hashes of a whole file, in memory; compiling these few large
-                # statements (JIT) costs more than it saves. Both only until the end of the write.
-                cursor.execute("SELECT current_setting('work_mem'), current_setting('jit')")
-                settings_before = cursor.fetchone()
-                cursor.execute("SET LOCAL work_mem = '64MB'")
-                cursor.execute("SET LOCAL jit = off")
             writer = _Writer(cursor, estate, on, report.batch)
             writer.create_temp_tables()
             writer.stage()
@@ -452,8 +445,6 @@ def write(
                 part()
                 progress(report.units * step // 4)
             writer.drop_temp_tables()
-            if connection.vendor == "postgresql":  # for an enclosing transaction's later queries
-                cursor.execute("SELECT set_config('work_mem', %s, true), set_config('jit', %s, true)", settings_before)
             summary = {
                 "rows": report.rows,
                 "units": report.units,

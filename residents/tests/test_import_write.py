@@ -3,6 +3,9 @@
 import datetime
 from decimal import Decimal
 
+import pytest
+from django.db import connection
+
 from core import crypto
 from governance.models import AuditEvent, Person
 from residents.identifiers import make_credit_code
@@ -136,3 +139,13 @@ def test_a_file_of_new_and_known_units_starts_the_new_ones_and_ends_only_the_cha
     assert _open("102") == [("王五", None, LATER)]
     assert _open("103") == [("赵六", None, LATER)]
     assert Ownership.objects.get(end=LATER).owner.person.name == "李四"
+
+
+@pytest.mark.postgres
+def test_the_import_leaves_an_enclosing_transactions_memory_and_jit_settings_as_they_were(estate):
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '5MB'")
+        cursor.execute("SET LOCAL jit = on")
+        _import(estate, [register_row(room="101", n=1), register_row(room="102", n=2, name="李四")])
+        cursor.execute("SELECT current_setting('work_mem'), current_setting('jit')")
+        assert cursor.fetchone() == ("5MB", "on")
