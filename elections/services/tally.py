@@ -61,6 +61,11 @@ def _claim(vote_id: int) -> bool:
         with connection.cursor() as cursor:
             cursor.execute(CLAIM_SQL, params)
             return cursor.rowcount == 1
+    return _claim_orm(vote_id, now)
+
+
+def _claim_orm(vote_id: int, now: datetime.datetime) -> bool:
+    """``_claim`` through the ORM (other databases; the tests compare the two on PostgreSQL)."""
     boxes_open = BallotBox.objects.filter(vote_id=OuterRef("pk"), entry_done_at__isnull=True)
     return bool(
         Vote.objects.filter(pk=vote_id, status=VoteStatus.COUNTING, tally_state=TallyState.PENDING)
@@ -82,6 +87,11 @@ def _locked(vote_id: int) -> Vote:
         # table grew — 40-80 ms of compiling for a statement that runs in under 1 ms, growing with the
         # database, not the vote (issue 13).
         return Vote.objects.raw(LOCKED_READ_SQL, [vote_id])[0]
+    return _locked_orm(vote_id)
+
+
+def _locked_orm(vote_id: int) -> Vote:
+    """``_locked`` through the ORM, without the result's id (other databases; compared in the tests)."""
     last_round = VoteResult.objects.filter(vote=OuterRef("pk")).order_by("-round").values("round")[:1]
     return Vote.objects.select_for_update(of=("self",)).annotate(last_round=Subquery(last_round)).get(pk=vote_id)
 

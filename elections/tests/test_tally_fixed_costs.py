@@ -3,24 +3,29 @@
 The fixed SQL of ``settle_at_close`` is compared with its ORM form (kept for other databases) on the
 changes a vote can see; its plan reads the units and owners only as subqueries, never as the input of a
 join (planning a join read the ends of their keys' indexes, where a register import left dead entries);
-and a tally with no split runs a fixed, short list of statements.
+and a tally with no split runs a fixed, short list of statements. So do the tally's claim and locked read,
+and the close's lock with the estate (fixed SQL on PostgreSQL, their ORM forms elsewhere): each compared
+with its ORM form, and the close's two statements counted.
 """
 
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from elections import services
 from elections.events import ElectionsEvent
-from elections.models import Ballot, RollEntry, TallyState, Vote, VoteResult
+from elections.models import Ballot, BallotBox, RollEntry, TallyState, Vote, VoteResult, VoteStatus
 from elections.services import roll as roll_services
+from elections.services import tally as tally_services
+from elections.services import votes as vote_services
 from elections.services.tally import vote_tally
 from elections.tests.factories import OwnerFactory, open_resolution
 from elections.tests.test_tally_counting import _ballot, _changes_during_the_vote, _estate_with_changes
-from governance.models import AuditEvent
+from governance.models import AuditEvent, Place
+from governance.scoping import SYSTEM
 from residents.models import Ownership
 from residents.selectors import DEVELOPER_KEY
 
@@ -148,3 +153,68 @@ def test_a_tally_plans_its_statements_without_jit_compiling(world, cast, ten_own
         vote_tally(vote_id=vote.pk)
         cursor.execute("SHOW jit")  # the tally's transaction is the test's: its setting is still in force
         assert cursor.fetchone()[0] == "off"
+
+
+def _fields(vote: Vote) -> dict:
+    return {f.attname: getattr(vote, f.attname) for f in Vote._meta.concrete_fields}
+
+
+def _claims(vote: Vote) -> list[tuple[bool, str]]:
+    """What the claim's SQL and its ORM form each do to ``vote``, each undone after."""
+    outcomes = []
+    for claim in (tally_services._claim, lambda pk: tally_services._claim_orm(pk, timezone.now())):
+        with transaction.atomic():
+            point = transaction.savepoint()
+            outcomes.append((claim(vote.pk), Vote.objects.get(pk=vote.pk).tally_state))
+            transaction.savepoint_rollback(point)
+    return outcomes
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("case", ["pending", "a_box_being_entered", "running", "done", "voting"])
+def test_the_claims_sql_claims_the_votes_its_orm_form_claims(world, cast, ten_owners, case):
+    vote = open_resolution(world["estate_a"]) if case == "voting" else _counting(world, cast)
+    if case == "a_box_being_entered":
+        BallotBox.objects.create(vote=vote, label="1", channel="central", sealed_at=vote.closes_at)
+    elif case in ("running", "done"):
+        Vote.objects.filter(pk=vote.pk).update(tally_state=case)
+    before = Vote.objects.get(pk=vote.pk).tally_state
+    (sql, sql_state), (orm, orm_state) = _claims(vote)
+    assert (sql, sql_state) == (orm, orm_state)
+    assert sql is (case == "pending") and sql_state == (TallyState.RUNNING if sql else before)
+
+
+@pytest.mark.postgres
+def test_the_tallys_locked_read_brings_what_its_orm_form_brings_and_the_results_id(world, cast, ten_owners):
+    vote = _counting(world, cast)
+    vote_tally(vote_id=vote.pk)
+    with transaction.atomic():
+        sql = tally_services._locked(vote.pk)
+        orm = tally_services._locked_orm(vote.pk)
+    assert _fields(sql) == _fields(orm) and sql.last_round == orm.last_round == 1
+    assert sql.result_id > VoteResult.objects.get(vote=vote).pk
+
+
+def test_a_transition_reloads_the_vote_and_its_estate_as_stored_now(world):
+    vote = open_resolution(world["estate_a"])
+    held = Vote.objects.select_related("estate").get(pk=vote.pk)
+    Vote.objects.filter(pk=vote.pk).update(title="改过的标题")
+    Place.objects.filter(pk=vote.estate_id).update(name="改过的小区名", lft=held.estate.lft + 1000)
+    with transaction.atomic():
+        vote_services._lock_and_reload(held)
+    fresh = Vote.objects.select_related("estate").get(pk=vote.pk)
+    assert _fields(held) == _fields(fresh) and held.title == "改过的标题"
+    assert (held.estate.name, held.estate.lft) == ("改过的小区名", fresh.estate.lft)
+
+
+@pytest.mark.postgres
+def test_a_close_runs_two_statements_the_lock_with_the_estate_and_one_write(world, cast, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    vote = Vote.objects.get(pk=vote.pk)  # its estate not loaded, as the beat job's votes
+    with CaptureQueriesContext(connection) as queries:
+        services.vote_close(vote=vote, actor=SYSTEM, now=vote.closes_at)
+    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    # The lock with the estate; the step, the audit row and the vote's state.
+    assert len(statements) == 2, statements
+    assert "governance_place" in statements[0] and "FOR UPDATE OF v" in statements[0]
+    assert Vote.objects.get(pk=vote.pk).status == VoteStatus.COUNTING
