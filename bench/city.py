@@ -5,8 +5,9 @@ Everything goes in through the platform's own bulk paths and services: the place
 estate's public-revenue ledger through the committees services (opening balance and a year of
 quarterly parking income, each entry with its voucher, hash-chained), the quarterly spot-check
 obligations the oversight services raise from that ledger, three years of petitions with
-``COPY``, and (where the elections layer offers it, ``bench.votes``) a resolution vote per estate
-with its roll frozen, its ballots cast and tallied. ``scale`` shrinks the city for CI.
+``COPY``, and a resolution vote per estate held last month (``bench.votes``: the roll frozen and the
+tally run by the elections services, the ballots chained as the platform chains them). ``scale``
+shrinks the city for CI.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bench.generate import CITY_DISTRICT, District, Shape, find_district, generate_district
+from bench.votes import vote_in_estates
 from committees.services import ledger as ledger_services
 from core.bulk import copy_rows
 from governance.models import Place, PlaceKind
@@ -36,6 +38,12 @@ VOUCHER = (
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
 PETITION_YEARS = 3
+
+
+def votes_close(today: datetime.date) -> datetime.datetime:
+    """When the city's votes closed: at 18:00 on the 15th of last month."""
+    last_month = today.replace(day=1) - datetime.timedelta(days=1)
+    return timezone.make_aware(datetime.datetime.combine(last_month.replace(day=15), datetime.time(18)))
 
 
 @dataclasses.dataclass
@@ -136,16 +144,15 @@ def generate_city(prefix: str, scale: float = 1.0, *, log=print, votes: bool = T
         started = time.perf_counter()
         petitions = _petitions(district.estate_ids, today)
         seconds["petitions"] += time.perf_counter() - started
+        ballots = 0
         if votes:
-            from bench import votes as bench_votes  # the elections layer's bulk paths (bench/votes.py)
-
             started = time.perf_counter()
-            bench_votes.vote_in_estates(district.estate_ids)
+            ballots = vote_in_estates(district.estate_ids, closes_at=votes_close(today))
             seconds["votes"] += time.perf_counter() - started
         districts.append(district)
         log(
             f"  {name}: {len(district.estate_ids)} estates, {district.units:,} units, {entries:,} ledger entries, "
-            f"{petitions:,} petitions"
+            f"{petitions:,} petitions, {ballots:,} ballots"
         )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

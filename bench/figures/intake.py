@@ -331,7 +331,9 @@ def intake(world: District, seconds: float, scale: float) -> list[Figure]:
             title="the vote row locked per ballot (FOR UPDATE to commit), median",
             platform=(locked["lock_ms"] or 0) / 1000,
             floor=(locked["floor_ms"] or 0) / 1000 or None,
-            floor_title="one statement locking the row and inserting one row, commit (the least a serialised append holds it)",
+            floor_title=(
+                "one statement locking the row and inserting one row, commit (the least a serialised append holds it)"
+            ),
             limit=LOCK_TARGET,
             notes=f"{locked['queries']:.0f} queries per ballot",
             extra=locked,

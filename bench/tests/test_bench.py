@@ -15,6 +15,9 @@ from bench.city import generate_city
 from bench.figures.register import import_once
 from bench.generate import BENCH_DISTRICT, generate_district
 from committees.models import LedgerTransaction
+from elections.models import Ballot, PublishedHead, TallyState, Vote, VoteStatus
+from governance.models import AuditEvent
+from oversight.integrity import vote_problems
 from oversight.models import Obligation, Petition
 from residents.models import Owner, Ownership, PropertyUnit
 
@@ -82,6 +85,24 @@ def test_the_city_has_ledgers_obligations_and_petitions(settings, tmp_path):
     assert LedgerTransaction.objects.count() == 5 * city.estates
     assert Obligation.objects.filter(kind="spot_check").count() >= city.estates
     assert Petition.objects.filter(category="property").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_citys_estates_each_held_a_vote_that_was_tallied_and_whose_chain_verifies(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    city = generate_city("测试市", 0.0005, log=lambda *_: None)
+    votes = list(Vote.objects.all())
+    assert len(votes) == city.estates and {v.estate_id for v in votes} == {
+        e for d in city.districts for e in d.estate_ids
+    }
+    for vote in votes:
+        result = vote.results.get()
+        assert vote.status == VoteStatus.COUNTING and vote.tally_state == TallyState.DONE
+        assert result.data["quorum"]["voted_owners"] == Ballot.objects.filter(vote=vote).count() > 0
+        assert vote_problems(vote) == []
+    # Each ballot has its published head and its audit row, as the platform writes them.
+    assert PublishedHead.objects.filter(vote__in=votes).count() >= Ballot.objects.count()
+    assert AuditEvent.objects.filter(action="ballot.cast").count() == Ballot.objects.count()
 
 
 @pytest.mark.django_db(transaction=True)
