@@ -8,17 +8,18 @@ with ``COPY TO``, deleted, then loaded again with ``COPY FROM`` in one transacti
 fresh process, so that peak memory compares across sizes.
 
 Both sides start from the same state (``_settle``): the tables emptied, a ``CHECKPOINT``, then
-``VACUUM ANALYZE``. Without the checkpoint the floor moved 2.5x between runs (9.6-24.7 s): the
-import, the dump and the delete before it write about a gigabyte of WAL, so a checkpoint
-requested by ``max_wal_size`` (or one of the other databases' on this cluster) often started
-while the floor's ``COPY`` ran, flushing the import's dirty pages under it, and its full-page
-images made every page's first change after it cost a whole page of WAL. A checkpoint just
-before each side leaves both with the same clean buffers and the whole WAL allowance, and the
-vacuum after it has already taken the full-page images of the pages it cleaned, so neither
-side pays them, whichever runs first: the fastest state the floor can have, made the same for
-the import. The sides then alternate over ``ROUNDS`` rounds (import first, then the floor
-first) and each side's best round counts: the machine is shared, and its noise only ever adds
-time. Each round records the checkpoints that completed and the WAL written while each side ran.
+``VACUUM ANALYZE`` of the tables and of the import's staging table. Before, the floor moved 2.5x
+between runs (9.6-24.7 s) and the import with it: the import, the dump and the delete before
+the floor write about a gigabyte of WAL, and this cluster (shared with the other benchmarks'
+databases, ``max_wal_size`` 1 GB) requests a checkpoint for every ~540 MB of WAL, so one often
+began inside a timed side, flushing the setup's dirty pages under it and adding a full-page
+image to the first change of every page after it. A checkpoint just before each side gives
+both clean buffers and a fresh WAL allowance, and the vacuum after it has taken the full-page
+images of the pages it cleaned, whichever side runs first. Checkpoints the other databases'
+WAL sets off can still fall inside a side: the sides alternate over ``ROUNDS`` rounds (import
+first, then the floor first) and each side's best round counts, since the machine's noise
+only ever adds time; each round records the checkpoints that completed and the cluster's WAL
+written while each side ran (``rounds``), so that a disturbed round shows.
 """
 
 from __future__ import annotations
