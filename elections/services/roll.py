@@ -312,7 +312,8 @@ def _record_split(vote, source: RollEntry, buyers: frozenset, units: list[int], 
 # between the freeze day and the closing day, on the roll; and the developer's delivered units that
 # someone other than a developer holds on the closing day — all of them while the developer has no live
 # ballot (the second part, whose uncorrelated NOT EXISTS is a one-time filter: skipped whole otherwise),
-# and those a split moved since the freeze (the third part, read from the splits' units). The unit's
+# and those a split moved since the freeze (the third part, read from the splits' units; skipped whole, a
+# one-time filter, when there is none: it scanned the developer's entry for nothing). The unit's
 # delivery, its holders' kind and the splits' units are read as subqueries, not joins: planning a join
 # makes PostgreSQL read the ends of the joined keys' indexes (the planner's actual range), and there a
 # register import that replaced 100,000 owners and units left as many dead entries — read at every
@@ -335,7 +336,8 @@ WHERE r.entry_id = (SELECT id FROM developer)
             AND NOT (SELECT w.is_developer FROM residents_owner w WHERE w.id = h.owner_id))
 UNION
 SELECT r.unit_id FROM elections_rollunit r
-WHERE r.vote_id = %(vote)s
+WHERE EXISTS (SELECT 1 FROM elections_rollsplitunit s WHERE s.vote_id = %(vote)s)
+    AND r.vote_id = %(vote)s
     AND r.unit_id = ANY (ARRAY(SELECT s.unit_id FROM elections_rollsplitunit s WHERE s.vote_id = %(vote)s))
     AND r.entry_id = (SELECT id FROM developer)
     AND (SELECT u.delivered FROM residents_propertyunit u WHERE u.id = r.unit_id)
