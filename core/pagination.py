@@ -14,6 +14,9 @@ class Pagination(PageNumberPagination):
         comes back empty, a page number that is not a plain whole number (``last``, ``0``, ``x``) and a
         query the count cannot simply wrap (``DISTINCT``, grouped, combined) take the general path, so
         every answer, its count and its 404s are those of ``paginate_queryset``.
+
+        A view whose ``kept_count()`` returns an expression (a count the database keeps exact, read in
+        the same snapshot) has it read in place of counting the rows; ``None`` counts them.
         """
         self.request = request
         page_size = self.get_page_size(request)
@@ -23,9 +26,14 @@ class Pagination(PageNumberPagination):
         query = queryset.query
         if number is None or number < 1 or query.distinct or query.combinator or query.group_by is not None:
             return self.paginate_queryset(queryset.values_list(*columns), request, view)
-        total = Subquery(
-            queryset.order_by().annotate(_count=Func(template="COUNT(*)", output_field=IntegerField())).values("_count")
-        )
+        kept = getattr(view, "kept_count", None)
+        total = kept() if kept is not None else None
+        if total is None:
+            total = Subquery(
+                queryset.order_by()
+                .annotate(_count=Func(template="COUNT(*)", output_field=IntegerField()))
+                .values("_count")
+            )
         bottom = (number - 1) * page_size
         found = list(queryset.annotate(_total=total).values_list(*columns, "_total")[bottom : bottom + page_size])
         if not found:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -162,6 +163,14 @@ def voting_roll(estate: Place, on: datetime.date | None = None) -> VotingRoll:
 
 
 # Who sees which part of the register ---------------------------------------------------------------
+
+
+def estate_units_count(estate_id: int) -> RawSQL:
+    """The number of units in the estate, as an expression over the counts the database keeps
+    (``EstateUnitCount``, moved by the statement that writes each unit): for a query's select list."""
+    table = EstateUnitCount._meta.db_table
+    sql = f'SELECT COALESCE(SUM("units"), 0) FROM "{table}" WHERE "estate_id" = %s'
+    return RawSQL(sql, (estate_id,), output_field=IntegerField())
 
 
 def own_unit_id_list(user, on: datetime.date | None = None) -> list[int]:
