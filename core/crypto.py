@@ -40,6 +40,7 @@ class DecryptionError(Exception):
 # The version prefix of an AES-GCM token; a Fernet token is urlsafe base64 and never holds ``:``.
 PREFIX = "g1:"
 NONCE_BYTES = 12
+SHA256_BLOCK = 64  # bytes: HMAC pads its key to the hash's block
 # HKDF's context: the AES key is bound to this use, apart from the Fernet keys it derives from.
 HKDF_INFO = b"gongzhi personal data: AES-256-GCM tokens, version 1"
 
@@ -127,17 +128,28 @@ def decrypt(token: str, what: str = "a personal-data field") -> str:
 
 
 def keyed_hash_many(values: Sequence[str]) -> list[str]:
-    """Return ``keyed_hash`` of each value; one keyed HMAC copied per value, for bulk work."""
-    keyed = hmac.new(settings.PII_HASH_KEY.encode(), digestmod=hashlib.sha256)
+    """Return ``keyed_hash`` of each value, for bulk work.
+
+    HMAC-SHA256 as RFC 2104 builds it, from the two keyed SHA-256 states copied per value: half
+    the time of copying an ``hmac`` object, whose Python wrapper costs more than the hashing.
+    """
+    key = settings.PII_HASH_KEY.encode()
+    if len(key) > SHA256_BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(SHA256_BLOCK, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key)).copy
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key)).copy
     hashes = []
     for value in values:
         value = normalise(value or "")
         if not value:
             hashes.append("")
             continue
-        h = keyed.copy()
+        h = inner()
         h.update(value.encode())
-        hashes.append(h.hexdigest())
+        o = outer()
+        o.update(h.digest())
+        hashes.append(o.hexdigest())
     return hashes
 
 

@@ -61,6 +61,14 @@ def test_the_import_figure_times_both_sides_on_the_same_rows_and_leaves_the_esta
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_import_figure_alternates_which_side_runs_first_and_reports_one_rounds_pair():
+    result = import_once(300, rounds=3)
+    assert [r["first"] for r in result["rounds"]] == ["import", "floor", "import"]
+    assert (result["platform"], result["floor"]) in [(r["platform"], r["floor"]) for r in result["rounds"]]
+    assert not PropertyUnit.objects.filter(estate__name="小区", estate__parent__name="社区").exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_generated_district_has_its_register_and_counted_owners():
     shape = BENCH_DISTRICT.scaled(0.001)
     made = generate_district("测试区", shape)

@@ -1,6 +1,8 @@
 """Personal data at rest: AES-GCM tokens, the Fernet tokens written before them, keys, hashes and masks."""
 
 import base64
+import hashlib
+import hmac
 
 import pytest
 from django.db import connection
@@ -84,6 +86,18 @@ def test_the_keyed_hash_that_matches_people_is_unchanged(settings):
     expected_phone = "25f6b614f5824a1119a3277cb09c92bbc0dc47a671ed4142d20f47daa134fc4a"
     assert crypto.keyed_hash(" 500105 19530512123 4 ") == expected_id
     assert crypto.keyed_hash_many(["500105195305121234", "138 1234 5678", ""]) == [expected_id, expected_phone, ""]
+
+
+@pytest.mark.parametrize("key", ["k", "x" * 64, "长" * 40])  # shorter than, as long as, longer than a block
+def test_bulk_hashes_are_the_hmac_of_each_normalised_value_whatever_the_key_length(settings, key):
+    settings.PII_HASH_KEY = key
+    values = ["500105195305121234", " 50010519530512123x ", "138 1234 5678", "", "  "]
+    expected = [
+        hmac.new(key.encode(), v.encode(), hashlib.sha256).hexdigest() if v else ""
+        for v in ("500105195305121234", "50010519530512123X", "13812345678", "", "")
+    ]
+    assert crypto.keyed_hash_many(values) == expected
+    assert [crypto.keyed_hash(v) for v in values] == expected
 
 
 def test_masks_are_unchanged():

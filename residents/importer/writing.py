@@ -392,11 +392,12 @@ class _Writer:
         """End and start ownerships where a unit's owners (or shares) differ from the file."""
         on = self.on
         self.execute(
-            "INSERT INTO import_holding SELECT u.unit_id, o.owner_id, r.share, r.area_source = %s FROM ("
-            "  SELECT owner_hash, share, area_source,"
-            f"    MIN(line) OVER (PARTITION BY {unit_key()}) AS unit_line"
-            "  FROM residents_importrow WHERE batch = %s) r "
-            "JOIN import_unit u ON u.line = r.unit_line JOIN import_owner o ON o.owner_hash = r.owner_hash",
+            # Each row finds its unit by the unit's key (one row of ``import_unit`` per key): a hash
+            # join, where grouping the rows again by their unit would sort the whole file once more.
+            "INSERT INTO import_holding SELECT u.unit_id, o.owner_id, r.share, r.area_source = %s "
+            "FROM residents_importrow r "
+            "JOIN import_unit u ON u.building_id = r.building_id AND u.stairway = r.stairway AND u.room = r.room "
+            "JOIN import_owner o ON o.owner_hash = r.owner_hash WHERE r.batch = %s",
             [AreaSource.REGISTERED, self.batch],
         )
         self.execute("CREATE INDEX import_holding_unit ON import_holding (unit_id, owner_id)")
