@@ -141,12 +141,21 @@ def _load_ballots(vote: Vote, count: int, now) -> int:
 
 
 def _floor_run(vote: Vote) -> tuple[float, list[tuple]]:
-    """Run the floor's statement on ``vote``'s ballots; return the seconds and its rows."""
-    started = time.perf_counter()
+    """Run the floor's statement on ``vote``'s ballots, planned without JIT; return the seconds and its rows.
+
+    The tally's transaction plans its count without JIT (``services.tally``: no compiling for the close's
+    reads); the floor is planned the same way, untimed ``SET``. Once the ballots' table holds many votes (a
+    bench database after a few runs: 4.4 million rows) the floor's estimated cost crosses ``jit_above_cost``
+    (121,000 against 100,000) and compiling would add 20-40 ms to the floor alone.
+    """
     with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+        started = time.perf_counter()
         cursor.execute(FLOOR_SQL, [vote.pk])
         rows = cursor.fetchall()
-    return time.perf_counter() - started, rows
+        seconds = time.perf_counter() - started
+        cursor.execute("RESET jit")
+    return seconds, rows
 
 
 def freeze_and_tally(scale: float, repeat: int) -> list[Figure]:
