@@ -73,7 +73,7 @@ def _queries_of_the_workspace(place) -> int:
 def test_the_workspace_of_a_district_takes_a_fixed_number_of_queries_whatever_its_size(world):
     open_resolution(world["estate_a"])  # with votes in progress: their turnout is one more query
     few = _queries_of_the_workspace(world["district"])
-    # The rules, the votes closing today and the petition share are read with the rest (28 here, votes in progress among them).
+    # The rules, the votes closing today and the petition share are read with the rest (28 here).
     assert few <= 28
     for n in range(3):
         estate = ensure_place(PlaceKind.ESTATE, f"新小区{n}", world["community_a"])
