@@ -27,12 +27,11 @@ from django.utils import timezone
 
 from bench.generate import Shape, ensure_district
 from bench.measure import Figure
+from bench.votes import ballot_rows, copy_ballots
 from config.celery import app
 from elections import services
-from elections.chain import approve_text, area_text, ballot_body, link_hash, receipt_hash, timestamp
-from elections.law import CHANNELS, cents
+from elections.law import CHANNELS
 from elections.models import RollEntry, Vote, VoteKind, VoteStatus
-from elections.services.links import advance, chain_tip
 from governance.scoping import SYSTEM
 
 FREEZE_LIMIT = 3.0
@@ -81,63 +80,20 @@ def _roll_floor(source: Vote, target: Vote) -> float:
 
 
 def _load_ballots(vote: Vote, count: int, now) -> int:
-    """COPY ``count`` ballots of the roll's counted owners, chained as the platform chains them."""
+    """COPY ``count`` ballots of the roll's counted owners (every channel), chained as the platform chains them."""
     rng = random.Random(20210226)
     entries = list(RollEntry.objects.filter(vote=vote).values_list("pk", "key", "area"))
     rng.shuffle(entries)
-    first, prev = chain_tip(vote)
-    rows, heads = [], []
-    for seq, (entry_id, key, area) in enumerate(entries[:count], start=first + 1):
-        channel = CHANNELS[seq % len(CHANNELS)]
-        choice = rng.choices(("for", "against", "abstain"), weights=(6, 3, 1))[0]
-        cast_at = now - datetime.timedelta(seconds=count - seq)
-        r_hash = receipt_hash(f"B{vote.pk}-{seq:08d}")
-        serial = f"S{seq:08d}" if channel in ("central", "mobile_box") else ""
-        reference = f"R{seq}" if channel in ("phone", "wechat") else ""
-        area_cents = cents(area)
-        body = ballot_body(
-            vote_id=vote.pk,
-            seq=seq,
-            key=key,
-            channel=channel,
-            choice=choice,
-            approve=approve_text([]),
-            valid=True,
-            invalid_reason="",
-            area=area_text(area_cents),
-            proxy="",
-            proxy_id=None,
-            paper_serial=serial,
-            box="",
-            reference=reference,
-            cast_at=timestamp(cast_at),
-            receipt_hash=r_hash,
-        )
-        digest = link_hash(body, prev)
-        head = (vote.pk, seq, entry_id, channel, choice, "[]", True, "", area_cents, serial, reference, cast_at)
-        rows.append((*head, r_hash, prev, digest, "", False))
-        heads.append((vote.pk, seq, digest, cast_at))
-        prev = digest
-    columns = (
-        "vote_id, seq, entry_id, channel, choice, approve, valid, invalid_reason, area_cents, paper_serial, "
-        "reference, cast_at, receipt_hash, prev_hash, hash, proxy_name, voided"
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY elections_ballot ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        with cursor.cursor.copy("COPY elections_publishedhead (vote_id, seq, head, at) FROM STDIN") as copy:
-            for row in heads:
-                copy.write_row(row)
-        if heads:  # the tip on the vote's row, as the platform's appends move it
-            cursor.execute(*advance(vote, heads[-1][1], heads[-1][2]))
+    start = now - datetime.timedelta(seconds=count + 1)
+    made = ballot_rows(vote, entries[:count], start=start, end=now, rng=rng, channels=CHANNELS)
+    copy_ballots(vote, made)
     with connection.cursor() as cursor:
         # A vote is open for days: autovacuum has analyzed what its freeze and its ballots wrote long before it
         # closes (this machine's PostgreSQL runs without it). Otherwise the close is planned on statistics taken
         # before the roll existed (its 100,000 roll units estimated at one row: 240 ms of index probes).
         for table in ("elections_ballot", "elections_rollentry", "elections_rollunit", "elections_rollowner"):
             cursor.execute(f"ANALYZE {table}")
-    return len(rows)
+    return len(made.ballots)
 
 
 def _floor_run(vote: Vote) -> tuple[float, list[tuple]]:
