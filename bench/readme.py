@@ -58,20 +58,21 @@ def table(data: dict) -> str:
 
 # Why a target is missed, in a line, with the profile in docs/performance.md (keyed by the figure's key or prefix).
 GAPS = {
-    "scoped_list_": "two round trips (the token with the user's scope, the page with its exact count) and DRF's "
-    "dispatch against one query and a json.dumps; constant in scope and page (docs/performance.md, “Scoped lists”)",
-    "page_": "every unit of the district counted on each load (200,000: a parallel scan); at the limit on the quiet "
-    "machine, 134–305 ms across today's runs (docs/performance.md, “Pages”)",
-    "register_import": "Fernet encryption and the matching of people the floor does not do; 1.14–2.63× across "
-    "today's four runs, the floor itself 9.6–24.7 s (docs/performance.md, “Register import”)",
-    "roll_freeze": "the database's own floor for these rows (8 s here) exceeds the limit on this machine; the "
-    "platform is within 1.2× of it (docs/performance.md, “Roll freeze”)",
-    "tally": "fixed work beside the count (two commits, the claim, two locked reads, the close's units, two "
-    "one-statement writes), about 30 ms against one GROUP BY (docs/performance.md, “Tally”)",
-    "ballot_intake": "the same middleware plus DRF, token, scope and nine queries per ballot against one INSERT "
+    "scoped_list_": "two round trips (the token with the user's scope, the page with the estate's kept count), DRF's "
+    "dispatch and django-filter against one query and a json.dumps: about 2 ms a request, constant in scope and page "
+    "(docs/performance.md, “Scoped lists”)",
+    "page_": "a dashboard's thirty small queries and its template (docs/performance.md, “Pages”)",
+    "register_import": "encryption and the matching of people the floor does not do, and INSERT … SELECT where the "
+    "floor COPYs finished rows; the figure moves with checkpoints and load (docs/performance.md, “Register import”)",
+    "roll_freeze": "the database's own floor for these rows (the floor column) is itself above the limit on this "
+    "machine; the platform adds the register's read and the digest (docs/performance.md, “Roll freeze”)",
+    "tally": "fixed work beside the count (two commits, the claim, the locked reads, the close's units, the "
+    "one-statement writes) against one GROUP BY (docs/performance.md, “Tally”)",
+    "ballot_intake": "the same middleware plus DRF, the token with its scope, the vote's lookup and the service's "
+    "five statements per ballot against one INSERT: the application's CPU per ballot, not the vote's lock, sets the "
+    "rate (docs/performance.md, “Ballot intake”)",
+    "ballot_lock": "one statement writing the ballot's four rows and the commit's flush, against one row "
     "(docs/performance.md, “Ballot intake”)",
-    "ballot_lock": "the lock's read, one statement writing four rows (about 25 index entries) and a commit with ten "
-    "deferred key checks, against one row (docs/performance.md, “Ballot intake”)",
 }
 
 
