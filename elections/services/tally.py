@@ -23,6 +23,7 @@ from elections.signals import vote_decided
 from governance.audit import apply_changes, audit_event, audit_record
 from governance.rules import rule
 from governance.scoping import SYSTEM, Action, require, require_unrestricted
+from residents.selectors import DEVELOPER_KEY
 
 # The stored result's id, read with the vote's lock (PostgreSQL), and the vote's state once it is stored.
 NEXT_RESULT_ID = "nextval(pg_get_serial_sequence('elections_voteresult', 'id'))"
@@ -37,12 +38,16 @@ WHERE "id" = %(vote)s AND "status" = %(counting)s AND "tally_state" = %(pending)
     AND NOT EXISTS (SELECT 1 FROM "elections_ballotbox" b
         WHERE b."vote_id" = "elections_vote"."id" AND b."entry_done_at" IS NULL)
 """
-# The vote's row, locked, with its last round, the result's id and no JIT for the rest of the transaction.
+# The vote's row, locked, with its last round, the result's id, no JIT for the rest of the transaction, and
+# whether the developer's entry has a live ballot (its units then never move: ``settle_at_close`` reads less).
 LOCKED_READ_SQL = f"""
 SELECT v.*,
     (SELECT r."round" FROM "elections_voteresult" r WHERE r."vote_id" = v."id" ORDER BY r."round" DESC LIMIT 1)
         AS last_round,
-    {NEXT_RESULT_ID} AS result_id, {NO_JIT} AS no_jit
+    {NEXT_RESULT_ID} AS result_id, {NO_JIT} AS no_jit,
+    EXISTS (SELECT 1 FROM "elections_rollentry" e JOIN "elections_ballot" b ON b."entry_id" = e."id"
+        WHERE e."vote_id" = v."id" AND e."key" = %s AND e."is_developer" AND b."vote_id" = v."id" AND NOT b."voided")
+        AS developer_voted
 FROM "elections_vote" v WHERE v."id" = %s FOR UPDATE OF v
 """
 
@@ -86,7 +91,7 @@ def _locked(vote_id: int) -> Vote:
         # ever frozen (a table autovacuum may not have analyzed), which crossed ``jit_above_cost`` as the
         # table grew — 40-80 ms of compiling for a statement that runs in under 1 ms, growing with the
         # database, not the vote (issue 13).
-        return Vote.objects.raw(LOCKED_READ_SQL, [vote_id])[0]
+        return Vote.objects.raw(LOCKED_READ_SQL, [DEVELOPER_KEY, vote_id])[0]
     return _locked_orm(vote_id)
 
 

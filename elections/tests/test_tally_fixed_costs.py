@@ -54,6 +54,36 @@ def test_the_close_reads_the_same_units_with_its_sql_as_with_the_orm(world, cast
     assert (setup["late"].pk in sql) is not developer_votes
 
 
+@pytest.mark.postgres
+def test_once_the_developer_has_voted_the_dated_changes_alone_are_the_units_the_close_reads(world, cast):
+    setup = _estate_with_changes(world)
+    vote = open_resolution(world["estate_a"])
+    # A flat sold during the vote (no ballot yet: no split), and the developer's late sale, delivered.
+    flat, late = setup["flats"][1], setup["late"]
+    Ownership.objects.filter(unit=flat, owner=setup["seller"], end__isnull=True).update(end=timezone.localdate())
+    Ownership.objects.create(unit=flat, owner=OwnerFactory(place=world["estate_a"]), start=timezone.localdate())
+    Ownership.objects.filter(unit=late, owner=setup["dev"], end__isnull=True).update(end=timezone.localdate())
+    Ownership.objects.create(unit=late, owner=OwnerFactory(place=world["estate_a"]), start=timezone.localdate())
+    developer = RollEntry.objects.get(vote=vote, is_developer=True)
+    _ballot(vote, developer.pk, developer.area, seq=99_999, channel="central", choice="for")
+    frozen_day, day = timezone.localdate(vote.roll_frozen_at), timezone.localdate(vote.closes_at)
+    dated = roll_services._changed_at_close(vote, frozen_day, day, developer_settled=True)
+    assert Vote.objects.get(pk=vote.pk).split_count == 0
+    assert dated == roll_services._changed_at_close(vote, frozen_day, day) == {flat.pk, late.pk}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("developer_votes", [False, True])
+def test_the_tallys_locked_read_says_whether_the_developer_has_voted(world, cast, developer_votes):
+    _estate_with_changes(world)  # the estate's developer, and its units on the roll
+    vote = open_resolution(world["estate_a"])
+    if developer_votes:
+        developer = RollEntry.objects.get(vote=vote, is_developer=True)
+        _ballot(vote, developer.pk, developer.area, seq=99_999, channel="central", choice="for")
+    with transaction.atomic():
+        assert tally_services._locked(vote.pk).developer_voted is developer_votes
+
+
 def test_the_close_reads_a_developers_unit_split_off_before_it_voted_with_its_sql_as_with_the_orm(world, cast):
     setup = _estate_with_changes(world)
     vote = open_resolution(world["estate_a"])
