@@ -66,8 +66,9 @@ GAPS = {
     "floor COPYs finished rows; the figure moves with checkpoints and load (docs/performance.md, “Register import”)",
     "roll_freeze": "the database's own floor for these rows (the floor column) is itself above the limit on this "
     "machine; the platform adds the register's read and the digest (docs/performance.md, “Roll freeze”)",
-    "tally": "fixed work beside the count (two commits, the claim, the locked reads, the close's units, the "
-    "one-statement writes) against one GROUP BY (docs/performance.md, “Tally”)",
+    "tally": "seven statements and three commits beside the count (the close, the claim committed apart for "
+    "recovery, the locked read, the settling read, the result), about 10 ms against one GROUP BY "
+    "(docs/performance.md, “Tally”)",
     "ballot_intake": "the same middleware plus DRF, the token with its scope, the vote's lookup and the service's "
     "five statements per ballot against one INSERT: the application's CPU per ballot, not the vote's lock, sets the "
     "rate (docs/performance.md, “Ballot intake”)",
