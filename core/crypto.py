@@ -127,6 +127,30 @@ def decrypt(token: str, what: str = "a personal-data field") -> str:
         ) from None
 
 
+def current(token: str) -> bool:
+    """Whether ``token`` is already what ``encrypt`` writes now: an AES-GCM token the first key opens (or empty)."""
+    if not token:
+        return True
+    if not token.startswith(PREFIX):
+        return False  # a Fernet token, from before AES-GCM
+    try:
+        sealed = base64.urlsafe_b64decode(token[len(PREFIX) :].encode())
+        _aeads()[0].decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], None)
+    except (InvalidTag, ValueError):
+        return False
+    return True
+
+
+def reencrypted(token: str, what: str = "a personal-data field") -> str | None:
+    """``token``'s value encrypted again under the first key, or None when it already is (see ``current``).
+
+    Raises ``DecryptionError`` when no key of ``PII_KEYS`` opens it.
+    """
+    if current(token):
+        return None
+    return encrypt(decrypt(token, what))
+
+
 def keyed_hash_many(values: Sequence[str]) -> list[str]:
     """Return ``keyed_hash`` of each value, for bulk work.
 

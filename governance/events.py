@@ -28,3 +28,4 @@ class GovernanceEvent(models.TextChoices):
     USER_PASSWORD = "user.password", _("设置密码")
     RULE_SET = "rule.set", _("设置区级规则")
     COVERAGE_RECOUNT = "coverage.recount", _("重新统计覆盖率")
+    PERSONAL_DATA_REENCRYPT = "personal_data.reencrypt", _("以现用密钥重新加密个人信息")

@@ -13,13 +13,14 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from core.crypto import mask_id_number, mask_phone
+from core.crypto import EncryptedCharField, mask_id_number, mask_phone, reencrypted
 from core.errors import ApplicationError, Conflict, NotPermitted
 from governance import selectors
 from governance.audit import apply_changes, audit_record
@@ -688,3 +689,60 @@ def coverage_snapshot_create(*, place: Place, actor) -> CoverageSnapshot:
     return CoverageSnapshot.objects.create(
         place=place, estates=figures["estates"], covered_estates=figures["covered_estates"], data=figures
     )
+
+
+# Personal data at rest -----------------------------------------------------------------------------------------
+
+
+def personal_data_reencrypt(*, actor, check: bool = False, batch: int = 1000) -> dict[str, int]:
+    """Encrypt every stored ID number, phone number and petitioner's detail again under the first key of
+    ``PII_KEYS`` (and Fernet tokens as AES-GCM); return how many values of each field were not yet.
+
+    A key rotation: put the new key first in ``PII_KEYS``, run this, then drop the old keys — a save never
+    rewrites an unchanged value, so without it values stay under the old key. Rows are read and rewritten a
+    batch at a time, each batch in its own transaction with its rows locked; the values and their keyed hashes
+    do not change, only their tokens. A token no key opens stops it with ``DecryptionError`` (the batches before
+    stay done: running it again goes on). ``check`` counts only. Audited, with the counts, when it wrote.
+    """
+    require_unrestricted(actor, _("只有系统管理员可以重新加密个人信息。"))
+    counts: dict[str, int] = {}
+    for model in django_apps.get_models():
+        fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedCharField)]
+        if not fields:
+            continue
+        quote = connection.ops.quote_name
+        table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+        columns = ", ".join(quote(f.column) for f in fields)
+        found = dict.fromkeys((f"{model._meta.label}.{f.name}" for f in fields), 0)
+        last = None
+        while True:
+            with transaction.atomic(), connection.cursor() as cursor:
+                after = "" if last is None else f"WHERE {pk} > %s "
+                lock = " FOR UPDATE" if connection.features.has_select_for_update and not check else ""
+                cursor.execute(
+                    f"SELECT {pk}, {columns} FROM {table} {after}ORDER BY {pk} LIMIT %s{lock}",
+                    [*([] if last is None else [last]), batch],
+                )
+                rows = cursor.fetchall()
+                if not rows:
+                    break
+                for row in rows:
+                    for field, token in zip(fields, row[1:], strict=True):
+                        label = f"{model._meta.label}.{field.name}"
+                        new = reencrypted(token or "", label)  # DecryptionError for a token no key opens
+                        if new is None:
+                            continue
+                        found[label] += 1
+                        if not check:
+                            column = quote(field.column)
+                            cursor.execute(f"UPDATE {table} SET {column} = %s WHERE {pk} = %s", [new, row[0]])
+                last = rows[-1][0]
+        counts.update(found)
+    if not check and any(counts.values()):
+        audit_record(
+            actor=actor,
+            action=GovernanceEvent.PERSONAL_DATA_REENCRYPT,
+            summary=_("%(n)s 项个人信息已以现用密钥重新加密") % {"n": sum(counts.values())},
+            data={"counts": counts},
+        )
+    return counts
