@@ -89,6 +89,7 @@ WRITES = {
     "coverage_snapshot_create": lambda w, r, c, actor: services.coverage_snapshot_create(
         place=w["estate_a"], actor=actor
     ),
+    "personal_data_reencrypt": lambda w, r, c, actor: services.personal_data_reencrypt(actor=actor),
 }
 
 # Actors without the right at estate A: another community's secretary, the auditor (reads, reveals
