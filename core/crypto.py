@@ -141,16 +141,6 @@ def current(token: str) -> bool:
     return True
 
 
-def reencrypted(token: str, what: str = "a personal-data field") -> str | None:
-    """``token``'s value encrypted again under the first key, or None when it already is (see ``current``).
-
-    Raises ``DecryptionError`` when no key of ``PII_KEYS`` opens it.
-    """
-    if current(token):
-        return None
-    return encrypt(decrypt(token, what))
-
-
 def keyed_hash_many(values: Sequence[str]) -> list[str]:
     """Return ``keyed_hash`` of each value, for bulk work.
 

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from core.crypto import EncryptedCharField, mask_id_number, mask_phone, reencrypted
+from core.crypto import EncryptedCharField, current, decrypt, encrypt, mask_id_number, mask_phone
 from core.errors import ApplicationError, Conflict, NotPermitted
 from governance import selectors
 from governance.audit import apply_changes, audit_record
@@ -726,16 +726,19 @@ def personal_data_reencrypt(*, actor, check: bool = False, batch: int = 1000) ->
                 rows = cursor.fetchall()
                 if not rows:
                     break
-                for row in rows:
-                    for field, token in zip(fields, row[1:], strict=True):
-                        label = f"{model._meta.label}.{field.name}"
-                        new = reencrypted(token or "", label)  # DecryptionError for a token no key opens
-                        if new is None:
-                            continue
-                        found[label] += 1
-                        if not check:
-                            column = quote(field.column)
-                            cursor.execute(f"UPDATE {table} SET {column} = %s WHERE {pk} = %s", [new, row[0]])
+                for n, field in enumerate(fields, start=1):
+                    label = f"{model._meta.label}.{field.name}"
+                    stale = [(row[0], row[n]) for row in rows if not current(row[n] or "")]
+                    found[label] += len(stale)
+                    if check:
+                        for _pk, token in stale:
+                            decrypt(token, label)  # DecryptionError for a token no key opens, as the rotation would
+                    elif stale:
+                        # One statement per column and batch (psycopg sends the rows in one pipeline).
+                        cursor.executemany(
+                            f"UPDATE {table} SET {quote(field.column)} = %s WHERE {pk} = %s",
+                            [(encrypt(decrypt(token, label)), row_pk) for row_pk, token in stale],
+                        )
                 last = rows[-1][0]
         counts.update(found)
     if not check and any(counts.values()):

@@ -93,11 +93,12 @@ class PropertyUnitViewSet(ValuesListMixin, ScopedViewSetMixin, viewsets.ModelVie
         """The count of an estate's whole register (pinned, wholly in scope, no other filter) from the counts
         the database keeps per estate (``EstateUnitCount``): the same number, without counting 20,000 units."""
         params = self.request.query_params
-        if any(params.get(name) not in (None, "") for name in UnitFilter.Meta.fields if name != "estate"):
+        others = (name for name in UnitFilter.Meta.fields if name != self.pinned_estate_param)
+        if any(params.get(name) not in (None, "") for name in others):
             return None
         if not self._pinned_estate_in_scope():
             return None
-        return selectors.estate_units_count(int(params["estate"]))
+        return selectors.estate_units_count(int(params[self.pinned_estate_param]))
 
     def also_visible(self, user):
         if getattr(user, "person_id", None) is None:
