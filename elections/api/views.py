@@ -207,6 +207,7 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
             reference=data["reference"],
             voting_code=data["voting_code"] or None,
             client=client_ip(request),
+            vote_read_now=True,  # read by ``_vote`` above, for this ballot: the service need not read it again
         )
         return Response(
             {

@@ -378,7 +378,7 @@ def _check_ballot(vote: Vote, resolved: tuple, *, channel, actor, ballot: dict, 
     }
 
 
-def _cast(*, vote, channel, actor, owner_id, unit_id, ballot: dict, client, now, context) -> Ballot:
+def _cast(*, vote, channel, actor, owner_id, unit_id, ballot: dict, client, now, context, vote_read_now) -> Ballot:
     """Check and append one ballot; ``ballot`` holds what was entered (see ``ballot_cast``).
 
     Everything that decides whether and how the ballot is cast is read before the vote's row is
@@ -393,7 +393,11 @@ def _cast(*, vote, channel, actor, owner_id, unit_id, ballot: dict, client, now,
     """
     # Read afresh whatever copy the caller holds: every refusal before the lock is decided on the vote's
     # state now (a copy from before the tally ran would refuse a late paper ballot for its box, not its window).
-    vote = Vote.objects.select_related("estate").get(pk=vote.pk)
+    # A copy the caller read for this ballot (``vote_read_now``) is as fresh as that read: both come before
+    # the lock, under which everything that can change meanwhile is checked again (state, window, tally,
+    # splits, a paper ballot's serial and box) whichever copy was checked before it.
+    if not vote_read_now:
+        vote = Vote.objects.select_related("estate").get(pk=vote.pk)
     voting_code = ballot["voting_code"]
     late = _check_window(vote, channel, now)
     # Ownership as it stood when the ballot was cast: at the latest when voting closed.
@@ -647,6 +651,7 @@ def ballot_cast(
     voting_code: str | None = None,
     client: str | None = "",
     now: datetime.datetime | None = None,
+    vote_read_now: bool = False,
 ) -> Ballot:
     """Cast one ballot for a counted owner of the frozen roll, or refuse it and log the refusal.
 
@@ -655,6 +660,9 @@ def ballot_cast(
     paper ballot came from; after closing, paper ballots are entered only from such boxes.
 
     ``client`` names who typed a voting code (an address, or a user), for the attempt limits.
+    ``vote_read_now`` says that ``vote`` (with its estate) was read from the database for this
+    ballot, in the same request and just before the call, as the API's ballot action does: it is
+    then used as read, not read a second time. Otherwise the vote is read afresh first.
     Returns the ballot with ``receipt`` set (shown to the voter once; only its hash is kept).
     """
     now = now or timezone.now()
@@ -684,6 +692,7 @@ def ballot_cast(
                     client=client or (None if actor is SYSTEM else f"user:{getattr(actor, 'pk', None)}"),
                     now=now,
                     context=context,
+                    vote_read_now=vote_read_now,
                 )
         except IntegrityError as exc:
             if not _is_second_ballot(exc):

@@ -1,0 +1,74 @@
+"""The online ballot with a voting code through the API: what it costs the database (issue 13).
+
+Every statement the request sends is listed in the order sent; savepoints (the test's own
+transaction turns the service's into savepoints) are left out.
+"""
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+
+from elections import services
+from elections.models import Ballot, Vote
+from elections.tests.factories import open_resolution
+from governance.scoping import SYSTEM
+
+pytestmark = pytest.mark.django_db
+
+
+def _statements(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+
+
+def _post_ballot(api, vote, token, code):
+    return api.post(
+        f"/api/v1/votes/{vote.pk}/ballots/",
+        {"channel": "online", "choice": "for", "voting_code": code},
+        format="json",
+        HTTP_AUTHORIZATION=f"Token {token}",
+    )
+
+
+@pytest.fixture
+def voter_token(cast):
+    return Token.objects.create(user=cast["resident"]).key
+
+
+def _cast_capturing(world, api, token) -> list[str]:
+    vote = open_resolution(world["estate_a"])
+    _entry_id, code = services.voting_codes_issue(vote=vote, actor=SYSTEM)[0]
+    ContentType.objects.get_for_model(Ballot)  # kept by the process once read, as a worker's is
+    with CaptureQueriesContext(connection) as queries:
+        answer = _post_ballot(api, vote, token, code)
+    assert answer.status_code == 201, answer.data
+    return _statements(queries)
+
+
+@pytest.mark.postgres
+def test_an_online_ballot_with_a_code_takes_six_statements(world, ten_owners, api, voter_token):
+    """The token with the user's scope, the vote's scoped lookup, the code found, the code marked used, the
+    settled read, and the append that locks the vote (7 before: the service read the vote again)."""
+    statements = _cast_capturing(world, api, voter_token)
+    assert len(statements) == 6, statements
+    assert "FOR UPDATE" in statements[-1] and 'INSERT INTO "elections_ballot"' in statements[-1]
+
+
+@pytest.mark.postgres
+def test_an_online_ballot_with_a_code_reads_the_vote_once(world, ten_owners, api, voter_token):
+    """The view's scoped lookup is the vote's only read: the service takes the vote as the view read it."""
+    statements = _cast_capturing(world, api, voter_token)
+    reads = [sql for sql in statements if sql.startswith("SELECT") and 'FROM "elections_vote"' in sql]
+    assert len(reads) == 1, reads
+
+
+def test_a_vote_outside_the_voters_scope_answers_404_and_takes_no_ballot(world, cast, ten_owners, api):
+    vote = open_resolution(world["estate_a"])
+    _entry_id, code = services.voting_codes_issue(vote=vote, actor=SYSTEM)[0]
+    outsider = Token.objects.create(user=cast["secretary_b"]).key
+    tip = Vote.objects.values_list("chain_seq", flat=True).get(pk=vote.pk)
+    answer = _post_ballot(api, vote, outsider, code)
+    assert answer.status_code == 404
+    assert not Ballot.objects.filter(vote=vote).exists()
+    assert Vote.objects.values_list("chain_seq", flat=True).get(pk=vote.pk) == tip
