@@ -42,11 +42,10 @@ from elections.models import (
     TallyState,
     Vote,
     VoteStatus,
-    VotingCode,
 )
 from elections.rights import require_enter_ballots
 from elections.selectors import unit_labels
-from elections.services.codes import TooManyAttempts, code_entry
+from elections.services.codes import TooManyAttempts, code_use
 from elections.services.common import BallotRefused, lock
 from elections.services.links import advance, append_link, chain_tip, link_hash_sql
 from elections.services.proxies import accepted_proxy, is_accepted_proxy_in
@@ -416,11 +415,8 @@ def _cast(*, vote, channel, actor, owner_id, unit_id, ballot: dict, client, now,
             raise NotPermitted(_("您的账号未关联业主身份，请使用投票码或到现场投票。"))
     code_holder = None
     if voting_code:
-        code = code_entry(code=voting_code, client=client, vote=vote)
-        # Before the vote's lock, everywhere (nothing else writes a code's row): one lock order, and a
-        # second ballot with the same code waits here until the first commits, then finds it cast.
-        VotingCode.objects.filter(pk=code.pk).update(used_at=now)
-        code_holder = code.entry
+        # Marked used before the vote's lock, everywhere: ``code_use`` says why.
+        code_holder = code_use(code=voting_code, client=client, vote=vote, now=now).entry
     where = {"owner_id": owner_id, "unit_id": unit_id, "code_holder": code_holder, "day": day}
     settled = _entry_if_settled(vote, **where)
     if settled is None:

@@ -47,11 +47,12 @@ def _cast_capturing(world, api, token) -> list[str]:
 
 
 @pytest.mark.postgres
-def test_an_online_ballot_with_a_code_takes_six_statements(world, ten_owners, api, voter_token):
-    """The token with the user's scope, the vote's scoped lookup, the code found, the code marked used, the
-    settled read, and the append that locks the vote (7 before: the service read the vote again)."""
+def test_an_online_ballot_with_a_code_takes_five_statements(world, ten_owners, api, voter_token):
+    """The token with the user's scope, the vote's scoped lookup, the code marked used with its entry, the
+    settled read, and the append that locks the vote (7 before: the service read the vote again, and found
+    the code and marked it in two statements)."""
     statements = _cast_capturing(world, api, voter_token)
-    assert len(statements) == 6, statements
+    assert len(statements) == 5, statements
     assert "FOR UPDATE" in statements[-1] and 'INSERT INTO "elections_ballot"' in statements[-1]
 
 
@@ -61,6 +62,14 @@ def test_an_online_ballot_with_a_code_reads_the_vote_once(world, ten_owners, api
     statements = _cast_capturing(world, api, voter_token)
     reads = [sql for sql in statements if sql.startswith("SELECT") and 'FROM "elections_vote"' in sql]
     assert len(reads) == 1, reads
+
+
+@pytest.mark.postgres
+def test_an_online_ballot_finds_its_code_and_marks_it_used_in_one_statement(world, ten_owners, api, voter_token):
+    statements = _cast_capturing(world, api, voter_token)
+    touching = [sql for sql in statements if '"elections_votingcode"' in sql]
+    assert len(touching) == 1, touching
+    assert touching[0].startswith("WITH used AS (") and '"elections_rollentry"' in touching[0]
 
 
 def test_a_vote_outside_the_voters_scope_answers_404_and_takes_no_ballot(world, cast, ten_owners, api):

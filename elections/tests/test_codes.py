@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from core.errors import Conflict
+from core.errors import ApplicationError, Conflict
 from elections import services
 from elections.models import Ballot, Channel, RollEntry, VotingCode
 from elections.services import TooManyAttempts
@@ -129,3 +129,92 @@ def test_a_client_guessing_codes_on_the_page_is_stopped(client, world, cast, ten
     r = client.post("/votes/code/", {"code": right}, follow=True)
     assert "尝试次数过多" in r.content.decode()
     assert "elections_voting_codes" not in client.session
+
+
+# A ballot with a code marks the code used in the statement that finds it (PostgreSQL; the ORM elsewhere).
+
+
+def _codes(vote):
+    return list(dict(services.voting_codes_issue(vote=vote, actor=SYSTEM)).items())
+
+
+def _online(vote, code, client="10.0.3.1", **extra):
+    return services.ballot_cast(
+        vote=vote, channel=Channel.ONLINE, voting_code=code, choice="for", actor=SYSTEM, client=client, **extra
+    )
+
+
+def test_a_ballot_with_a_code_marks_the_code_used_when_cast_and_casts_its_entry(world, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    entry_id, code = _codes(vote)[0]
+    ballot = _online(vote, code)
+    assert ballot.entry_id == entry_id
+    assert VotingCode.objects.get(vote=vote, entry_id=entry_id).used_at == ballot.cast_at
+
+
+def test_a_wrong_code_counts_a_failed_attempt_against_the_vote(world, ten_owners):
+    from core import throttle
+
+    vote = open_resolution(world["estate_a"])
+    _codes(vote)
+    with pytest.raises(Conflict) as refused:
+        _online(vote, f"{vote.pk}-XXXX-XXXX-XXXX")
+    assert refused.value.code == "code_invalid"
+    assert throttle.attempts(f"voting-code:vote:{vote.pk}") == 1
+    assert not VotingCode.objects.filter(vote=vote, used_at__isnull=False).exists()
+
+
+def test_a_used_code_is_refused_as_a_second_ballot_and_keeps_the_first_use(world, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    entry_id, code = _codes(vote)[0]
+    first = _online(vote, code)
+    with pytest.raises(Conflict) as refused:
+        _online(vote, code, client="10.0.3.2")
+    assert refused.value.code == "duplicate"
+    assert list(Ballot.objects.filter(vote=vote).values_list("pk", flat=True)) == [first.pk]
+    assert VotingCode.objects.get(vote=vote, entry_id=entry_id).used_at == first.cast_at
+
+
+def test_a_code_of_another_vote_is_refused_as_wrong_and_stays_unused(world, ten_owners):
+    vote, other = open_resolution(world["estate_a"]), open_resolution(world["estate_a"])
+    _codes(vote)
+    _entry_id, others_code = _codes(other)[0]
+    with pytest.raises(Conflict) as refused:
+        _online(vote, others_code)
+    assert refused.value.code == "code_invalid"
+    assert not Ballot.objects.filter(vote__in=[vote, other]).exists()
+    assert not VotingCode.objects.filter(used_at__isnull=False).exists()
+
+
+def test_a_code_whose_ballot_is_refused_stays_unused(world, ten_owners):
+    vote = open_resolution(world["estate_a"])
+    entry_id, code = _codes(vote)[0]
+    with pytest.raises(ApplicationError) as refused:
+        services.ballot_cast(vote=vote, channel=Channel.ONLINE, voting_code=code, choice="maybe", actor=SYSTEM)
+    assert refused.value.code == "choice_required"
+    assert VotingCode.objects.get(vote=vote, entry_id=entry_id).used_at is None
+    assert not Ballot.objects.filter(vote=vote).exists()
+
+
+@pytest.mark.postgres
+def test_marking_a_code_used_in_sql_equals_the_orms(world, ten_owners):
+    from django.utils import timezone
+
+    from elections.services.codes import _mark_used, _mark_used_orm
+
+    vote = open_resolution(world["estate_a"])
+    _codes(vote)
+    code = VotingCode.objects.filter(vote=vote).order_by("pk").first()
+    now = timezone.now()
+    seen = {}
+    for mark in (_mark_used, _mark_used_orm):
+        VotingCode.objects.filter(pk=code.pk).update(used_at=None)
+        row = mark(vote.pk, code.code_hash, now)
+        entry = row.entry
+        seen[mark] = (
+            (row.pk, row.vote_id, row.entry_id, row.code_hash, row.issued_at, row.used_at),
+            (entry.pk, entry.vote_id, entry.key, entry.area, entry.is_developer, entry.frozen),
+            VotingCode.objects.get(pk=code.pk).used_at,
+            mark(vote.pk, "no such hash", now),
+        )
+    assert seen[_mark_used] == seen[_mark_used_orm] == (seen[_mark_used][0], seen[_mark_used][1], now, None)
