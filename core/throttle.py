@@ -16,26 +16,55 @@ If the cache cannot be reached (Redis down), an attempt is let through and a war
 counting is impossible then, and refusing would stop every owner voting with a code for the
 length of the outage, while the secrets these limits guard are long enough (a voting code holds
 about 55 bits) that guessing for the length of an outage gains nothing. docs/operations.md.
+
+On Django's Redis cache an attempt is counted in one round trip (``COUNT_SCRIPT``); every online
+ballot with a voting code counts one, and the cache's ``add()`` then ``incr()`` cost it two round
+trips and a client each (issue 13). Other caches count through the cache's own API.
 """
 
 from __future__ import annotations
 
 import logging
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
 PREFIX = "throttle:"
 logger = logging.getLogger(__name__)
 
+# Count one attempt; the first of a window gives the counter the window as its expiry (as would any
+# count that finds a counter without one). Redis runs a script alone: atomic, on every Redis version.
+COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if redis.call('TTL', KEYS[1]) == -1 then
+    redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return count
+"""
+
 
 def hit(key: str, limit: int, window: int) -> bool:
     """Count one attempt for ``key``; return whether it is within ``limit`` attempts per ``window`` seconds."""
     try:
+        backend = caches[DEFAULT_CACHE_ALIAS]
+        if isinstance(backend, RedisCache):
+            return _redis_count(backend, PREFIX + key, window) <= limit
         return _hit(PREFIX + key, limit, window)
     except RedisError:
         logger.warning("cache unreachable: attempt %s let through uncounted", key, exc_info=True)
         return True
+
+
+def _redis_count(backend: RedisCache, cache_key: str, window: int) -> int:
+    """Count one attempt on Django's Redis cache in one round trip; return the window's count so far.
+
+    The key is the cache's own (prefix and version), and the count a plain integer, which the
+    cache reads back as it reads what its ``incr()`` wrote (``attempts``, ``reset``).
+    """
+    key = backend.make_and_validate_key(cache_key)
+    client = backend._cache.get_client(key, write=True)  # the client Django's own commands use
+    return int(client.eval(COUNT_SCRIPT, 1, key, window))
 
 
 def _hit(cache_key: str, limit: int, window: int) -> bool:

@@ -70,3 +70,53 @@ def test_an_attempt_is_let_through_uncounted_when_the_cache_cannot_be_reached(se
     assert throttle.hit("voting-code:client:10.0.0.1", limit=1, window=60) is True
     assert throttle.hit("voting-code:client:10.0.0.1", limit=1, window=60) is True
     assert "cache unreachable" in caplog.text
+
+
+def _commands_sent(monkeypatch) -> list:
+    from redis import Redis
+
+    sent = []
+    original = Redis.execute_command
+
+    def execute_command(self, *args, **options):
+        sent.append(args[0])
+        return original(self, *args, **options)
+
+    monkeypatch.setattr(Redis, "execute_command", execute_command)
+    return sent
+
+
+def _ttl(key: str) -> int:
+    from django.core.cache import cache
+
+    full = cache.make_and_validate_key(throttle.PREFIX + key)
+    return cache._cache.get_client(full).ttl(full)
+
+
+@pytest.mark.redis
+def test_on_redis_an_attempt_is_counted_in_one_round_trip(monkeypatch):
+    sent = _commands_sent(monkeypatch)
+    assert [throttle.hit("code:client:3", limit=2, window=60) for _ in range(3)] == [True, True, False]
+    assert sent == ["EVAL"] * 3
+    assert throttle.attempts("code:client:3") == 3
+
+
+@pytest.mark.redis
+def test_on_redis_the_window_starts_with_the_first_attempt_and_does_not_slide():
+    from django.core.cache import cache
+
+    throttle.hit("code:client:4", limit=5, window=60)
+    assert 0 < _ttl("code:client:4") <= 60
+    full = cache.make_and_validate_key(throttle.PREFIX + "code:client:4")
+    cache._cache.get_client(full, write=True).expire(full, 5)  # the window nearly over
+    throttle.hit("code:client:4", limit=5, window=60)
+    assert 0 < _ttl("code:client:4") <= 5
+
+
+@pytest.mark.redis
+def test_on_redis_a_counter_found_without_an_expiry_is_given_the_window():
+    from django.core.cache import cache
+
+    cache.set(throttle.PREFIX + "code:client:5", 2, timeout=None)
+    assert throttle.hit("code:client:5", limit=3, window=60)
+    assert 0 < _ttl("code:client:5") <= 60 and throttle.attempts("code:client:5") == 3
