@@ -64,6 +64,7 @@ from elections.models import (
     VoteStatus,
 )
 from elections.rights import may_read_entry_log, require_entry_log
+from elections.services.ballots import BALLOT_VOTE_FIELDS
 from governance.api.viewsets import ScopedViewSetMixin
 from governance.scoping import Action
 
@@ -95,10 +96,13 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
             return None
         return Q(pk__in=Proxy.objects.filter(user_id=user.pk, status=ProxyStatus.ACCEPTED).values("vote_id"))
 
-    def _vote(self) -> Vote:
+    def _vote(self, only: tuple[str, ...] = ()) -> Vote:
         """The vote an action works on, scoped as the list is, without the results the list prefetches
-        (one query less on every ballot cast: ``VoteSerializer`` reads them itself when it needs them)."""
+        (one query less on every ballot cast: ``VoteSerializer`` reads them itself when it needs them);
+        with ``only`` its columns, when the action reads no others."""
         queryset = self.get_queryset().prefetch_related(None)
+        if only:
+            queryset = queryset.only(*only)
         # DRF's helper: a malformed id answers 404 like a missing one.
         vote = generics.get_object_or_404(queryset, pk=self.kwargs[self.lookup_url_kwarg or self.lookup_field])
         self.check_object_permissions(self.request, vote)
@@ -180,12 +184,13 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     @extend_schema(methods=["POST"], request=BallotCastSerializer, responses={201: BallotReceiptSerializer})
     @action(detail=True, methods=["get", "post"])
     def ballots(self, request, pk=None):
-        vote = self._vote()
         if request.method == "GET":
+            vote = self._vote()
             require_entry_log(request.user, vote.estate)
             rows = Ballot.objects.filter(vote=vote).select_related("entry").order_by("seq")
             page = self.paginate_queryset(rows)
             return self.get_paginated_response(BallotSerializer(page, many=True).data)
+        vote = self._vote(only=BALLOT_VOTE_FIELDS)  # what the service reads, as it takes it (``vote_read_now``)
         serializer = BallotCastSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -207,7 +212,7 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
             reference=data["reference"],
             voting_code=data["voting_code"] or None,
             client=client_ip(request),
-            vote_read_now=True,  # read by ``_vote`` above, for this ballot: the service need not read it again
+            vote_read_now=True,  # read above for this ballot: the service need not read it again
         )
         return Response(
             {

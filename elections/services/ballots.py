@@ -170,6 +170,24 @@ def _entry_if_settled(
 NEXT_BALLOT_ID = "nextval(pg_get_serial_sequence('elections_ballot', 'id'))"
 
 
+# The columns of the vote, and of its estate (rights, refusals, the audit row), that casting a ballot reads: a
+# caller reading the vote for ``ballot_cast(vote_read_now=True)`` may read only these (the API does; issue 13).
+BALLOT_VOTE_FIELDS = (
+    "kind",
+    "seats",
+    "status",
+    "opens_at",
+    "closes_at",
+    "roll_frozen_at",
+    "tally_state",
+    "split_count",
+    "estate__name",
+    "estate__tree_id",
+    "estate__lft",
+    "estate__rght",
+)
+
+
 def _lock_for_cast(vote: Vote, channel: str, now) -> Vote:
     """Lock the vote's row (its ballots are appended one at a time), check its window again, and return the
     locked row: ``late``, the chain's tip, the splits so far and (PostgreSQL) the ballot's id, in one query."""

@@ -81,3 +81,77 @@ def test_a_vote_outside_the_voters_scope_answers_404_and_takes_no_ballot(world, 
     assert answer.status_code == 404
     assert not Ballot.objects.filter(vote=vote).exists()
     assert Vote.objects.values_list("chain_seq", flat=True).get(pk=vote.pk) == tip
+
+
+# The API reads only the vote's columns a ballot reads (``BALLOT_VOTE_FIELDS``): no channel reads another.
+
+
+@pytest.fixture
+def lazy_reads(monkeypatch):
+    """The columns read one query each from a vote or place that was read without them (``only``)."""
+    from governance.models import Place
+
+    reads = []
+    for model in (Vote, Place):
+
+        def refresh(self, using=None, fields=None, from_queryset=None, _original=model.refresh_from_db):
+            if fields is not None:
+                reads.append((type(self).__name__, *fields))
+            return _original(self, using=using, fields=fields, from_queryset=from_queryset)
+
+        monkeypatch.setattr(model, "refresh_from_db", refresh)
+    return reads
+
+
+def _by_code(vote, ten_owners, cast):
+    _entry_id, code = services.voting_codes_issue(vote=vote, actor=SYSTEM)[0]
+    return cast["resident"], {"channel": "online", "voting_code": code, "choice": "for"}, 201
+
+
+def _by_phone(vote, ten_owners, cast):
+    return cast["clerk"], {"channel": "phone", "owner": ten_owners[0][1].pk, "reference": "T1", "choice": "for"}, 201
+
+
+def _on_paper(vote, ten_owners, cast):
+    services.paper_serials_issue(vote=vote, serials=["P1"], actor=cast["clerk"])
+    return (
+        cast["clerk"],
+        {"channel": "central", "owner": ten_owners[0][1].pk, "paper_serial": "P1", "choice": "for"},
+        201,
+    )
+
+
+def _by_proxy(vote, ten_owners, cast):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    owner = ten_owners[3][1]
+    mandate = SimpleUploadedFile("委托书.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png")
+    proxy = services.proxy_register(vote=vote, owner=owner, user=cast["resident"], mandate=mandate, actor=cast["clerk"])
+    services.proxy_decide(proxy=proxy, accept=True, actor=cast["secretary_a"])
+    return cast["resident"], {"channel": "online", "owner": owner.pk, "choice": "for"}, 201
+
+
+def _by_a_buyer(vote, ten_owners, cast):
+    from django.utils import timezone
+
+    from elections.tests.factories import OwnerFactory
+    from residents.models import Ownership
+
+    unit, seller = ten_owners[1]
+    today = timezone.localdate()
+    Ownership.objects.filter(unit=unit, owner=seller, end__isnull=True).update(end=today)
+    Ownership.objects.create(unit=unit, owner=OwnerFactory(place=vote.estate), start=today)
+    return cast["clerk"], {"channel": "phone", "unit": unit.pk, "reference": "T2", "choice": "for"}, 201
+
+
+def _refused_to_a_resident(vote, ten_owners, cast):
+    return cast["resident"], {"channel": "phone", "owner": ten_owners[0][1].pk, "reference": "T3", "choice": "for"}, 403
+
+
+@pytest.mark.parametrize("case", [_by_code, _by_phone, _on_paper, _by_proxy, _by_a_buyer, _refused_to_a_resident])
+def test_a_ballot_through_the_api_reads_no_column_of_the_vote_lazily(case, world, cast, ten_owners, api, lazy_reads):
+    vote = open_resolution(world["estate_a"])
+    user, body, status = case(vote, ten_owners, cast)
+    answer = api.as_user(user).post(f"/api/v1/votes/{vote.pk}/ballots/", body, format="json")
+    assert answer.status_code == status, answer.data
+    assert lazy_reads == []
