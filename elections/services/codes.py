@@ -9,6 +9,7 @@ vote, every failed attempt (so spreading guesses over many clients gains nothing
 
 from __future__ import annotations
 
+import datetime
 import re
 import secrets
 
@@ -74,7 +75,7 @@ def code_entry(*, code: str, client: str | None, vote: Vote | None = None) -> Vo
     return _counted(code, client, vote, find)
 
 
-def code_use(*, code: str, client: str | None, vote: Vote, now) -> VotingCode:
+def code_use(*, code: str, client: str | None, vote: Vote, now: datetime.datetime) -> VotingCode:
     """Find ``vote``'s voting code typed by ``client`` and mark it used at ``now``; count and refuse as
     ``code_entry`` does. Returns the code with its entry.
 
@@ -118,8 +119,8 @@ def _counted(code: str, client: str | None, vote: Vote | None, find) -> VotingCo
     return row
 
 
-ENTRY_FIELDS = list(RollEntry._meta.concrete_fields)
-# Mark the code used; return its id, entry and issue time, and its entry's columns (``ENTRY_FIELDS``, in order).
+ENTRY_FIELDS = list(RollEntry._meta.concrete_fields)  # the entry's columns, in the order ``MARK_USED_SQL`` returns
+# Mark the code used; return its id, entry and issue time, then its entry's columns.
 MARK_USED_SQL = """WITH used AS (
     UPDATE "elections_votingcode" SET "used_at" = %s WHERE "vote_id" = %s AND "code_hash" = %s
     RETURNING "id", "entry_id", "issued_at"
@@ -129,7 +130,7 @@ FROM used JOIN "elections_rollentry" e ON e."id" = used."entry_id"
 """.format(entry_columns=", ".join(f'e."{f.column}"' for f in ENTRY_FIELDS))
 
 
-def _mark_used(vote_id: int, code_hash: str, now) -> VotingCode | None:
+def _mark_used(vote_id: int, code_hash: str, now: datetime.datetime) -> VotingCode | None:
     """Mark the code with ``code_hash`` of vote ``vote_id`` used at ``now``, in one statement (PostgreSQL)."""
     with connection.cursor() as cursor:
         cursor.execute(MARK_USED_SQL, [now, vote_id, code_hash])
@@ -146,7 +147,7 @@ def _mark_used(vote_id: int, code_hash: str, now) -> VotingCode | None:
     return row
 
 
-def _mark_used_orm(vote_id: int, code_hash: str, now) -> VotingCode | None:
+def _mark_used_orm(vote_id: int, code_hash: str, now: datetime.datetime) -> VotingCode | None:
     """``_mark_used`` through the ORM (other databases; the tests compare the two on PostgreSQL)."""
     row = VotingCode.objects.filter(vote_id=vote_id, code_hash=code_hash).select_related("entry").first()
     if row is not None:
