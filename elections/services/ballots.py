@@ -674,9 +674,10 @@ def ballot_cast(
     paper ballot came from; after closing, paper ballots are entered only from such boxes.
 
     ``client`` names who typed a voting code (an address, or a user), for the attempt limits.
-    ``vote_read_now`` says that ``vote`` (with its estate) was read from the database for this
-    ballot, in the same request and just before the call, as the API's ballot action does: it is
-    then used as read, not read a second time. Otherwise the vote is read afresh first.
+    ``vote_read_now`` says that ``vote`` (with its estate, at least ``BALLOT_VOTE_FIELDS``) was read
+    from the database for this ballot, in the same request and just before the call, as the API's
+    ballot action does: it is then used as read, not read a second time. Otherwise the vote is read
+    afresh first.
     Returns the ballot with ``receipt`` set (shown to the voter once; only its hash is kept).
     """
     now = now or timezone.now()
