@@ -86,6 +86,14 @@ def _rate(value: float) -> str:
     return f"{value:,.0f}/s"
 
 
+def checkpoint() -> None:
+    """Flush the cluster's dirty buffers (``CHECKPOINT``, untimed) so that a side that follows a large write starts
+    as the other side does: not beside the checkpointer writing out the earlier figure's data (this cluster's
+    ``max_wal_size`` of 1 GB puts a checkpoint inside whichever side comes after a few hundred MB of WAL)."""
+    with connection.cursor() as cursor:
+        cursor.execute("CHECKPOINT")
+
+
 def median_time(fn: Callable[[], object], repeat: int = 5, warmup: int = 1) -> float:
     """The median wall time of ``fn`` over ``repeat`` runs, after ``warmup`` runs that are not counted."""
     for _ in range(warmup):

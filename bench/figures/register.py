@@ -37,7 +37,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
-from bench.measure import Figure, PeakRSS
+from bench.measure import Figure, PeakRSS, checkpoint
 from bench.register_file import UNITS_PER_BUILDING, write_register
 from governance import services as governance_services
 from governance.models import Place, PlaceKind
@@ -95,8 +95,7 @@ def _settle(tables) -> None:
     rows (this machine runs without autovacuum): left as it was, it kept the dead rows of every
     earlier run (316 MB after eight), and each run's scans of it grew slower. The floor never reads it.
     """
-    with connection.cursor() as cursor:
-        cursor.execute("CHECKPOINT")
+    checkpoint()
     _vacuum([*tables, ("residents_importrow", "")])
 
 
