@@ -56,7 +56,23 @@ def plain_id_filters(filterset_class) -> dict | None:
 
 
 class FilterBackend(DjangoFilterBackend):
-    """django-filter's backend, applying plain-id filters without a form (see the module)."""
+    """django-filter's backend, applying plain-id filters without a form (see the module).
+
+    A view that declares ``filterset_fields`` gets one filterset class, built on its first request:
+    django-filter's backend built a new class (and its filters) on every request.
+    """
+
+    _built: dict[tuple, type] = {}
+
+    def get_filterset_class(self, view, queryset=None):
+        fields = getattr(view, "filterset_fields", None)
+        if getattr(view, "filterset_class", None) or not fields or queryset is None:
+            return super().get_filterset_class(view, queryset)
+        key = (type(view), queryset.model, repr(fields))
+        built = self._built.get(key)
+        if built is None:
+            built = self._built[key] = super().get_filterset_class(view, queryset)
+        return built
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)

@@ -139,3 +139,17 @@ def test_an_id_filter_with_bounds_or_another_lookup_is_not_plain():
             fields = ["estate", "building"]
 
     assert plain_id_filters(Bounded) == {}
+
+
+@pytest.mark.django_db
+def test_a_view_with_filterset_fields_keeps_one_filterset_class_across_requests(world, cast, api):
+    from core.filters import FilterBackend
+
+    client = api.as_user(cast["auditor"])
+    client.get(f"/api/v1/supervision-groups/?estate={world['estate_a'].pk}")
+    classes = dict(FilterBackend._built)
+    known = plain_id_filters.cache_info().currsize
+    for _ in range(3):
+        assert client.get(f"/api/v1/supervision-groups/?estate={world['estate_a'].pk}").status_code == 200
+    assert FilterBackend._built == classes and any("SupervisionGroup" in str(key) for key in classes)
+    assert plain_id_filters.cache_info().currsize == known  # nothing is cached per request
