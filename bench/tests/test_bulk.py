@@ -20,3 +20,17 @@ def test_reserved_ids_are_fresh_and_rows_copied_with_them_take_the_orms_defaults
     assert all(p.created_at and p.id_number == "" and p.birth_date is None for p in people)
     assert Person.objects.create(name="乙").pk > max(ids)  # the sequence moved past them
     assert reserve_ids(Person, 0) == []
+
+
+@pytest.mark.django_db
+def test_the_next_id_in_a_statement_comes_from_the_sequence_reserve_ids_takes_from(world):
+    from django.db import connection
+
+    from core.bulk import next_id_sql
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {next_id_sql(Person)}")
+        (taken,) = cursor.fetchone()
+    reserved = reserve_ids(Person, 2)
+    assert min(reserved) > taken
+    assert Person.objects.create(name="丙").pk > max(reserved)

@@ -12,6 +12,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.bulk import next_id_sql
 from core.errors import ApplicationError, Conflict, NotPermitted
 from core.hashing import chain_digest_parts
 from core.inserts import insert_select, insert_together
@@ -167,7 +168,7 @@ def _entry_if_settled(
 
 # The next ballot id, read with the vote's lock so that the ballot, its published head and its
 # audit row can be written in one statement (``_append``); PostgreSQL only.
-NEXT_BALLOT_ID = "nextval(pg_get_serial_sequence('elections_ballot', 'id'))"
+NEXT_BALLOT_ID = next_id_sql(Ballot)
 
 
 # The columns of the vote, and of its estate (rights, refusals, the audit row), that casting a ballot reads: a

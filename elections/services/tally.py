@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.bulk import next_id_sql
 from core.hashing import digest
 from core.inserts import insert_together
 from core.queueing import enqueue_on_commit
@@ -26,7 +27,7 @@ from governance.scoping import SYSTEM, Action, require, require_unrestricted
 from residents.selectors import DEVELOPER_KEY
 
 # The stored result's id, read with the vote's lock (PostgreSQL), and the vote's state once it is stored.
-NEXT_RESULT_ID = "nextval(pg_get_serial_sequence('elections_voteresult', 'id'))"
+NEXT_RESULT_ID = next_id_sql(VoteResult)
 NO_JIT = "set_config('jit', 'off', true)"
 TALLY_DONE_SQL = 'UPDATE "elections_vote" SET "tally_state" = %s WHERE "id" = %s'
 # On PostgreSQL the claim and the lock's read are fixed statements: the ORM took longer to build them (1 and
