@@ -35,7 +35,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 # Fields whose representation of a database value of the expected type is the value itself.
-_IDENTITY = {IntegerField: int, CharField: str, BooleanField: bool, ReadOnlyField: None}
+_IDENTITY = {IntegerField: int, CharField: str, BooleanField: bool}
 
 
 @dataclass(frozen=True)
@@ -101,11 +101,8 @@ class ValuesRepresentation:
             if not isinstance(field, serializers.PrimaryKeyRelatedField) or field.pk_field is not None:
                 raise ImproperlyConfigured(f"{field.field_name}: only plain primary-key related fields are read")
             return column, None
-        if type(field) in _IDENTITY:
-            expected = _IDENTITY[type(field)]
-            if expected is None:
-                return column, None
-            return column, _checked(expected, field.to_representation)
+        if type(field) is ReadOnlyField:
+            return column, None  # DRF's read-only field shows the value as read
         return column, representation_shortcut(field) or field.to_representation
 
     def rows(self, rows: Iterable[tuple]) -> list[dict]:
@@ -130,7 +127,8 @@ class ValuesRepresentation:
 def representation_shortcut(field) -> Callable | None:
     """A conversion that gives exactly what ``field.to_representation`` gives, in less time, or None.
 
-    - a big integer not shown as a string: an ``int`` is its own representation;
+    - an integer, a string or a boolean (``_IDENTITY``), and a big integer not shown as a string: a value
+      of that type is its own representation;
     - a choice whose keys are all strings: ``choice_strings_to_values`` maps each key to itself, and a
       string that is no key is returned as it is, so a ``str`` is its own representation;
     - a decimal shown as a string with ``decimal_places`` places (not localized, not normalized): a
@@ -139,6 +137,8 @@ def representation_shortcut(field) -> Callable | None:
       more digits, not a ``Decimal``) takes the field's own conversion, with its errors.
     """
     kind = type(field)
+    if kind in _IDENTITY:
+        return _checked(_IDENTITY[kind], field.to_representation)
     if kind is BigIntegerField and not getattr(field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING):
         return _checked(int, field.to_representation)
     if kind is ChoiceField and all(type(key) is str for key in field.choices):

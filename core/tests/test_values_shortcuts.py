@@ -54,3 +54,11 @@ def test_a_big_integer_shown_as_a_string_has_no_shortcut():
     assert representation_shortcut(serializers.BigIntegerField(coerce_to_string=True)) is None
     plain = serializers.BigIntegerField()
     assert representation_shortcut(plain)(2**40) == plain.to_representation(2**40) == 2**40
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [(serializers.IntegerField(), 7), (serializers.CharField(), "1栋"), (serializers.BooleanField(), False)],
+)
+def test_an_integer_a_string_and_a_boolean_read_as_themselves(field, value):
+    assert representation_shortcut(field)(value) == field.to_representation(value) == value
